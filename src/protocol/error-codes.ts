@@ -1,0 +1,139 @@
+import type { DomainErrorCode } from '../domain/errors.js';
+
+export interface ErrorCodeInfo {
+  /** What went wrong, for the documentation and for people reading logs. */
+  readonly meaning: string;
+  /** True when sending the same frame again later can succeed without changing it. */
+  readonly retryable: boolean;
+  /** The Genesys guest API codes this code stands for, where there is one (reference §6). */
+  readonly genesys?: readonly number[];
+}
+
+/**
+ * Every error code the public protocol can send in an `error` event (or `uploadFailed`, or a message's
+ * `failure`). Codes are stable: new ones may be added, existing ones never change meaning.
+ * docs/protocol.md documents each one; a test keeps the two in step.
+ */
+export const ERROR_CODES = {
+  invalid_json: { meaning: 'The frame is not valid JSON text (or not valid UTF-8).', retryable: false },
+  invalid_frame: { meaning: 'The frame is JSON but not an object with a string `action`.', retryable: false },
+  frame_too_large: { meaning: 'The frame is larger than 128 KB (131,072 bytes of UTF-8).', retryable: false },
+  too_deep: { meaning: 'Objects or arrays are nested deeper than 32 levels.', retryable: false },
+  forbidden_key: {
+    meaning: 'A key named `__proto__`, `constructor` or `prototype` appears somewhere in the frame.',
+    retryable: false,
+  },
+  invalid_number: {
+    meaning: 'A number cannot be represented (for example `1e400`, which overflows to infinity).',
+    retryable: false,
+  },
+  unknown_action: { meaning: 'The `action` is not one of the documented actions.', retryable: false },
+  unknown_field: { meaning: 'The frame has a field that its action does not define.', retryable: false },
+  invalid_field: {
+    meaning: 'A field is missing, has the wrong type, or is out of its documented bounds.',
+    retryable: false,
+  },
+  text_too_long: {
+    meaning: "The text has more characters than the session's `maxTextLength` allows.",
+    retryable: false,
+    genesys: [4011],
+  },
+  text_invalid: {
+    meaning: 'The text contains a lone surrogate and cannot be encoded as UTF-8.',
+    retryable: false,
+  },
+  context_too_large: {
+    meaning:
+      "The custom attributes would exceed the session's `maxCustomDataBytes` (UTF-8, keys plus values).",
+    retryable: false,
+    genesys: [4013],
+  },
+  context_invalid: {
+    meaning: 'The context cannot be flattened into custom attributes (an empty key, a key with a dot, ...).',
+    retryable: false,
+  },
+  attachment_type_not_allowed: {
+    meaning: "The file's content type is not among the deployment's allowed inbound media.",
+    retryable: false,
+    genesys: [4001],
+  },
+  attachment_extension_blocked: {
+    meaning: "The file's extension is on the deployment's blocked list.",
+    retryable: false,
+    genesys: [4001],
+  },
+  attachment_too_large: {
+    meaning: "The file is larger than the deployment's `maxFileSizeKB`.",
+    retryable: false,
+    genesys: [4002],
+  },
+  attachment_empty: { meaning: 'The file is empty.', retryable: false, genesys: [4002] },
+  attachment_name_invalid: {
+    meaning: 'The file name is empty, too long, or contains a path separator or control character.',
+    retryable: false,
+    genesys: [4004, 4005],
+  },
+  attachment_not_found: {
+    meaning: 'An attachment id names no finished upload of this session (unknown, failed or expired).',
+    retryable: false,
+    genesys: [4008, 4009, 4010],
+  },
+  not_connected: {
+    meaning: 'The action needs a session: send `connect` on this connection first.',
+    retryable: false,
+  },
+  session_not_found: {
+    meaning: 'No session with this id exists for your team.',
+    retryable: false,
+    genesys: [4007],
+  },
+  session_ended: {
+    meaning: 'The session has ended (by the guest, the agent, or expiry); start a new one.',
+    retryable: false,
+    genesys: [4006],
+  },
+  session_read_only: {
+    meaning: 'The agent ended the conversation and the deployment keeps it read-only; start a new session.',
+    retryable: false,
+  },
+  forbidden: { meaning: "Your access token's role may not perform this action.", retryable: false },
+  conflict: {
+    meaning: 'The `clientMessageId` was already used in this session for a different command.',
+    retryable: false,
+  },
+  rate_limited: {
+    meaning: "The session's queue of unsent commands is full; wait `retryAfterMs` and send again.",
+    retryable: true,
+    genesys: [429, 4029],
+  },
+  upstream_rejected: {
+    meaning: 'Genesys refused the command; `details.genesysCode` says why.',
+    retryable: false,
+  },
+  upstream_unavailable: {
+    meaning: 'Genesys cannot be reached at the moment; nothing was lost, try again later.',
+    retryable: true,
+  },
+  service_unavailable: {
+    meaning: 'guest-relay is overloaded or a dependency is down; nothing was stored, try again.',
+    retryable: true,
+  },
+  internal_error: {
+    meaning: 'An unexpected failure. Nothing was stored; retrying with the same `clientMessageId` is safe.',
+    retryable: true,
+  },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
+
+/** Compile-time proof that every code the domain core raises is a documented protocol code. */
+type UndocumentedDomainCodes = Exclude<DomainErrorCode, ErrorCode>;
+const domainCodesAreDocumented: [UndocumentedDomainCodes] extends [never] ? true : UndocumentedDomainCodes =
+  true;
+void domainCodesAreDocumented;
