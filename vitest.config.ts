@@ -6,5 +6,8 @@ export default defineConfig({
     environment: 'node',
     // Property tests run many cases; a slow CI machine must not fail them on time alone.
     testTimeout: 30_000,
+    // In CI a JSON report as well, from which .ci/run prints the plain "N passed, N failed" line.
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: { json: 'test-results/vitest.json' },
   },
 });
