@@ -57,8 +57,9 @@ export function nextDelay(
   random: () => number = Math.random,
 ): number {
   const n = Number.isNaN(attempt) ? 0 : Math.max(attempt, 0);
-  // baseMs 0 would give 0 * Infinity = NaN once factor ** n overflows.
-  const grown = policy.baseMs === 0 ? 0 : policy.baseMs * policy.factor ** n;
+  // Two NaN traps: baseMs 0 gives 0 * Infinity once factor ** n overflows, and 1 ** Infinity is NaN.
+  const growth = policy.factor === 1 ? 1 : policy.factor ** n;
+  const grown = policy.baseMs === 0 ? 0 : policy.baseMs * growth;
   const ceiling = Math.min(policy.capMs, grown);
   const r = random();
   const jitter = r > 0 ? Math.min(r, 1) : 0;

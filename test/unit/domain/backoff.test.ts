@@ -100,6 +100,11 @@ describe('nextDelay', () => {
     expect(nextDelay(1e9, backoffPolicy({ baseMs: 0 }), half)).toBe(0);
   });
 
+  it('stays finite for an infinite attempt with factor 1 (1 ** Infinity is NaN in JavaScript)', () => {
+    const delay = nextDelay(Number.POSITIVE_INFINITY, backoffPolicy({ factor: 1 }), () => 0.5);
+    expect(delay).toBe(DEFAULT_BACKOFF.baseMs / 2);
+  });
+
   it('stays within [0, capMs] when random strays outside [0, 1)', () => {
     for (const r of [-1, 1, 2, Number.NaN, Number.POSITIVE_INFINITY]) {
       const delay = nextDelay(50, DEFAULT_BACKOFF, () => r);
