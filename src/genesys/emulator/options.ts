@@ -1,0 +1,218 @@
+/**
+ * Options of the Genesys emulator: one DEFAULTS object, spread with the caller's options, unknown keys
+ * and out-of-range values rejected at start with the offending key named.
+ */
+import type { Clock } from '../../domain/clock.js';
+import { DEFAULT_SCRIPT } from './default-script.js';
+import { type BotScript, parseBotScript } from './scripts.js';
+
+/** The deployment id the emulator accepts unless told otherwise. Fixed, so local configs can hard-code it. */
+export const DEFAULT_DEPLOYMENT_ID = '7d1e7a5c-2f0b-4e0a-9b1c-e6a1a7f0c0de';
+
+export interface EmulatorLimits {
+  /** onMessage per session in any sliding 1 s window (Genesys: 2). An integer >= 1, or Infinity for none. */
+  readonly messagesPerSecond: number;
+  /** Code points in one guest text (4011 above it). */
+  readonly maxTextLength: number;
+  /** UTF-8 bytes of all custom attribute keys + values of a conversation (4013 above it). */
+  readonly maxCustomDataBytes: number;
+  /** Inactivity TTL of a guest session: expiry = last request + this. */
+  readonly sessionDurationSeconds: number;
+  /** Largest guest upload (4002 above it). */
+  readonly maxFileSizeKB: number;
+  /**
+   * Sockets one token may have open at once; configuring one more sends the oldest a
+   * ConnectionClosedEvent and closes it (Genesys' "session limit reached"). 0 = no limit.
+   */
+  readonly maxConnectionsPerSession: number;
+}
+
+export interface EmulatorLogger {
+  debug(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+export interface EmulatorOptions {
+  /** Default '127.0.0.1'. The emulator listens on this host only. */
+  host?: string | undefined;
+  /** Default 0 (an ephemeral port). */
+  port?: number | undefined;
+  /** Default DEFAULT_DEPLOYMENT_ID. */
+  deploymentId?: string | undefined;
+  /** Origins allowed to open the guest WebSocket; empty or absent = any Origin (and none). */
+  allowedOrigins?: readonly string[] | undefined;
+  /** Default DEFAULT_SCRIPT; null = no bot (tests drive the agent by hand). */
+  script?: BotScript | null | undefined;
+  limits?: Partial<EmulatorLimits> | undefined;
+  /** MIME patterns guests may upload. Default ['image/*', 'application/pdf', 'text/plain']. */
+  allowedFileTypes?: readonly string[] | undefined;
+  /** Default ['.exe', '.bat', '.cmd', '.js', '.vbs']. */
+  blockedExtensions?: readonly string[] | undefined;
+  /** What an agent disconnect does to the session. Default 'ReadOnly'. */
+  conversationDisconnect?: 'ReadOnly' | 'Send' | undefined;
+  /** Whether guests may clear their conversation (Presence Clear). Default true. */
+  conversationClear?: boolean | undefined;
+  /** Whether the deployment config advertises autoStart (guests send Presence Join). Default false. */
+  autoStart?: boolean | undefined;
+  /**
+   * Whether guest typing events count toward `messagesPerSecond`. Genesys does not say; they use the same
+   * action as messages, so the default is true.
+   */
+  typingCountsTowardRateLimit?: boolean | undefined;
+  /** Default [{clientId: 'emulator-client', clientSecret: 'emulator-secret'}]. */
+  oauthClients?: readonly { clientId: string; clientSecret: string }[] | undefined;
+  /** Default: the system clock. Expiry, bot delays, typing and fault delays all go through it. */
+  clock?: Clock | undefined;
+  /** Default: silent. */
+  logger?: EmulatorLogger | undefined;
+}
+
+export interface ResolvedOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly deploymentId: string;
+  readonly allowedOrigins: readonly string[];
+  readonly script: BotScript | null;
+  readonly limits: EmulatorLimits;
+  readonly allowedFileTypes: readonly string[];
+  readonly blockedExtensions: readonly string[];
+  readonly conversationDisconnect: 'ReadOnly' | 'Send';
+  readonly conversationClear: boolean;
+  readonly autoStart: boolean;
+  readonly typingCountsTowardRateLimit: boolean;
+  readonly oauthClients: readonly { readonly clientId: string; readonly clientSecret: string }[];
+  readonly clock: Clock;
+  readonly logger: EmulatorLogger;
+}
+
+export const systemClock: Clock = Object.freeze({
+  now: () => Date.now(),
+  setTimeout: (callback: () => void, ms: number): unknown => setTimeout(callback, ms),
+  clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+});
+
+const noop = (): void => {};
+export const silentLogger: EmulatorLogger = Object.freeze({
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+});
+
+export const DEFAULT_LIMITS: EmulatorLimits = Object.freeze({
+  messagesPerSecond: 2,
+  maxTextLength: 4000,
+  maxCustomDataBytes: 2048,
+  sessionDurationSeconds: 86_400,
+  maxFileSizeKB: 10_240,
+  maxConnectionsPerSession: 0,
+});
+
+export const DEFAULTS: Omit<ResolvedOptions, 'script'> & { readonly script: BotScript } = Object.freeze({
+  host: '127.0.0.1',
+  port: 0,
+  deploymentId: DEFAULT_DEPLOYMENT_ID,
+  allowedOrigins: Object.freeze([]),
+  script: DEFAULT_SCRIPT,
+  limits: DEFAULT_LIMITS,
+  allowedFileTypes: Object.freeze(['image/*', 'application/pdf', 'text/plain']),
+  blockedExtensions: Object.freeze(['.exe', '.bat', '.cmd', '.js', '.vbs']),
+  conversationDisconnect: 'ReadOnly',
+  conversationClear: true,
+  autoStart: false,
+  typingCountsTowardRateLimit: true,
+  oauthClients: Object.freeze([
+    Object.freeze({ clientId: 'emulator-client', clientSecret: 'emulator-secret' }),
+  ]),
+  clock: systemClock,
+  logger: silentLogger,
+});
+
+const LIMIT_RULES: Readonly<Record<keyof EmulatorLimits, [(value: number) => boolean, string]>> = {
+  messagesPerSecond: [
+    (v) => v === Number.POSITIVE_INFINITY || (Number.isSafeInteger(v) && v >= 1),
+    'an integer >= 1 or Infinity',
+  ],
+  maxTextLength: [(v) => Number.isSafeInteger(v) && v >= 1, 'an integer >= 1'],
+  maxCustomDataBytes: [(v) => Number.isSafeInteger(v) && v >= 0, 'an integer >= 0'],
+  sessionDurationSeconds: [(v) => Number.isSafeInteger(v) && v >= 1, 'an integer >= 1'],
+  maxFileSizeKB: [(v) => Number.isSafeInteger(v) && v >= 1, 'an integer >= 1'],
+  maxConnectionsPerSession: [(v) => Number.isSafeInteger(v) && v >= 0, 'an integer >= 0 (0 = no limit)'],
+};
+
+function resolveLimits(limits: Partial<EmulatorLimits> | undefined): EmulatorLimits {
+  const merged: Record<string, number> = { ...DEFAULT_LIMITS };
+  for (const [key, value] of Object.entries(limits ?? {})) {
+    if (!Object.hasOwn(LIMIT_RULES, key)) throw new TypeError(`Unknown emulator limit "${key}"`);
+    if (value === undefined) continue;
+    const [valid, expected] = LIMIT_RULES[key as keyof EmulatorLimits];
+    if (typeof value !== 'number' || !valid(value)) {
+      throw new RangeError(`Emulator limit "${key}" must be ${expected}, got ${String(value)}`);
+    }
+    merged[key] = value;
+  }
+  return Object.freeze(merged as unknown as EmulatorLimits);
+}
+
+function nonEmptyStrings(key: string, values: readonly unknown[]): string[] {
+  for (const value of values) {
+    if (typeof value !== 'string' || value.trim() === '') {
+      throw new TypeError(`Emulator option "${key}" must hold non-empty strings`);
+    }
+  }
+  return values as string[];
+}
+
+/**
+ * The caller's options over DEFAULTS, validated and frozen.
+ *
+ * @throws TypeError for an unknown option or limit; RangeError for a value out of range;
+ *   ScriptValidationError for an invalid script.
+ */
+export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
+  for (const key of Object.keys(options)) {
+    if (!Object.hasOwn(DEFAULTS, key)) throw new TypeError(`Unknown emulator option "${key}"`);
+  }
+  const port = options.port ?? DEFAULTS.port;
+  if (!Number.isSafeInteger(port) || port < 0 || port > 65_535) {
+    throw new RangeError(`Emulator option "port" must be an integer from 0 to 65535, got ${port}`);
+  }
+  const deploymentId = options.deploymentId ?? DEFAULTS.deploymentId;
+  if (deploymentId.trim() === '') throw new RangeError('Emulator option "deploymentId" must not be empty');
+  const oauthClients = options.oauthClients ?? DEFAULTS.oauthClients;
+  for (const client of oauthClients) nonEmptyStrings('oauthClients', [client.clientId, client.clientSecret]);
+  const disconnect = options.conversationDisconnect ?? DEFAULTS.conversationDisconnect;
+  if (disconnect !== 'ReadOnly' && disconnect !== 'Send') {
+    throw new RangeError(`Emulator option "conversationDisconnect" must be 'ReadOnly' or 'Send'`);
+  }
+  return Object.freeze({
+    host: options.host ?? DEFAULTS.host,
+    port,
+    deploymentId,
+    allowedOrigins: Object.freeze([...nonEmptyStrings('allowedOrigins', options.allowedOrigins ?? [])]),
+    script: options.script === undefined ? DEFAULTS.script : options.script && parseBotScript(options.script),
+    limits: resolveLimits(options.limits),
+    allowedFileTypes: Object.freeze(
+      nonEmptyStrings('allowedFileTypes', options.allowedFileTypes ?? DEFAULTS.allowedFileTypes).map((t) =>
+        t.trim().toLowerCase(),
+      ),
+    ),
+    blockedExtensions: Object.freeze(
+      nonEmptyStrings('blockedExtensions', options.blockedExtensions ?? DEFAULTS.blockedExtensions).map(
+        (e) => {
+          const ext = e.trim().toLowerCase();
+          return ext.startsWith('.') ? ext : `.${ext}`;
+        },
+      ),
+    ),
+    conversationDisconnect: disconnect,
+    conversationClear: options.conversationClear ?? DEFAULTS.conversationClear,
+    autoStart: options.autoStart ?? DEFAULTS.autoStart,
+    typingCountsTowardRateLimit: options.typingCountsTowardRateLimit ?? DEFAULTS.typingCountsTowardRateLimit,
+    oauthClients: Object.freeze(oauthClients.map((c) => Object.freeze({ ...c }))),
+    clock: options.clock ?? DEFAULTS.clock,
+    logger: options.logger ?? DEFAULTS.logger,
+  });
+}
