@@ -21,7 +21,13 @@ export type GenesysErrorCode =
   /** An attachment upload failed (presigned PUT refused, or UploadFailureEvent). */
   | 'GENESYS_UPLOAD_FAILED'
   /** A REST call (history, JWT, config) failed. */
-  | 'GENESYS_HTTP_ERROR';
+  | 'GENESYS_HTTP_ERROR'
+  /** The guest session's send queue is full: the send was refused at once, nothing went upstream. */
+  | 'GENESYS_QUEUE_FULL'
+  /** The client's configuration is missing or invalid (endpoint, region, options). */
+  | 'GENESYS_CONFIG_INVALID'
+  /** The call does not fit the session's current state (e.g. startNew on a session that is not read-only). */
+  | 'GENESYS_INVALID_STATE';
 
 export class GenesysError extends Error {
   override readonly name: string = 'GenesysError';

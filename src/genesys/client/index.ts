@@ -1,0 +1,36 @@
+/** The Genesys guest session client: one upstream guest session per instance. See docs/genesys-client.md. */
+
+export type { AttachmentInfo, UploadResult, UploadSlot } from './attachments.js';
+export { uploadHeaders } from './attachments.js';
+export type { GenesysEndpoint } from './endpoint.js';
+export { endpointFromEnv, genesysEndpoint, REGION_DOMAINS, regionDomain, socketUrl } from './endpoint.js';
+export type {
+  ClosedEvent,
+  CloseReason,
+  EchoEvent,
+  ErrorEvent,
+  GuestSessionEvents,
+  Listener,
+  MessageEvent,
+  OutboundAuthor,
+  PresenceEvent,
+  PresenceType,
+  ReadyEvent,
+  ReceiptEvent,
+  ReconnectingEvent,
+  TypingEvent,
+  UploadEvent,
+} from './events.js';
+export type { SendOptions, SendResult } from './guest-session.js';
+export { GuestSession } from './guest-session.js';
+export type {
+  FetchLike,
+  FetchResponse,
+  GuestSessionOptions,
+  LogFields,
+  Logger,
+  SocketLike,
+  WebSocketConstructor,
+} from './options.js';
+export { DEFAULTS, silentLogger, tokenTag } from './options.js';
+export { SessionState, TRANSITIONS } from './states.js';

@@ -1,0 +1,248 @@
+/**
+ * Options of a guest session: what is injected (socket constructor, fetch, clock, ids, randomness,
+ * logger) and one frozen DEFAULTS object for the numbers. Unknown keys are refused, as everywhere in
+ * this codebase, so a misspelt option fails at start instead of being silently ignored.
+ */
+import type { BackoffPolicy } from '../../domain/backoff.js';
+import type { Clock } from '../../domain/clock.js';
+import { GenesysError } from '../errors.js';
+import type { GenesysEndpoint } from './endpoint.js';
+
+/** The part of a `ws` WebSocket the client uses. `ws`'s own class satisfies it. */
+export interface SocketLike {
+  on(event: 'open', listener: () => void): unknown;
+  on(event: 'message', listener: (data: unknown, isBinary: boolean) => void): unknown;
+  on(event: 'close', listener: (code: number, reason: unknown) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'pong', listener: () => void): unknown;
+  send(data: string): void;
+  ping(): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+}
+
+/** `new WebSocket(url, { headers, origin })`, as `ws` takes it. */
+export type WebSocketConstructor = new (
+  url: string,
+  options: { headers: Record<string, string>; origin?: string },
+) => SocketLike;
+
+export interface FetchResponse {
+  readonly ok: boolean;
+  readonly status: number;
+  json(): Promise<unknown>;
+  text(): Promise<string>;
+}
+
+/** The part of WHATWG `fetch` the client uses; the global `fetch` satisfies it. */
+export type FetchLike = (
+  url: string,
+  init: {
+    method: string;
+    headers: Record<string, string>;
+    body?: Uint8Array;
+    signal?: AbortSignal;
+  },
+) => Promise<FetchResponse>;
+
+export type LogFields = Readonly<Record<string, unknown>>;
+
+/** Structured logger (pino-shaped). The token never reaches it: fields carry `session` = its last 4 chars. */
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+export const silentLogger: Logger = Object.freeze({
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+});
+
+export interface GuestSessionOptions {
+  /** The Messenger deployment id (query string and configureSession body). */
+  readonly deploymentId: string;
+  readonly endpoint: GenesysEndpoint;
+  /** Sent as the `Origin` header on the upgrade and on REST calls (deployments may restrict it). */
+  readonly origin?: string;
+  /** `application` query parameter, e.g. `guest-relay-0.1.0`; left out when absent. */
+  readonly application?: string;
+  /** The guest token of a session to resume; a new one (`newId()`) otherwise. A credential: never logged. */
+  readonly token?: string;
+  readonly WebSocket: WebSocketConstructor;
+  readonly fetch: FetchLike;
+  readonly clock: Clock;
+  /** [0, 1) randomness for backoff jitter. Default Math.random. */
+  readonly random?: () => number;
+  /** Ids for tokens, tracingIds and attachment ids. Default crypto.randomUUID. */
+  readonly newId?: () => string;
+  readonly logger?: Logger;
+  /** Reconnect delays: full jitter, base 500 ms, cap 30 s, counter reset after 5 s of uptime. */
+  readonly backoff?: Partial<BackoffPolicy>;
+  /** RFC 6455 ping every … (Genesys' mobile SDK: 15 s). */
+  readonly pingIntervalMs?: number;
+  /** No pong within … of a ping: the socket is dead, reconnect. */
+  readonly pongTimeoutMs?: number;
+  /** An `echo` at most once per …, and only after that long without any other request. 0 = never. */
+  readonly echoIntervalMs?: number;
+  /** onMessage per second (Genesys: 2 per session since Dec 2023). */
+  readonly ratePerSecond?: number;
+  /**
+   * Added to the interval between two onMessage (1000 / ratePerSecond): Genesys counts arrivals, and
+   * network jitter can bring sends spaced exactly at the limit closer together than that.
+   */
+  readonly pacingMarginMs?: number;
+  /** At most one typing notice per … (Genesys' SDK: 5 s). */
+  readonly typingIntervalMs?: number;
+  /** How long Outbound pushes are held to be ordered by channel.time. */
+  readonly reorderWindowMs?: number;
+  /** Sends waiting or unacknowledged at once; one more is refused with GENESYS_QUEUE_FULL. */
+  readonly maxQueue?: number;
+  /** Sends on the wire without an echo yet. 1 keeps Genesys' order equal to ours even across 429s. */
+  readonly maxInFlight?: number;
+  /** A send without echo, or a request without answer, after … counts as lost. */
+  readonly ackTimeoutMs?: number;
+  /** Opening the socket and getting the SessionResponse must take less than …. */
+  readonly connectTimeoutMs?: number;
+  /** From the upload slot to UploadSuccessEvent/UploadFailureEvent: at most …. */
+  readonly uploadTimeoutMs?: number;
+}
+
+type Numbers = Required<
+  Pick<
+    GuestSessionOptions,
+    | 'pingIntervalMs'
+    | 'pongTimeoutMs'
+    | 'echoIntervalMs'
+    | 'ratePerSecond'
+    | 'pacingMarginMs'
+    | 'typingIntervalMs'
+    | 'reorderWindowMs'
+    | 'maxQueue'
+    | 'maxInFlight'
+    | 'ackTimeoutMs'
+    | 'connectTimeoutMs'
+    | 'uploadTimeoutMs'
+  >
+>;
+
+export const DEFAULTS: Readonly<Numbers> = Object.freeze({
+  pingIntervalMs: 15_000,
+  pongTimeoutMs: 10_000,
+  echoIntervalMs: 30_000,
+  ratePerSecond: 2,
+  pacingMarginMs: 20,
+  typingIntervalMs: 5_000,
+  reorderWindowMs: 300,
+  maxQueue: 100,
+  maxInFlight: 1,
+  ackTimeoutMs: 30_000,
+  connectTimeoutMs: 15_000,
+  uploadTimeoutMs: 120_000,
+});
+
+const INJECTED = [
+  'deploymentId',
+  'endpoint',
+  'origin',
+  'application',
+  'token',
+  'WebSocket',
+  'fetch',
+  'clock',
+  'random',
+  'newId',
+  'logger',
+  'backoff',
+] as const;
+
+/** Options with every default applied. */
+export type ResolvedOptions = Numbers &
+  Pick<GuestSessionOptions, 'deploymentId' | 'endpoint' | 'WebSocket' | 'fetch' | 'clock'> & {
+    readonly origin: string | undefined;
+    readonly application: string | undefined;
+    readonly token: string;
+    readonly random: () => number;
+    readonly newId: () => string;
+    readonly logger: Logger;
+    readonly backoff: Partial<BackoffPolicy>;
+  };
+
+/** Whole numbers ≥ 1 (counts) or finite ≥ 0 / > 0 (durations and rates). */
+const RULES: Readonly<Record<keyof Numbers, (value: number) => boolean>> = Object.freeze({
+  pingIntervalMs: (v) => Number.isFinite(v) && v > 0,
+  pongTimeoutMs: (v) => Number.isFinite(v) && v > 0,
+  echoIntervalMs: (v) => Number.isFinite(v) && v >= 0,
+  ratePerSecond: (v) => Number.isFinite(v) && v > 0,
+  pacingMarginMs: (v) => Number.isFinite(v) && v >= 0,
+  typingIntervalMs: (v) => Number.isFinite(v) && v >= 0,
+  reorderWindowMs: (v) => Number.isFinite(v) && v >= 0,
+  maxQueue: (v) => Number.isSafeInteger(v) && v >= 1,
+  maxInFlight: (v) => Number.isSafeInteger(v) && v >= 1,
+  ackTimeoutMs: (v) => Number.isFinite(v) && v > 0,
+  connectTimeoutMs: (v) => Number.isFinite(v) && v > 0,
+  uploadTimeoutMs: (v) => Number.isFinite(v) && v > 0,
+});
+
+/** Genesys: "the token cannot exceed 2048 characters" (reference §7.1). */
+const MAX_TOKEN_LENGTH = 2048;
+
+function invalid(message: string): GenesysError {
+  return new GenesysError('GENESYS_CONFIG_INVALID', message);
+}
+
+/**
+ * Applies DEFAULTS and checks every option.
+ *
+ * @throws GenesysError `GENESYS_CONFIG_INVALID` naming the offending key (never its value when that
+ *   is the token).
+ */
+export function resolveOptions(options: GuestSessionOptions): ResolvedOptions {
+  for (const key of Object.keys(options)) {
+    if (!Object.hasOwn(DEFAULTS, key) && !(INJECTED as readonly string[]).includes(key)) {
+      throw invalid(`Unknown guest session option "${key}"`);
+    }
+  }
+  if (typeof options.deploymentId !== 'string' || options.deploymentId.trim() === '') {
+    throw invalid('Option "deploymentId" is required');
+  }
+  if (options.endpoint === undefined) throw invalid('Option "endpoint" is required');
+  for (const key of ['WebSocket', 'fetch'] as const) {
+    if (typeof options[key] !== 'function') throw invalid(`Option "${key}" is required`);
+  }
+  if (options.clock === undefined) throw invalid('Option "clock" is required');
+  if (options.token !== undefined && (options.token === '' || options.token.length > MAX_TOKEN_LENGTH)) {
+    throw invalid(`Option "token" must have 1 to ${MAX_TOKEN_LENGTH} characters`);
+  }
+  const numbers = { ...DEFAULTS };
+  for (const key of Object.keys(DEFAULTS) as (keyof Numbers)[]) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (!RULES[key](value)) throw invalid(`Option "${key}" is out of range: ${value}`);
+    numbers[key] = value;
+  }
+  const newId = options.newId ?? (() => globalThis.crypto.randomUUID());
+  return Object.freeze({
+    ...numbers,
+    deploymentId: options.deploymentId,
+    endpoint: options.endpoint,
+    origin: options.origin,
+    application: options.application,
+    token: options.token ?? newId(),
+    WebSocket: options.WebSocket,
+    fetch: options.fetch,
+    clock: options.clock,
+    random: options.random ?? Math.random,
+    newId,
+    logger: options.logger ?? silentLogger,
+    backoff: options.backoff ?? {},
+  });
+}
+
+/** A short, non-reversible tag for logs: the token's last 4 characters. */
+export function tokenTag(token: string): string {
+  return `…${token.slice(-4)}`;
+}
