@@ -1,0 +1,61 @@
+/**
+ * Runs a contract suite once per DynamoDB engine (dynalite, and DynamoDB Local where Java is present,
+ * always in CI). Each engine starts once per test file with freshly provisioned tables; tests isolate
+ * themselves by using fresh session, connection and worker ids (see `uniqueId`).
+ */
+import { randomUUID } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { provisionTables } from '../../src/store/provision.js';
+import { createStoreContext, type StoreContext } from '../../src/store/store-context.js';
+import { tableNames } from '../../src/store/tables.js';
+import { type Engine, engineStarters } from './engines.js';
+
+export interface EngineFixture {
+  readonly engine: Engine['name'];
+  /** A store context on this engine; `now` can be moved by the test through `clock`. */
+  readonly store: () => StoreContext;
+  readonly client: () => DynamoDBClient;
+  readonly clock: { now: number };
+}
+
+export function uniqueId(prefix: string): string {
+  return `${prefix}_${randomUUID().replaceAll('-', '')}`;
+}
+
+export function describeOnEngines(title: string, suite: (fixture: EngineFixture) => void): void {
+  for (const { name, start } of engineStarters()) {
+    describe(`${title} [${name}]`, () => {
+      let engine: Engine | undefined;
+      let client: DynamoDBClient | undefined;
+      let context: StoreContext | undefined;
+      const clock = { now: Date.UTC(2026, 10, 24, 12, 0, 0) };
+      const tables = tableNames(`contract-${randomUUID().slice(0, 8)}-`);
+
+      beforeAll(async () => {
+        engine = await start();
+        client = engine.client();
+        await provisionTables(client, tables);
+        context = createStoreContext({ client, tables, now: () => clock.now });
+      }, 60_000);
+
+      afterAll(async () => {
+        client?.destroy();
+        await engine?.close();
+      });
+
+      suite({
+        engine: name,
+        clock,
+        store: () => {
+          if (!context) throw new Error('engine not started');
+          return context;
+        },
+        client: () => {
+          if (!client) throw new Error('engine not started');
+          return client;
+        },
+      });
+    });
+  }
+}
