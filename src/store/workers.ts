@@ -1,0 +1,181 @@
+/**
+ * Worker liveness: one heartbeat item per worker in the workers table. A beat is one write per worker,
+ * whatever the number of sessions it owns, so heartbeat cost is O(workers) (DESIGN §2, "Ownership and
+ * failover"). Staleness is decided by comparing `heartbeatAt` with the clock, never by TTL: TTL deletion
+ * is best effort and may lag by days (aws-notes §2.2); `expiresAt` only cleans up dead workers' rows.
+ */
+import { DeleteCommand, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { toStoreError } from './errors.js';
+import { assertItemFits } from './item-size.js';
+import { withDefaults } from './options.js';
+import type { StoreContext } from './store-context.js';
+
+/** A worker's heartbeat row as stored. */
+export interface WorkerRecord {
+  readonly workerId: string;
+  /** Epoch ms of the last beat. */
+  readonly heartbeatAt: number;
+  /** The worker's own load figure (e.g. sessions owned); lower is preferred for new sessions. */
+  readonly load: number;
+  /** The worker's connection on the control API: where Lambdas ring its doorbell. Absent while down. */
+  readonly controlConnectionId?: string;
+  /** Epoch ms the worker process started (kept from the first beat). */
+  readonly startedAt: number;
+  /** TTL, epoch seconds. */
+  readonly expiresAt: number;
+}
+
+export interface HeartbeatInput {
+  readonly workerId: string;
+  /** Omitted means the worker has no control connection right now: the stored one is removed. */
+  readonly controlConnectionId?: string;
+  readonly load: number;
+  /** Defaults to now on the first beat; later beats never move it. */
+  readonly startedAt?: number;
+}
+
+export interface WorkerStoreOptions {
+  /** How long a silent worker's row lives before TTL may delete it. Far beyond any staleness window. */
+  readonly rowTtlMs: number;
+}
+
+const DEFAULTS: WorkerStoreOptions = { rowTtlMs: 6 * 60 * 60 * 1000 };
+
+/** Reads and writes worker heartbeats. */
+export class WorkerStore {
+  readonly #ctx: StoreContext;
+  readonly #options: WorkerStoreOptions;
+
+  constructor(ctx: StoreContext, options: Partial<WorkerStoreOptions> = {}) {
+    this.#ctx = ctx;
+    this.#options = withDefaults(DEFAULTS, options, 'WorkerStore');
+  }
+
+  /**
+   * Records one beat: one UpdateItem. `startedAt` uses if_not_exists so a restart under the same id is the
+   * caller's to signal (by removing the row first) and a beat never rewrites history.
+   */
+  async heartbeat(input: HeartbeatInput): Promise<WorkerRecord> {
+    const now = this.#ctx.now();
+    const expiresAt = Math.ceil((now + this.#options.rowTtlMs) / 1000);
+    const projected = {
+      workerId: input.workerId,
+      heartbeatAt: now,
+      load: input.load,
+      startedAt: input.startedAt ?? now,
+      expiresAt,
+      ...(input.controlConnectionId === undefined ? {} : { controlConnectionId: input.controlConnectionId }),
+    };
+    assertItemFits(projected, `worker ${input.workerId}`);
+    const values: Record<string, unknown> = {
+      ':now': now,
+      ':load': input.load,
+      ':started': input.startedAt ?? now,
+      ':exp': expiresAt,
+    };
+    let update =
+      'SET heartbeatAt = :now, #load = :load, startedAt = if_not_exists(startedAt, :started), #exp = :exp';
+    if (input.controlConnectionId === undefined) {
+      update += ' REMOVE controlConnectionId';
+    } else {
+      update += ', controlConnectionId = :cc';
+      values[':cc'] = input.controlConnectionId;
+    }
+    try {
+      const { Attributes } = await this.#ctx.db.send(
+        new UpdateCommand({
+          TableName: this.#ctx.tables.workers,
+          Key: { workerId: input.workerId },
+          UpdateExpression: update,
+          ExpressionAttributeNames: { '#load': 'load', '#exp': 'expiresAt' },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toWorker(Attributes) ?? projected;
+    } catch (error) {
+      throw toStoreError(error, `heartbeat of worker ${input.workerId}`);
+    }
+  }
+
+  /** The worker's row (consistent read); undefined when absent or past its TTL. */
+  async get(workerId: string): Promise<WorkerRecord | undefined> {
+    try {
+      const { Item } = await this.#ctx.db.send(
+        new GetCommand({ TableName: this.#ctx.tables.workers, Key: { workerId }, ConsistentRead: true }),
+      );
+      const worker = toWorker(Item);
+      // TTL deletion lags: a row past its expiry is treated as gone.
+      return worker && worker.expiresAt * 1000 > this.#ctx.now() ? worker : undefined;
+    } catch (error) {
+      throw toStoreError(error, `read of worker ${workerId}`);
+    }
+  }
+
+  /** Whether the worker beat within the last `staleAfterMs`. A missing row counts as not live. */
+  async isLive(workerId: string, staleAfterMs: number): Promise<boolean> {
+    const worker = await this.get(workerId);
+    return worker !== undefined && isFresh(worker, this.#ctx.now(), staleAfterMs);
+  }
+
+  /**
+   * The live workers, least loaded first (ties by id, so the order is stable). One Scan of the workers
+   * table, paginated: O(workers), which is small; a GSI would not make it cheaper.
+   */
+  async listLive(options: { readonly staleAfterMs: number }): Promise<WorkerRecord[]> {
+    const now = this.#ctx.now();
+    const live: WorkerRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.#ctx.db.send(
+          new ScanCommand({
+            TableName: this.#ctx.tables.workers,
+            FilterExpression: 'heartbeatAt > :cut AND #exp > :nowSec',
+            ExpressionAttributeNames: { '#exp': 'expiresAt' },
+            ExpressionAttributeValues: {
+              ':cut': now - options.staleAfterMs,
+              ':nowSec': Math.floor(now / 1000),
+            },
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const worker = toWorker(item);
+          if (worker && isFresh(worker, now, options.staleAfterMs)) live.push(worker);
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    } catch (error) {
+      throw toStoreError(error, 'scan of live workers');
+    }
+    return live.sort((a, b) => a.load - b.load || (a.workerId < b.workerId ? -1 : 1));
+  }
+
+  /** Deletes the worker's row (a clean shutdown). Idempotent. */
+  async remove(workerId: string): Promise<void> {
+    try {
+      await this.#ctx.db.send(new DeleteCommand({ TableName: this.#ctx.tables.workers, Key: { workerId } }));
+    } catch (error) {
+      throw toStoreError(error, `removal of worker ${workerId}`);
+    }
+  }
+}
+
+function isFresh(worker: WorkerRecord, now: number, staleAfterMs: number): boolean {
+  return worker.heartbeatAt > now - staleAfterMs && worker.expiresAt * 1000 > now;
+}
+
+function toWorker(item: Record<string, unknown> | undefined): WorkerRecord | undefined {
+  if (!item || typeof item.workerId !== 'string' || typeof item.heartbeatAt !== 'number') return undefined;
+  return {
+    workerId: item.workerId,
+    heartbeatAt: item.heartbeatAt,
+    load: typeof item.load === 'number' ? item.load : 0,
+    startedAt: typeof item.startedAt === 'number' ? item.startedAt : item.heartbeatAt,
+    expiresAt: typeof item.expiresAt === 'number' ? item.expiresAt : 0,
+    ...(typeof item.controlConnectionId === 'string'
+      ? { controlConnectionId: item.controlConnectionId }
+      : {}),
+  };
+}
