@@ -435,28 +435,7 @@ export class TranscriptStore {
   async #claimMarker(sessionId: string, sk: string, fingerprint: string): Promise<number> {
     for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
       const seq = (await this.lastSeq(sessionId)) + 1;
-      const now = this.#ctx.now();
-      const marker = {
-        pk: sessionId,
-        sk,
-        fingerprint,
-        seq,
-        createdAt: now,
-        expiresAt: Math.floor(now / 1000) + KEY_TTL_SECONDS,
-      };
-      assertItemFits(marker, 'idempotency key');
-      try {
-        await this.#ctx.db.send(
-          new PutCommand({
-            TableName: this.#ctx.tables.sessions,
-            Item: marker,
-            ConditionExpression: 'attribute_not_exists(sk)',
-          }),
-        );
-        return seq;
-      } catch (error) {
-        if (!isConditionalFailure(error)) throw toStoreError(error, 'idempotency key');
-      }
+      if (await this.#putMarker(sessionId, sk, fingerprint, seq)) return seq;
       const existing = await this.#getMarker(sessionId, sk);
       if (existing === undefined) continue; // deleted by TTL in between: claim afresh
       if (existing.fingerprint !== fingerprint) {
@@ -501,12 +480,17 @@ export class TranscriptStore {
    * alone (it then points at the entry stored for that Genesys message).
    */
   async #aliasGenesysId(entry: StoredEntry, genesysId: string): Promise<void> {
+    await this.#putMarker(entry.sessionId, `key#g#${genesysId}`, fingerprintOf(entry), entry.seq);
+  }
+
+  /** Creates an idempotency marker unless its key exists; true when this call created it. */
+  async #putMarker(sessionId: string, sk: string, fingerprint: string, seq: number): Promise<boolean> {
     const now = this.#ctx.now();
     const marker = {
-      pk: entry.sessionId,
-      sk: `key#g#${genesysId}`,
-      fingerprint: fingerprintOf(entry),
-      seq: entry.seq,
+      pk: sessionId,
+      sk,
+      fingerprint,
+      seq,
       createdAt: now,
       expiresAt: Math.floor(now / 1000) + KEY_TTL_SECONDS,
     };
@@ -519,8 +503,10 @@ export class TranscriptStore {
           ConditionExpression: 'attribute_not_exists(sk)',
         }),
       );
+      return true;
     } catch (error) {
       if (!isConditionalFailure(error)) throw toStoreError(error, 'idempotency key');
+      return false;
     }
   }
 

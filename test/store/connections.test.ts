@@ -1,17 +1,6 @@
 import { expect, it } from 'vitest';
 import { ConnectionStore, MAX_CONNECTION_DURATION_MS } from '../../src/store/connections.js';
-import { StoreError } from '../../src/store/errors.js';
-import { describeOnEngines, uniqueId } from './harness.js';
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof StoreError) return error.code;
-    throw error;
-  }
-  return 'resolved';
-}
+import { codeOf, describeOnEngines, uniqueId } from './harness.js';
 
 describeOnEngines('ConnectionStore', ({ store, clock }) => {
   const connections = () => new ConnectionStore(store());

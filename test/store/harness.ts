@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe } from 'vitest';
+import { StoreError } from '../../src/store/errors.js';
 import { provisionTables } from '../../src/store/provision.js';
 import { createStoreContext, type StoreContext } from '../../src/store/store-context.js';
 import { tableNames } from '../../src/store/tables.js';
@@ -17,6 +18,17 @@ export interface EngineFixture {
   readonly store: () => StoreContext;
   readonly client: () => DynamoDBClient;
   readonly clock: { now: number };
+}
+
+/** The StoreError code a promise rejects with, or 'resolved'; any other error is rethrown. */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof StoreError) return error.code;
+    throw error;
+  }
+  return 'resolved';
 }
 
 export function uniqueId(prefix: string): string {

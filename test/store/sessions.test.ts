@@ -1,6 +1,6 @@
 import { expect, it, vi } from 'vitest';
 import { DEFAULT_CONSTRAINTS } from '../../src/domain/constraints.js';
-import { StoreError } from '../../src/store/errors.js';
+import type { StoreError } from '../../src/store/errors.js';
 import {
   type CreateSessionInput,
   type Fence,
@@ -9,7 +9,7 @@ import {
   SessionStore,
 } from '../../src/store/sessions.js';
 import { WorkerStore } from '../../src/store/workers.js';
-import { describeOnEngines, uniqueId } from './harness.js';
+import { codeOf, describeOnEngines, uniqueId } from './harness.js';
 
 const STALE_AFTER_MS = 15_000;
 
@@ -30,16 +30,6 @@ function input(overrides: Partial<CreateSessionInput> = {}): CreateSessionInput 
 
 function command(id: string, createdAt: number, extra: Partial<PendingCommand> = {}): PendingCommand {
   return { id, type: 'send', createdAt, seq: 1, ...extra };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof StoreError) return error.code;
-    throw error;
-  }
-  return 'resolved';
 }
 
 describeOnEngines('SessionStore', ({ store, clock }) => {
