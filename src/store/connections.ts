@@ -1,6 +1,6 @@
 /**
  * Frontend connections: one item per API Gateway connection, keyed by its connectionId, with the session
- * it is attached to (index `bySession`, for fan-out). `$disconnect` is best effort (aws-notes §2.1), so
+ * it is attached to (index `bySession`, for fan-out). `$disconnect` is best effort (AWS re:Post, "Websocket API gateway $disconnect event reliability"), so
  * every row carries a TTL beyond API Gateway's 2 h maximum connection duration: a row whose disconnect
  * never came expires on its own, and readers skip rows past `expiresAt` because TTL deletion lags.
  */

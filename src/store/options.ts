@@ -1,5 +1,5 @@
 /**
- * House options convention (STYLE.md §4): one frozen `DEFAULTS` object spread with the caller's options,
+ * House options convention (the house style, as in middy): one frozen `DEFAULTS` object spread with the caller's options,
  * unknown keys rejected, so a typo fails at construction instead of silently falling back to a default.
  */
 export function withDefaults<T extends object>(defaults: T, options: Partial<T>, what: string): Readonly<T> {

@@ -1,7 +1,7 @@
 /**
  * Sessions: one item per guest session (`pk = sessionId`, `sk = "session"`) holding its state, its owner
- * worker with a fencing epoch, and its pending commands (DESIGN §2: "Durable first", "Ownership and
- * failover"). Lambdas write commands into `pending` (unfenced, durable first) and then ring the owner's
+ * worker with a fencing epoch, and its pending commands (see docs/architecture.md, "Nothing is lost").
+ * Lambdas write commands into `pending` (unfenced, durable first) and then ring the owner's
  * doorbell; the owner completes them under its fence; `byOwnerPending` lets a worker's sweep find all its
  * pending work with one Query. The same table holds the transcript's idempotency markers (`sk = "key#…"`):
  * they carry no `ownerId`, so neither owner index sees them, and nothing here reads or writes them.
@@ -471,7 +471,7 @@ export class SessionStore {
    * epoch just read and bumps the epoch, so of concurrent claimers exactly one wins and every write
    * fenced with the old epoch fails from then on. Already mine: the current epoch, nothing written.
    * STORE_CLAIM_REFUSED: a live owner; STORE_CONFLICT: lost the race, or the session has ended.
-   * The new owner must drain `pending` before anything else (DESIGN §2).
+   * The new owner must drain `pending` before anything else (docs/architecture.md).
    */
   async claim(
     sessionId: string,

@@ -1,7 +1,7 @@
 /**
  * The transcript: each session's ordered entries, keyed `sessionId` + `seq`, where `seq` is the public
  * `sequenceId`: starting at 1, strictly increasing, gap-free, shared by guest, agent, bot and system
- * entries (DESIGN.md §2 "Ordering").
+ * entries (docs/architecture.md).
  *
  * No transactions (dynalite has none). Ordering comes from optimistic conditional writes: read the last
  * seq (consistent), Put `last + 1` with `attribute_not_exists(seq)`, re-read and retry on conflict.

@@ -1,8 +1,8 @@
 /**
  * Worker liveness: one heartbeat item per worker in the workers table. A beat is one write per worker,
- * whatever the number of sessions it owns, so heartbeat cost is O(workers) (DESIGN §2, "Ownership and
- * failover"). Staleness is decided by comparing `heartbeatAt` with the clock, never by TTL: TTL deletion
- * is best effort and may lag by days (aws-notes §2.2); `expiresAt` only cleans up dead workers' rows.
+ * whatever the number of sessions it owns, so heartbeat cost is O(workers). Staleness is decided by
+ * comparing `heartbeatAt` with the clock, never by TTL: TTL deletion is best effort and may lag by days
+ * (AWS: "Working with expired items"); `expiresAt` only cleans up dead workers' rows.
  */
 import { DeleteCommand, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { toStoreError } from './errors.js';

@@ -16,7 +16,7 @@ import {
 } from '../../../src/genesys/responses.js';
 import type { ContentItem } from '../../../src/protocol/common.js';
 
-/** Frames copied from the protocol reference (shared/reference/genesys-guest-api.md, §3–§5, §10). */
+/** Frames copied from the protocol reference (docs/genesys-guest-api.md, §3–§5, §10). */
 const reference = {
   sessionResponse:
     '{"type":"response","class":"SessionResponse","code":200,"body":{"connected":true,"newSession":true,"readOnly":false,"maxCustomDataBytes":100,"allowedMedia":{"inbound":{"fileTypes":[{"type":"video/mpg"},{"type":"video/3gpp"}],"maxFileSizeKB":10240}},"blockedExtensions":[".ade",".adp"],"clearedExistingSession":false}}',
