@@ -156,4 +156,4 @@ await writeFile(
     2,
   )}\n`,
 );
-process.stdout.write(`Written ${out}\n`);
+process.stdout.write('Written bench/results/store.json\n');
