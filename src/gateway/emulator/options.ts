@@ -1,0 +1,168 @@
+/**
+ * Options of the local API Gateway WebSocket API emulator: one frozen DEFAULTS object spread with the
+ * caller's options, unknown keys rejected (STYLE.md §4), limits checked at start.
+ */
+import type { Clock } from '../../domain/clock.js';
+import type { Authorizer, LambdaLike } from './events.js';
+
+/** The gateway's hard limits (aws-notes §2.1). Every one is configurable so tests can use tiny values. */
+export interface GatewayLimits {
+  /** Largest message (all frames of it), in bytes. AWS: 128 KB. Over it: close 1009, or 413 on @connections. */
+  readonly maxMessageBytes: number;
+  /** Largest frame, in bytes. AWS: 32 KB. Over it: close 1009. Outgoing messages are split at this size. */
+  readonly maxFrameBytes: number;
+  /** No data frame in either direction for this long: close 1001. AWS: 10 min. */
+  readonly idleTimeoutMs: number;
+  /** Any connection is closed (1001) this long after it opened. AWS: 2 h. */
+  readonly maxConnectionMs: number;
+  /** A handler (or the authorizer) that takes longer fails as a timed-out integration. AWS: 29 s. */
+  readonly integrationTimeoutMs: number;
+}
+
+export interface GatewayLogger {
+  debug(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+export interface WebSocketApiOptions {
+  /** Default '127.0.0.1'. */
+  host?: string | undefined;
+  /** Default 0: a free port. */
+  port?: number | undefined;
+  /** Default 'local'. The WebSocket URL and the management endpoint both end with `/<stage>`. */
+  stage?: string | undefined;
+  /** Default: 10 random lowercase letters and digits, as AWS api ids look. */
+  apiId?: string | undefined;
+  /** Default '$request.body.action'. Only the `$request.body.<path>` form is supported. */
+  routeSelectionExpression?: string | undefined;
+  /** The REQUEST authorizer of `$connect`; none means the API is open. */
+  authorizer?: Authorizer | undefined;
+  /** '$connect', '$disconnect', '$default' and route keys → handler. */
+  routes: Readonly<Record<string, LambdaLike>>;
+  limits?: Partial<GatewayLimits> | undefined;
+  /** Default: the system clock. Every timer (idle, maximum duration, integration timeout) uses it. */
+  clock?: Clock | undefined;
+  /** Default: silent. */
+  logger?: GatewayLogger | undefined;
+  /** Name reported as `functionName` in the handlers' Lambda context. Default 'guest-relay-local'. */
+  functionNamePrefix?: string | undefined;
+  /** Region used in ARNs (methodArn, invokedFunctionArn). Default 'us-east-1'. */
+  region?: string | undefined;
+}
+
+export interface ResolvedOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly stage: string;
+  readonly apiId: string;
+  readonly routeSelectionExpression: string;
+  /** The body path of the route selection expression, e.g. ['action']. */
+  readonly routeSelectionPath: readonly string[];
+  readonly authorizer: Authorizer | undefined;
+  readonly routes: Readonly<Record<string, LambdaLike>>;
+  readonly limits: GatewayLimits;
+  readonly clock: Clock;
+  readonly logger: GatewayLogger;
+  readonly functionNamePrefix: string;
+  readonly region: string;
+}
+
+export const DEFAULT_LIMITS: GatewayLimits = Object.freeze({
+  maxMessageBytes: 128 * 1024,
+  maxFrameBytes: 32 * 1024,
+  idleTimeoutMs: 10 * 60 * 1000,
+  maxConnectionMs: 2 * 60 * 60 * 1000,
+  integrationTimeoutMs: 29_000,
+});
+
+export const systemClock: Clock = Object.freeze({
+  now: () => Date.now(),
+  setTimeout: (callback: () => void, ms: number): unknown => setTimeout(callback, ms),
+  clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+});
+
+const noop = (): void => {};
+export const silentLogger: GatewayLogger = Object.freeze({
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+});
+
+const OPTION_KEYS: ReadonlySet<string> = new Set([
+  'host',
+  'port',
+  'stage',
+  'apiId',
+  'routeSelectionExpression',
+  'authorizer',
+  'routes',
+  'limits',
+  'clock',
+  'logger',
+  'functionNamePrefix',
+  'region',
+]);
+
+const SELECTION = /^\$request\.body((?:\.[A-Za-z0-9_$-]+)+)$/;
+const STAGE = /^[A-Za-z0-9_-]{1,128}$/;
+
+function randomApiId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  let id = '';
+  for (let i = 0; i < 10; i++) id += alphabet[Math.floor(Math.random() * alphabet.length)];
+  return id;
+}
+
+/** @throws TypeError on an unknown option or route handler that is not a function, RangeError on a bad value. */
+export function resolveOptions(options: WebSocketApiOptions): ResolvedOptions {
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) throw new TypeError(`startWebSocketApi: unknown option "${key}"`);
+  }
+  for (const key of Object.keys(options.limits ?? {})) {
+    if (!Object.hasOwn(DEFAULT_LIMITS, key)) throw new TypeError(`startWebSocketApi: unknown limit "${key}"`);
+  }
+  const limits: GatewayLimits = Object.freeze({ ...DEFAULT_LIMITS, ...options.limits });
+  for (const [key, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new RangeError(`startWebSocketApi: limit "${key}" must be an integer >= 1, got ${value}`);
+    }
+  }
+  if (limits.maxFrameBytes > limits.maxMessageBytes) {
+    throw new RangeError('startWebSocketApi: maxFrameBytes must not exceed maxMessageBytes');
+  }
+  const routeSelectionExpression = options.routeSelectionExpression ?? '$request.body.action';
+  const match = SELECTION.exec(routeSelectionExpression);
+  if (!match?.[1]) {
+    throw new RangeError(
+      `startWebSocketApi: routeSelectionExpression must look like $request.body.<path>, got ${routeSelectionExpression}`,
+    );
+  }
+  const stage = options.stage ?? 'local';
+  if (!STAGE.test(stage)) throw new RangeError(`startWebSocketApi: invalid stage "${stage}"`);
+  for (const [key, handler] of Object.entries(options.routes)) {
+    if (typeof handler !== 'function')
+      throw new TypeError(`startWebSocketApi: route "${key}" is not a function`);
+  }
+  const port = options.port ?? 0;
+  if (!Number.isSafeInteger(port) || port < 0 || port > 65_535) {
+    throw new RangeError(`startWebSocketApi: invalid port ${port}`);
+  }
+  return Object.freeze({
+    host: options.host ?? '127.0.0.1',
+    port,
+    stage,
+    apiId: options.apiId ?? randomApiId(),
+    routeSelectionExpression,
+    routeSelectionPath: Object.freeze(match[1].slice(1).split('.')),
+    authorizer: options.authorizer,
+    routes: Object.freeze({ ...options.routes }),
+    limits,
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? silentLogger,
+    functionNamePrefix: options.functionNamePrefix ?? 'guest-relay-local',
+    region: options.region ?? 'us-east-1',
+  });
+}

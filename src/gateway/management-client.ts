@@ -1,0 +1,174 @@
+/**
+ * Posts to and disconnects frontend connections through API Gateway's `@connections` API. The SDK client
+ * is injected and its endpoint comes from config (`stage.callbackUrl` in AWS, the emulator's
+ * `managementEndpoint` locally), never from an event's `domainName`, which is wrong behind a custom domain
+ * and locally (aws-notes §1.4, §1.6).
+ *
+ * A 410 is a normal outcome, not an error: the connection is gone, its row is deleted (the connection
+ * that was posted to, not the caller's) and `{ gone: true }` is returned. A 429 is retried after a
+ * full-jitter backoff delay, a bounded number of times, abortably. Everything else becomes a GatewayError.
+ * A message over 32 KB is still one POST: API Gateway splits it into frames itself.
+ */
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { type BackoffPolicy, backoffPolicy, nextDelay, sleep } from '../domain/backoff.js';
+import type { Clock } from '../domain/clock.js';
+import { GatewayError, isGone, isThrottled, toGatewayError } from './errors.js';
+
+/** What the client needs of the SDK client: `send`. */
+export interface ManagementSdk {
+  send(
+    command: PostToConnectionCommand | DeleteConnectionCommand,
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<unknown>;
+}
+
+/** Where stale rows go: the ConnectionStore fits. */
+export interface StaleConnectionSink {
+  delete(connectionId: string): Promise<void>;
+}
+
+export interface ManagementClientOptions {
+  /** Total tries of one call while it is throttled (>= 1). */
+  readonly maxAttempts: number;
+  /** Delays between throttled tries. */
+  readonly backoff: BackoffPolicy;
+  readonly clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+  readonly random: () => number;
+}
+
+export interface ManagementClientDeps {
+  readonly sdk: ManagementSdk;
+  readonly connections: StaleConnectionSink;
+}
+
+export type DeliveryResult = { readonly gone: false } | { readonly gone: true };
+
+const realTimers: ManagementClientOptions['clock'] = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+const DEFAULTS: ManagementClientOptions = Object.freeze({
+  maxAttempts: 4,
+  backoff: backoffPolicy({ baseMs: 50, capMs: 1_000, factor: 2, minUptimeMs: 0 }),
+  clock: realTimers,
+  random: Math.random,
+});
+
+export class ManagementClient {
+  readonly #sdk: ManagementSdk;
+  readonly #connections: StaleConnectionSink;
+  readonly #options: ManagementClientOptions;
+
+  constructor(deps: ManagementClientDeps, options: Partial<ManagementClientOptions> = {}) {
+    for (const key of Object.keys(options)) {
+      if (!Object.hasOwn(DEFAULTS, key)) throw new TypeError(`ManagementClient: unknown option "${key}"`);
+    }
+    const merged = { ...DEFAULTS, ...options };
+    if (!Number.isSafeInteger(merged.maxAttempts) || merged.maxAttempts < 1) {
+      throw new RangeError(
+        `ManagementClient: maxAttempts must be an integer >= 1, got ${merged.maxAttempts}`,
+      );
+    }
+    this.#sdk = deps.sdk;
+    this.#connections = deps.connections;
+    this.#options = Object.freeze(merged);
+  }
+
+  /** Sends `data` (a UTF-8 string or bytes) to the connection as one message. @throws GatewayError */
+  post(
+    connectionId: string,
+    data: string | Uint8Array,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<DeliveryResult> {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    return this.#call(
+      connectionId,
+      () => new PostToConnectionCommand({ ConnectionId: connectionId, Data: bytes }),
+      `post to connection ${connectionId}`,
+      options.signal,
+    );
+  }
+
+  /** Disconnects the connection (its $disconnect runs). A gone connection is not an error. @throws GatewayError */
+  delete(connectionId: string, options: { signal?: AbortSignal } = {}): Promise<DeliveryResult> {
+    return this.#call(
+      connectionId,
+      () => new DeleteConnectionCommand({ ConnectionId: connectionId }),
+      `delete of connection ${connectionId}`,
+      options.signal,
+    );
+  }
+
+  async #call(
+    connectionId: string,
+    command: () => PostToConnectionCommand | DeleteConnectionCommand,
+    context: string,
+    signal: AbortSignal | undefined,
+  ): Promise<DeliveryResult> {
+    for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted)
+        throw new GatewayError('GATEWAY_ABORTED', `${context}: aborted`, { cause: signal.reason });
+      try {
+        await this.#sdk.send(command(), signal ? { abortSignal: signal } : {});
+        return { gone: false };
+      } catch (error) {
+        if (isGone(error)) {
+          await this.#forget(connectionId, context, error);
+          return { gone: true };
+        }
+        if (!isThrottled(error) || attempt + 1 >= this.#options.maxAttempts) {
+          throw toGatewayError(error, attempt > 0 ? `${context} (after ${attempt + 1} attempts)` : context);
+        }
+        const delay = nextDelay(attempt, this.#options.backoff, this.#options.random);
+        try {
+          await sleep(delay, { clock: this.#options.clock, signal });
+        } catch (abort) {
+          throw new GatewayError('GATEWAY_ABORTED', `${context}: aborted while throttled`, { cause: abort });
+        }
+      }
+    }
+  }
+
+  async #forget(connectionId: string, context: string, gone: unknown): Promise<void> {
+    try {
+      await this.#connections.delete(connectionId);
+    } catch (error) {
+      throw new GatewayError(
+        'GATEWAY_FAILED',
+        `${context}: connection gone, but its row could not be deleted`,
+        {
+          cause: new AggregateError([gone, error]),
+        },
+      );
+    }
+  }
+}
+
+export interface ManagementSdkConfig {
+  /** The management endpoint, from config: `https://{api}.execute-api.{region}.amazonaws.com/{stage}` or the emulator's. */
+  readonly endpoint: string;
+  readonly region: string;
+  /** Default: the SDK's default chain. Locally any static pair works (the emulator checks presence only). */
+  readonly credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
+}
+
+/**
+ * The SDK client as the ManagementClient expects it: `maxAttempts: 1`, because the SDK's own standard
+ * retry would retry 429 as well and multiply the attempts; ManagementClient owns that policy.
+ */
+export function createManagementSdk(config: ManagementSdkConfig): ApiGatewayManagementApiClient {
+  if (!/^https?:\/\//.test(config.endpoint)) {
+    throw new TypeError(`createManagementSdk: endpoint must be an http(s) URL, got "${config.endpoint}"`);
+  }
+  return new ApiGatewayManagementApiClient({
+    endpoint: config.endpoint,
+    region: config.region,
+    maxAttempts: 1,
+    ...(config.credentials ? { credentials: config.credentials } : {}),
+  });
+}
