@@ -36,7 +36,8 @@ export interface SessionEndpoint {
   readonly apiUrl: string;
 }
 
-export type PendingCommandType = 'send' | 'context' | 'upload' | 'end';
+/** `start`: open the upstream Genesys session of a new session (written by the `connect` Lambda). */
+export type PendingCommandType = 'start' | 'send' | 'context' | 'upload' | 'end';
 
 export interface PendingUpload {
   readonly uploadId: string;
@@ -45,6 +46,20 @@ export interface PendingUpload {
   readonly size: number;
   /** The bytes travel inline (small files) rather than through the presigned upload. */
   readonly inline?: boolean;
+}
+
+/** The sort key prefix of an upload's own item (see SessionStore.putUpload). */
+export const UPLOAD_SK_PREFIX = 'upload#';
+
+/** What an `upload` command refers to: the parts too large for a pending command. */
+export interface StoredUpload {
+  readonly uploadId: string;
+  /** Send a message with the attachment once uploaded. */
+  readonly send: boolean;
+  readonly caption?: string;
+  /** The file itself, base64 (inline uploads only). */
+  readonly data?: string;
+  readonly clientMessageId?: string;
 }
 
 /** A command written by a Lambda for the owning worker. Small by design: a reference, not a payload. */
@@ -563,6 +578,54 @@ export class SessionStore {
         if (current?.status === 'ended') return current;
       }
       throw error;
+    }
+  }
+
+  /**
+   * Stores what an upload command cannot carry in 4 KB (the inline bytes, the caption, whether to send)
+   * as its own item in the session's partition (`sk = "upload#<uploadId>"`, no ownerId: invisible to the
+   * owner indexes). Idempotent: the same upload again changes nothing; a different one under the same id
+   * is STORE_IDEMPOTENCY_MISMATCH. Write it before the `upload` command that names it.
+   */
+  async putUpload(sessionId: string, upload: StoredUpload): Promise<void> {
+    const item = { pk: sessionId, sk: `${UPLOAD_SK_PREFIX}${upload.uploadId}`, ...upload };
+    assertItemFits(item, `upload ${upload.uploadId} of session ${sessionId}`);
+    try {
+      await this.#ctx.db.send(
+        new PutCommand({
+          TableName: this.#ctx.tables.sessions,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      const mapped = mapError(error, `upload of session ${sessionId}`);
+      if (mapped.code !== 'STORE_CONFLICT') throw mapped;
+      const existing = await this.getUpload(sessionId, upload.uploadId);
+      if (existing === undefined || JSON.stringify(existing) !== JSON.stringify({ ...upload })) {
+        throw new StoreError(
+          'STORE_IDEMPOTENCY_MISMATCH',
+          `upload of session ${sessionId}: the upload id was already used for a different upload`,
+        );
+      }
+    }
+  }
+
+  /** The upload item written by putUpload, or undefined. */
+  async getUpload(sessionId: string, uploadId: string): Promise<StoredUpload | undefined> {
+    try {
+      const { Item } = await this.#ctx.db.send(
+        new GetCommand({
+          TableName: this.#ctx.tables.sessions,
+          Key: { pk: sessionId, sk: `${UPLOAD_SK_PREFIX}${uploadId}` },
+          ConsistentRead: true,
+        }),
+      );
+      if (!Item) return undefined;
+      const { pk: _pk, sk: _sk, ...rest } = Item;
+      return rest as StoredUpload;
+    } catch (error) {
+      throw mapError(error, `read of upload ${uploadId} of session ${sessionId}`);
     }
   }
 
