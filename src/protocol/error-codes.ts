@@ -115,11 +115,12 @@ export const ERROR_CODES = {
     retryable: true,
   },
   service_unavailable: {
-    meaning: 'guest-relay is overloaded or a dependency is down; nothing was stored, try again.',
+    meaning:
+      'guest-relay is overloaded or a dependency is down; try again (a retry with the same `clientMessageId` is safe).',
     retryable: true,
   },
   internal_error: {
-    meaning: 'An unexpected failure. Nothing was stored; retrying with the same `clientMessageId` is safe.',
+    meaning: 'An unexpected failure on our side; retrying with the same `clientMessageId` is safe.',
     retryable: true,
   },
 } as const satisfies Record<string, ErrorCodeInfo>;
