@@ -1,0 +1,4 @@
+import { routesFromEnv } from './routes.js';
+
+/** The public API's `$default` route (composition in routes.ts, core in src/relay). */
+export const handler = routesFromEnv().$default;

@@ -1,0 +1,205 @@
+/**
+ * Who is asking (the authorizer's claims on the event), what their role may do, and which session a
+ * frame acts on. Every refusal here is a ProtocolError, answered as one `error` event.
+ */
+import { ACCESS_TOKEN_ROLES, type AccessTokenRole } from '../auth/tokens.js';
+import type { ChannelConstraints } from '../domain/constraints.js';
+import { type ClientAction, type ClientFrame, ProtocolError, parseClientFrame } from '../protocol/index.js';
+import { StoreError } from '../store/errors.js';
+import type { SessionRecord } from '../store/sessions.js';
+import type { RelayDeps } from './deps.js';
+
+/** The part of an API Gateway WebSocket event the relay reads (WsEvent / WsFrameEvent fit). */
+export interface RelayEvent<TFrame = ClientFrame> {
+  readonly requestContext: {
+    readonly connectionId: string;
+    readonly connectedAt?: number;
+    readonly authorizer?: { readonly [key: string]: unknown } | undefined;
+  };
+  readonly body?: string | undefined;
+  readonly isBase64Encoded?: boolean | undefined;
+  readonly frame: TFrame;
+}
+
+export interface Caller {
+  readonly connectionId: string;
+  readonly team: string;
+  readonly role: AccessTokenRole;
+  readonly subject?: string;
+}
+
+/** The caller from `requestContext.authorizer` (the authorizer already ran on `$connect`). */
+export function callerOf(event: Pick<RelayEvent, 'requestContext'>): Caller {
+  const { connectionId, authorizer } = event.requestContext;
+  const team = authorizer?.team;
+  const role = authorizer?.role;
+  if (typeof team !== 'string' || team.length === 0 || !isRole(role)) {
+    throw new ProtocolError('forbidden', 'This connection carries no valid access claims.');
+  }
+  const subject = authorizer?.subject;
+  return typeof subject === 'string' && subject.length > 0
+    ? { connectionId, team, role, subject }
+    : { connectionId, team, role };
+}
+
+function isRole(value: unknown): value is AccessTokenRole {
+  return typeof value === 'string' && (ACCESS_TOKEN_ROLES as readonly string[]).includes(value);
+}
+
+/** What `agent-console` may do: watch a session (resume it, read its history) and ping. */
+const AGENT_CONSOLE_ACTIONS: ReadonlySet<ClientAction> = new Set(['connect', 'history', 'ping']);
+
+/** `guest` and `admin` may do everything; `agent-console` only resume, history and ping. */
+export function assertAllowed(caller: Caller, frame: ClientFrame): void {
+  if (caller.role !== 'agent-console') return;
+  const resume = frame.action === 'connect' && frame.sessionId !== undefined;
+  if (AGENT_CONSOLE_ACTIONS.has(frame.action) && (frame.action !== 'connect' || resume)) return;
+  throw refusal(
+    frame,
+    'forbidden',
+    frame.action === 'connect'
+      ? 'The agent-console role may resume a session but not start one.'
+      : `The agent-console role may not send "${frame.action}".`,
+  );
+}
+
+/** A ProtocolError that names the frame's action and clientMessageId. */
+export function refusal(
+  frame: ClientFrame,
+  code: ProtocolError['code'],
+  message: string,
+  extra: { retryAfterMs?: number; details?: Record<string, string | number | boolean> } = {},
+): ProtocolError {
+  return new ProtocolError(code, message, {
+    action: frame.action,
+    ...('clientMessageId' in frame && frame.clientMessageId !== undefined
+      ? { clientMessageId: frame.clientMessageId }
+      : {}),
+    ...(extra.retryAfterMs === undefined ? {} : { retryAfterMs: extra.retryAfterMs }),
+    ...(extra.details === undefined ? {} : { details: extra.details }),
+  });
+}
+
+export interface SessionAccess {
+  /** Ended sessions may still be read (history). Default false: `session_ended`. */
+  readonly allowEnded?: boolean;
+  /** Read-only sessions may be read and ended. Default false: `session_read_only`. */
+  readonly allowReadOnly?: boolean;
+}
+
+/**
+ * The session the frame acts on: the connection's current one. `not_connected` when the connection has
+ * none; `session_not_found` when the frame names another session, or the session is gone or belongs to
+ * another team (the same answer, so existence is not revealed across teams).
+ */
+export async function sessionFor(
+  deps: Pick<RelayDeps, 'connections' | 'sessions'>,
+  caller: Caller,
+  frame: ClientFrame & { sessionId?: string | undefined },
+  access: SessionAccess = {},
+): Promise<SessionRecord> {
+  const connection = await deps.connections.get(caller.connectionId);
+  const current = connection?.sessionId;
+  if (current === undefined) {
+    throw refusal(frame, 'not_connected', `Send "connect" on this connection before "${frame.action}".`);
+  }
+  if (frame.sessionId !== undefined && frame.sessionId !== current) throw notFound(frame);
+  const session = await deps.sessions.get(current);
+  if (session === undefined || session.team !== caller.team || connection?.team !== caller.team) {
+    throw notFound(frame);
+  }
+  assertUsable(frame, session, access);
+  return session;
+}
+
+export function notFound(frame: ClientFrame): ProtocolError {
+  return refusal(frame, 'session_not_found', 'No session with this id exists for your team.');
+}
+
+export function assertUsable(frame: ClientFrame, session: SessionRecord, access: SessionAccess = {}): void {
+  if (!access.allowEnded && (session.status === 'ended' || session.status === 'ending')) {
+    throw ended(frame);
+  }
+  if (!access.allowReadOnly && session.status === 'readOnly') {
+    throw refusal(
+      frame,
+      'session_read_only',
+      'The agent ended the conversation and it is read-only now; start a new session.',
+    );
+  }
+}
+
+export function ended(frame: ClientFrame): ProtocolError {
+  return refusal(
+    frame,
+    'session_ended',
+    'The session has ended; send "connect" without a sessionId to start a new one.',
+  );
+}
+
+/**
+ * The frame parsed again with the session's own constraints (text length, attachment rules, context
+ * budget): the route's parser only knew the protocol's ceilings.
+ */
+export function reparse<T extends ClientFrame>(event: RelayEvent<T>, constraints: ChannelConstraints): T {
+  if (event.body === undefined) return event.frame;
+  const raw = event.isBase64Encoded ? new Uint8Array(Buffer.from(event.body, 'base64')) : event.body;
+  const result = parseClientFrame(raw, { constraints });
+  if (!result.ok) throw result.error;
+  return result.frame as T;
+}
+
+/** Store errors a command can meet, as the protocol codes they stand for; others pass through. */
+export function mapStoreError(frame: ClientFrame, error: unknown, retryAfterMs = 1000): unknown {
+  if (!(error instanceof StoreError)) return error;
+  switch (error.code) {
+    case 'STORE_IDEMPOTENCY_MISMATCH':
+      return refusal(
+        frame,
+        'conflict',
+        'This clientMessageId was already used in this session for a different command.',
+      );
+    case 'STORE_QUEUE_FULL':
+      return queueFull(frame, retryAfterMs);
+    case 'STORE_NOT_FOUND':
+      return notFound(frame);
+    case 'STORE_UNAVAILABLE':
+      return refusal(
+        frame,
+        'service_unavailable',
+        'The store is busy or unavailable; try again (a retry with the same clientMessageId is safe).',
+        {
+          retryAfterMs,
+        },
+      );
+    default:
+      return error;
+  }
+}
+
+export function queueFull(frame: ClientFrame, retryAfterMs: number): ProtocolError {
+  return refusal(
+    frame,
+    'rate_limited',
+    "The session's queue of unsent commands is full; try again shortly.",
+    {
+      retryAfterMs,
+    },
+  );
+}
+
+/** A wait that lets a full queue drain by a few sends at the session's pace. */
+export function retryAfterFor(constraints: ChannelConstraints): number {
+  return Math.ceil((1000 / Math.max(1, constraints.sendRatePerSecond)) * 2);
+}
+
+/** `queue full` before anything is written: the write's own bound is the backstop for races. */
+export function assertRoom(
+  deps: Pick<RelayDeps, 'maxPending'>,
+  frame: ClientFrame,
+  session: SessionRecord,
+): void {
+  if (Object.keys(session.pending).length >= deps.maxPending) {
+    throw queueFull(frame, retryAfterFor(session.constraints));
+  }
+}

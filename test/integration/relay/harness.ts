@@ -1,0 +1,324 @@
+/**
+ * The relay under test, all real and on loopback: dynalite with the provisioned tables, the gateway
+ * emulator as the public API (the REAL authorizer, the REAL route handlers from lambdas/routes.ts) and as
+ * the control API, a `ws` client acting as a worker on the control API, and the real
+ * @aws-sdk/client-apigatewaymanagementapi behind ManagementClient.
+ */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { WebSocket } from 'ws';
+import { createRedactingLogger } from '../../../lambdas/middleware/ws-logger.js';
+import { createRoutes, type RouteHandler, type RouteKey } from '../../../lambdas/routes.js';
+import {
+  createAuthorizer,
+  loadAuthConfig,
+  mintAccessToken,
+  secretFromString,
+} from '../../../src/auth/index.js';
+import type { AccessTokenRole } from '../../../src/auth/tokens.js';
+import type { Authorizer, LambdaLike, WebSocketApi } from '../../../src/gateway/emulator/index.js';
+import { startWebSocketApi } from '../../../src/gateway/emulator/index.js';
+import { parseServerEvent, type ServerEvent } from '../../../src/protocol/index.js';
+import { createRelayDeps, type RelayDeps } from '../../../src/relay/index.js';
+import {
+  createStoreContext,
+  type EmbeddedDynamo,
+  provisionTables,
+  type StoreContext,
+  startDynalite,
+  type TableNames,
+  tableNames,
+} from '../../../src/store/index.js';
+
+/** A test constant, not a secret of any deployment. */
+export const TEST_SECRET = 'relay-integration-test-secret-0123456789abcdef';
+export const AUDIENCE = 'guest-relay';
+export const DEPLOYMENT_ID = 'dep-1234';
+export const MAX_PENDING = 8;
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export interface Relay {
+  readonly publicApi: WebSocketApi;
+  readonly controlApi: WebSocketApi;
+  readonly deps: RelayDeps;
+  readonly ctx: StoreContext;
+  readonly tables: TableNames;
+  /** Public connection ids in the order their handshakes completed. */
+  readonly connectionIds: string[];
+  /** Control connection ids in the order workers connected. */
+  readonly controlIds: string[];
+  token(
+    claims: { team: string; role?: AccessTokenRole; subject?: string },
+    options?: TokenOptions,
+  ): Promise<string>;
+  client(claims: { team: string; role?: AccessTokenRole; subject?: string }): Promise<Client>;
+  worker(workerId: string, load?: number): Promise<Worker>;
+  snapshot(): Promise<Record<string, unknown[]>>;
+  close(): Promise<void>;
+}
+
+export interface TokenOptions {
+  readonly secret?: string;
+  readonly audience?: string;
+  readonly now?: number;
+  readonly ttlSeconds?: number;
+}
+
+/** `logLevel`: 'SILENT' by default; a test that inspects the logs raises it. */
+export interface RelayOptions {
+  logLevel?: 'SILENT' | 'DEBUG';
+  /**
+   * The DynamoDB client the handlers use (default: one on the test's dynalite). A test passes its own
+   * to inject an error no local engine produces (throttling, an unexpected failure).
+   */
+  dynamodb?: (endpoint: string) => DynamoDBClient;
+}
+
+export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
+  const dynamo: EmbeddedDynamo = await startDynalite();
+  const client = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const tables = tableNames(`relay-${randomUUID().slice(0, 8)}-`);
+  await provisionTables(client, tables);
+  const ctx = createStoreContext({ client, tables, now: Date.now });
+
+  const controlIds: string[] = [];
+  const controlApi = await startWebSocketApi({
+    routes: {
+      $connect: async (event) => {
+        controlIds.push(event.requestContext.connectionId);
+        return { statusCode: 200 };
+      },
+      $default: async () => ({ statusCode: 200 }),
+    },
+  });
+
+  const logger = createRedactingLogger({ serviceName: 'relay-test', logLevel: options.logLevel ?? 'SILENT' });
+  let routes: Record<RouteKey, RouteHandler> | undefined;
+  const connectionIds: string[] = [];
+  const forward =
+    (key: RouteKey): LambdaLike =>
+    async (event, context) => {
+      if (routes === undefined) throw new Error('routes not ready');
+      const result = await routes[key](event as never, context as Context);
+      if (key === '$connect' && result.statusCode === 200)
+        connectionIds.push(event.requestContext.connectionId);
+      return result;
+    };
+  const auth = createAuthorizer({
+    config: loadAuthConfig({ ACCESS_TOKEN_SECRET: TEST_SECRET, ACCESS_TOKEN_AUDIENCE: AUDIENCE }),
+    logger,
+  });
+  const keys: RouteKey[] = [
+    '$connect',
+    '$disconnect',
+    '$default',
+    'connect',
+    'send',
+    'typing',
+    'context',
+    'upload',
+    'history',
+    'end',
+    'ping',
+  ];
+  const publicApi = await startWebSocketApi({
+    routes: Object.fromEntries(keys.map((key) => [key, forward(key)])),
+    authorizer: auth as unknown as Authorizer,
+  });
+
+  const deps = createRelayDeps(
+    {
+      tables,
+      publicManagementEndpoint: publicApi.managementEndpoint,
+      controlManagementEndpoint: controlApi.managementEndpoint,
+      dynamodbEndpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      defaultDeploymentId: DEPLOYMENT_ID,
+      workerStaleAfterMs: 15_000,
+    },
+    {
+      logger,
+      credentials: LOCAL_CREDENTIALS,
+      maxPending: MAX_PENDING,
+      ...(options.dynamodb ? { dynamodb: options.dynamodb(dynamo.endpoint) } : {}),
+    },
+  );
+  routes = createRoutes(deps, logger, { validate: true });
+
+  const sockets: WebSocket[] = [];
+  const token: Relay['token'] = (claims, options = {}) =>
+    mintAccessToken(
+      {
+        team: claims.team,
+        role: claims.role ?? 'guest',
+        ...(claims.subject ? { subject: claims.subject } : {}),
+        ttlSeconds: options.ttlSeconds ?? 600,
+      },
+      {
+        secret: secretFromString(options.secret ?? TEST_SECRET),
+        audience: options.audience ?? AUDIENCE,
+        now: options.now ?? Date.now(),
+      },
+    );
+
+  return {
+    publicApi,
+    controlApi,
+    deps,
+    ctx,
+    tables,
+    connectionIds,
+    controlIds,
+    token,
+    async client(claims) {
+      const ws = await openSocket(`${publicApi.url}?token=${encodeURIComponent(await token(claims))}`);
+      sockets.push(ws);
+      const id = connectionIds.at(-1) as string;
+      return new Client(ws, id);
+    },
+    async worker(workerId, load = 0) {
+      const ws = await openSocket(controlApi.url);
+      sockets.push(ws);
+      const controlConnectionId = controlIds.at(-1) as string;
+      const worker = new Worker(ws, workerId, controlConnectionId);
+      await deps.workers.heartbeat({ workerId, controlConnectionId, load });
+      return worker;
+    },
+    async snapshot() {
+      const out: Record<string, unknown[]> = {};
+      for (const [key, name] of Object.entries(tables)) {
+        const { Items } = await ctx.db.send(new ScanCommand({ TableName: name, ConsistentRead: true }));
+        out[key] = (Items ?? []).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+      }
+      return out;
+    },
+    async close() {
+      for (const ws of sockets) ws.terminate();
+      await publicApi.close();
+      await controlApi.close();
+      client.destroy();
+      await dynamo.close();
+    },
+  };
+}
+
+type ServerEventLike = Record<string, unknown>;
+
+export function openSocket(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) =>
+      reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })),
+    );
+    ws.once('error', reject);
+  });
+}
+
+/** A queue of parsed messages with an awaitable `next`. */
+class Inbox<T> {
+  readonly items: T[] = [];
+  readonly #waiters: ((item: T) => void)[] = [];
+  push(item: T): void {
+    const waiter = this.#waiters.shift();
+    if (waiter) waiter(item);
+    else this.items.push(item);
+  }
+  next(timeoutMs = 5000): Promise<T> {
+    const item = this.items.shift();
+    if (item !== undefined) return Promise.resolve(item);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const index = this.#waiters.indexOf(waiter);
+        if (index >= 0) this.#waiters.splice(index, 1);
+        reject(new Error('no message arrived'));
+      }, timeoutMs);
+      const waiter = (value: T) => {
+        clearTimeout(timer);
+        resolve(value);
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+}
+
+/** A frontend on the public API. */
+export class Client {
+  readonly #inbox = new Inbox<ServerEvent>();
+  readonly ws: WebSocket;
+  readonly connectionId: string;
+  constructor(ws: WebSocket, connectionId: string) {
+    this.ws = ws;
+    this.connectionId = connectionId;
+    ws.on('message', (data: Buffer) => {
+      const parsed = parseServerEvent(data.toString('utf8'));
+      if (!parsed.ok) throw new Error(`unparseable event: ${data.toString('utf8').slice(0, 200)}`);
+      this.#inbox.push(parsed.event);
+    });
+  }
+  get pending(): readonly ServerEvent[] {
+    return this.#inbox.items;
+  }
+  sendRaw(text: string): void {
+    this.ws.send(text);
+  }
+  next(): Promise<ServerEvent> {
+    return this.#inbox.next();
+  }
+  /** Sends a frame and returns the next event. */
+  async request(frame: unknown): Promise<ServerEvent> {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    return this.next();
+  }
+  /** A ping round trip: every event sent before it has arrived, and none is left unread. */
+  async settle(): Promise<void> {
+    const nonce = randomUUID();
+    const event = await this.request({ action: 'ping', nonce });
+    if (event.type !== 'pong' || event.nonce !== nonce) {
+      throw new Error(`expected the pong, got ${JSON.stringify(event)}`);
+    }
+    if (this.#inbox.items.length > 0)
+      throw new Error(`unexpected events: ${JSON.stringify(this.#inbox.items)}`);
+  }
+  /** Starts a session; returns the connect event. */
+  async start(extra: Record<string, unknown> = {}): Promise<Extract<ServerEvent, { type: 'connect' }>> {
+    const event = await this.request({ action: 'connect', ...extra });
+    if (event.type !== 'connect') throw new Error(`expected connect, got ${JSON.stringify(event)}`);
+    return event;
+  }
+}
+
+/** A worker on the control API (only what the Lambdas see of it: its doorbell). */
+export class Worker {
+  readonly #inbox = new Inbox<ServerEventLike>();
+  readonly ws: WebSocket;
+  readonly workerId: string;
+  readonly controlConnectionId: string;
+  constructor(ws: WebSocket, workerId: string, controlConnectionId: string) {
+    this.ws = ws;
+    this.workerId = workerId;
+    this.controlConnectionId = controlConnectionId;
+    ws.on('message', (data: Buffer) =>
+      this.#inbox.push(JSON.parse(data.toString('utf8')) as ServerEventLike),
+    );
+  }
+  doorbell(timeoutMs?: number): Promise<ServerEventLike> {
+    return this.#inbox.next(timeoutMs);
+  }
+  get unread(): readonly ServerEventLike[] {
+    return this.#inbox.items;
+  }
+}
+
+export function closedSocket(ws: WebSocket): Promise<void> {
+  return new Promise((resolve) => {
+    if (ws.readyState === WebSocket.CLOSED) resolve();
+    else ws.once('close', () => resolve());
+  });
+}

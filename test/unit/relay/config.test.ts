@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_WORKER_STALE_AFTER_MS,
+  loadRelayConfig,
+  RelayConfigError,
+} from '../../../src/relay/config.js';
+
+const env = {
+  SESSIONS_TABLE: 's',
+  TRANSCRIPT_TABLE: 't',
+  CONNECTIONS_TABLE: 'c',
+  WORKERS_TABLE: 'w',
+  PUBLIC_MANAGEMENT_ENDPOINT: 'https://abc.execute-api.eu-west-1.amazonaws.com/prod',
+  CONTROL_MANAGEMENT_ENDPOINT: 'https://def.execute-api.eu-west-1.amazonaws.com/prod',
+  AWS_REGION: 'eu-west-1',
+  DEFAULT_DEPLOYMENT_ID: 'dep-1',
+};
+
+describe('loadRelayConfig', () => {
+  it('reads a complete environment into a frozen config with defaults', () => {
+    const config = loadRelayConfig(env);
+    expect(config).toEqual({
+      tables: { sessions: 's', transcript: 't', connections: 'c', workers: 'w' },
+      publicManagementEndpoint: env.PUBLIC_MANAGEMENT_ENDPOINT,
+      controlManagementEndpoint: env.CONTROL_MANAGEMENT_ENDPOINT,
+      region: 'eu-west-1',
+      defaultDeploymentId: 'dep-1',
+      workerStaleAfterMs: DEFAULT_WORKER_STALE_AFTER_MS,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.tables)).toBe(true);
+  });
+
+  it('takes the optional DynamoDB endpoint and staleness window', () => {
+    const config = loadRelayConfig({
+      ...env,
+      DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+      WORKER_STALE_AFTER_MS: '5000',
+    });
+    expect(config.dynamodbEndpoint).toBe('http://127.0.0.1:8000');
+    expect(config.workerStaleAfterMs).toBe(5000);
+  });
+
+  it.each(Object.keys(env))('fails naming %s when it is missing', (key) => {
+    const partial = { ...env, [key]: '' };
+    expect(() => loadRelayConfig(partial)).toThrow(RelayConfigError);
+    try {
+      loadRelayConfig(partial);
+    } catch (error) {
+      expect((error as RelayConfigError).key).toBe(key);
+      expect((error as Error).message).toContain(key);
+    }
+  });
+
+  it.each([
+    ['PUBLIC_MANAGEMENT_ENDPOINT', 'wss://nope'],
+    ['DYNAMODB_ENDPOINT', 'localhost:8000'],
+    ['DEFAULT_DEPLOYMENT_ID', 'has spaces'],
+    ['WORKER_STALE_AFTER_MS', '-1'],
+    ['WORKER_STALE_AFTER_MS', 'soon'],
+  ])('refuses a bad %s', (key, value) => {
+    expect(() => loadRelayConfig({ ...env, [key]: value })).toThrow(new RegExp(key));
+  });
+});
