@@ -6,7 +6,7 @@ import { ACCESS_TOKEN_ROLES, type AccessTokenRole } from '../auth/tokens.js';
 import type { ChannelConstraints } from '../domain/constraints.js';
 import { type ClientAction, type ClientFrame, ProtocolError, parseClientFrame } from '../protocol/index.js';
 import { StoreError } from '../store/errors.js';
-import type { SessionRecord } from '../store/sessions.js';
+import type { PendingCommand, SessionRecord } from '../store/sessions.js';
 import type { RelayDeps } from './deps.js';
 
 /** The part of an API Gateway WebSocket event the relay reads (WsEvent / WsFrameEvent fit). */
@@ -201,5 +201,29 @@ export function assertRoom(
 ): void {
   if (Object.keys(session.pending).length >= deps.maxPending) {
     throw queueFull(frame, retryAfterFor(session.constraints));
+  }
+}
+
+/**
+ * Why a command could not be queued, in protocol terms: addPending refuses an ended session with
+ * STORE_CONFLICT (`session_ended`); other store failures get their own code (mapStoreError).
+ */
+export function commandRefusal(frame: ClientFrame, error: unknown, retryAfterMs?: number): unknown {
+  if (error instanceof StoreError && error.code === 'STORE_CONFLICT') return ended(frame);
+  return mapStoreError(frame, error, retryAfterMs);
+}
+
+/** Queues a command for the session's owner (durable first); returns the owner to ring. */
+export async function queueCommand(
+  deps: RelayDeps,
+  frame: ClientFrame,
+  sessionId: string,
+  command: PendingCommand,
+  retryAfterMs?: number,
+): Promise<string> {
+  try {
+    return (await deps.sessions.addPending(sessionId, command)).ownerId;
+  } catch (error) {
+    throw commandRefusal(frame, error, retryAfterMs);
   }
 }

@@ -13,9 +13,9 @@ import {
   assertRoom,
   assertUsable,
   callerOf,
-  ended,
   mapStoreError,
   notFound,
+  queueCommand,
   type RelayEvent,
   reparse,
   retryAfterFor,
@@ -61,19 +61,19 @@ export function createContextHandler(deps: RelayDeps) {
         session = again;
         continue;
       }
-      let ownerId: string;
-      try {
-        ({ ownerId } = await deps.sessions.addPending(sessionId, {
+      // If this fails the attributes are still stored; they go upstream with the next message.
+      const ownerId = await queueCommand(
+        deps,
+        frame,
+        sessionId,
+        {
           id: `context#${contextRev}`,
           type: 'context',
           ...(frame.flush === undefined ? {} : { flush: frame.flush }),
           createdAt: deps.now(),
-        }));
-      } catch (error) {
-        // The attributes are stored; they still go upstream with the next message.
-        if (error instanceof StoreError && error.code === 'STORE_CONFLICT') throw ended(frame);
-        throw mapStoreError(frame, error, retryAfterFor(session.constraints));
-      }
+        },
+        retryAfterFor(session.constraints),
+      );
       const bell = await ringDoorbell(deps, { sessionId, ownerId });
       return {
         type: 'context',

@@ -1,7 +1,6 @@
 /** `end`: the guest ends the session. Stored as one `end` command (idempotent by id), then the doorbell. */
 import type { AckEvent, EndAction } from '../protocol/index.js';
-import { StoreError } from '../store/errors.js';
-import { assertAllowed, callerOf, ended, mapStoreError, type RelayEvent, sessionFor } from './access.js';
+import { assertAllowed, callerOf, queueCommand, type RelayEvent, sessionFor } from './access.js';
 import type { RelayDeps } from './deps.js';
 import { ringDoorbell } from './doorbell.js';
 
@@ -14,18 +13,12 @@ export function createEndHandler(deps: RelayDeps) {
     assertAllowed(caller, frame);
     const session = await sessionFor(deps, caller, frame, { allowReadOnly: true });
     const { sessionId } = session;
-    let ownerId: string;
-    try {
-      ({ ownerId } = await deps.sessions.addPending(sessionId, {
-        id: END_COMMAND_ID,
-        type: 'end',
-        reason: 'guest',
-        createdAt: deps.now(),
-      }));
-    } catch (error) {
-      if (error instanceof StoreError && error.code === 'STORE_CONFLICT') throw ended(frame);
-      throw mapStoreError(frame, error);
-    }
+    const ownerId = await queueCommand(deps, frame, sessionId, {
+      id: END_COMMAND_ID,
+      type: 'end',
+      reason: 'guest',
+      createdAt: deps.now(),
+    });
     const bell = await ringDoorbell(deps, { sessionId, ownerId });
     return {
       type: 'ack',

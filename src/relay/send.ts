@@ -9,7 +9,7 @@ import {
   assertAllowed,
   assertRoom,
   callerOf,
-  ended,
+  commandRefusal,
   mapStoreError,
   type RelayEvent,
   reparse,
@@ -63,8 +63,7 @@ export function createSendHandler(deps: RelayDeps) {
         }));
       } catch (error) {
         if (created) await failOrphan(deps, sessionId, entry.seq, error);
-        if (error instanceof StoreError && error.code === 'STORE_CONFLICT') throw ended(frame);
-        throw mapStoreError(frame, error, retryAfterMs);
+        throw commandRefusal(frame, error, retryAfterMs);
       }
     }
     const bell = ownerId === undefined ? { queued: false } : await ringDoorbell(deps, { sessionId, ownerId });

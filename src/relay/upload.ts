@@ -6,13 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AckEvent, UploadAction } from '../protocol/index.js';
-import { StoreError } from '../store/errors.js';
 import {
   assertAllowed,
   assertRoom,
   callerOf,
-  ended,
-  mapStoreError,
+  commandRefusal,
   type RelayEvent,
   reparse,
   retryAfterFor,
@@ -53,8 +51,7 @@ export function createUploadHandler(deps: RelayDeps) {
         createdAt: deps.now(),
       }));
     } catch (error) {
-      if (error instanceof StoreError && error.code === 'STORE_CONFLICT') throw ended(frame);
-      throw mapStoreError(frame, error, retryAfterFor(session.constraints));
+      throw commandRefusal(frame, error, retryAfterFor(session.constraints));
     }
     const bell = await ringDoorbell(deps, { sessionId, ownerId });
     return {
