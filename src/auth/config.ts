@@ -59,7 +59,7 @@ export function loadAuthConfig(env: Env): AuthConfig {
   return Object.freeze({ secret, audience, issuer: nonEmpty(env[AUTH_ENV.issuer]) ?? DEFAULT_ISSUER });
 }
 
-/** Fetches a secret string by ARN (Secrets Manager in the cloud). Injected; not implemented here yet. */
+/** Fetches a secret string by ARN (in the cloud: secretsManagerLoader). Injected. */
 export type LoadSecret = (arn: string) => Promise<string>;
 
 /**
@@ -74,7 +74,7 @@ export async function resolveSecrets(
   if (loadSecret === undefined) {
     throw new AuthConfigError(
       AUTH_ENV.secretArn,
-      `${AUTH_ENV.secretArn} is set but no secret loader was given (the Secrets Manager fetch is not wired yet).`,
+      `${AUTH_ENV.secretArn} is set but no secret loader was given.`,
     );
   }
   const text = await loadSecret(config.secret.arn);
