@@ -53,12 +53,25 @@ async function start(
   if ((await deps.connections.get(connectionId)) === undefined) {
     throw refusal(frame, 'not_connected', 'This connection is not registered any more; open a new one.');
   }
-  const sessionId = newSessionId();
+  // With a clientMessageId the start is idempotent: a retry gets the session the first attempt made.
+  const proposed = newSessionId();
   const guestInfo = frame.guestInfo === undefined ? undefined : definedStrings(frame.guestInfo);
-  let session: SessionRecord;
+  let session: SessionRecord | undefined;
   let ownerId: string;
+  let lastSequenceId = 0;
   try {
-    session = await deps.sessions.create({
+    const sessionId =
+      frame.clientMessageId === undefined
+        ? proposed
+        : await deps.sessions.reserveStart(team, frame.clientMessageId, proposed);
+    const retried = sessionId !== proposed;
+    if (retried) {
+      session = await deps.sessions.get(sessionId);
+      if (session !== undefined && session.team !== team) throw notFound(frame);
+      if (session?.status === 'ended') throw ended(frame);
+      lastSequenceId = session === undefined ? 0 : await deps.transcript.lastSeq(sessionId);
+    }
+    session ??= await deps.sessions.create({
       sessionId,
       team,
       deploymentId: frame.deploymentId ?? deps.defaultDeploymentId,
@@ -68,23 +81,31 @@ async function start(
       ...(guestInfo === undefined ? {} : { guestInfo }),
       ...(frame.metadata === undefined ? {} : { metadata: frame.metadata }),
     });
-    ({ ownerId } = await deps.sessions.addPending(sessionId, {
-      id: START_COMMAND_ID,
-      type: 'start',
-      createdAt: deps.now(),
-    }));
+    // A retry re-queues `start` only while the worker has not taken the session further (idempotent by id).
+    ownerId =
+      session.status === 'starting'
+        ? (
+            await deps.sessions.addPending(sessionId, {
+              id: START_COMMAND_ID,
+              type: 'start',
+              createdAt: deps.now(),
+            })
+          ).ownerId
+        : (session.ownerId ?? NO_OWNER);
     await deps.connections.attach(connectionId, sessionId);
   } catch (error) {
     throw mapStoreError(frame, error);
   }
+  const { sessionId } = session;
   const bell = await ringDoorbell(deps, { sessionId, ownerId });
   deps.logger.info('session started', { sessionId, queued: bell.queued });
   return {
     type: 'connect',
     sessionId,
     resumed: false,
-    lastSequenceId: 0,
-    status: 'starting',
+    lastSequenceId,
+    status:
+      session.status === 'readOnly' ? 'readOnly' : session.status === 'starting' ? 'starting' : 'active',
     constraints: session.constraints as ConnectEvent['constraints'],
     deploymentId: session.deploymentId,
     ...(bell.queued ? { queued: true } : {}),

@@ -229,6 +229,46 @@ export class SessionStore {
     }
   }
 
+  /**
+   * Reserves the session id of a `connect` that carries a clientMessageId, so that a retried start gets
+   * the same session instead of a second one: the first call stores `proposedId` under the team's key
+   * (`pk = "start#<team>#<clientMessageId>"`, no ownerId: invisible to the owner indexes) and gets it
+   * back; every later call gets the id stored first. The key expires with the retention of ended sessions.
+   */
+  async reserveStart(team: string, clientMessageId: string, proposedId: string): Promise<string> {
+    const key = { pk: `start#${team}#${clientMessageId}`, sk: 'start' };
+    const now = this.#ctx.now();
+    const item = {
+      ...key,
+      sessionId: proposedId,
+      createdAt: now,
+      expiresAt: Math.floor((now + this.#options.endedRetentionMs) / 1000),
+    };
+    assertItemFits(item, 'start key');
+    try {
+      await this.#ctx.db.send(
+        new PutCommand({
+          TableName: this.#ctx.tables.sessions,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return proposedId;
+    } catch (error) {
+      const mapped = mapError(error, 'start key');
+      if (mapped.code !== 'STORE_CONFLICT') throw mapped;
+    }
+    try {
+      const { Item } = await this.#ctx.db.send(
+        new GetCommand({ TableName: this.#ctx.tables.sessions, Key: key, ConsistentRead: true }),
+      );
+      if (typeof Item?.sessionId !== 'string') throw new StoreError('STORE_CONFLICT', 'start key vanished');
+      return Item.sessionId;
+    } catch (error) {
+      throw mapError(error, 'start key');
+    }
+  }
+
   /** The session (consistent read); undefined when absent or past its TTL. */
   async get(sessionId: string): Promise<SessionRecord | undefined> {
     const item = await this.#read(sessionId);
