@@ -99,16 +99,24 @@ async function start(
   const { sessionId } = session;
   const bell = await ringDoorbell(deps, { sessionId, ownerId });
   deps.logger.info('session started', { sessionId, queued: bell.queued });
+  return connectEvent(session, { resumed: false, lastSequenceId, queued: bell.queued });
+}
+
+/** The `connect` answer for a session; `status` is the public view of the stored one. */
+function connectEvent(
+  session: SessionRecord,
+  answer: { resumed: boolean; lastSequenceId: number; queued: boolean },
+): ConnectEvent {
+  const status = session.status === 'readOnly' || session.status === 'starting' ? session.status : 'active';
   return {
     type: 'connect',
-    sessionId,
-    resumed: false,
-    lastSequenceId,
-    status:
-      session.status === 'readOnly' ? 'readOnly' : session.status === 'starting' ? 'starting' : 'active',
+    sessionId: session.sessionId,
+    resumed: answer.resumed,
+    lastSequenceId: answer.lastSequenceId,
+    status,
     constraints: session.constraints as ConnectEvent['constraints'],
     deploymentId: session.deploymentId,
-    ...(bell.queued ? { queued: true } : {}),
+    ...(answer.queued ? { queued: true } : {}),
   };
 }
 
@@ -128,18 +136,8 @@ async function resume(
     throw mapStoreError(frame, error);
   }
   const lastSequenceId = await deps.transcript.lastSeq(sessionId);
-  const answer: ConnectEvent = {
-    type: 'connect',
-    sessionId,
-    resumed: true,
-    lastSequenceId,
-    status:
-      session.status === 'readOnly' ? 'readOnly' : session.status === 'starting' ? 'starting' : 'active',
-    constraints: session.constraints as ConnectEvent['constraints'],
-    deploymentId: session.deploymentId,
-    ...(session.ownerId === NO_OWNER ? { queued: await noLiveWorker(deps) } : {}),
-  };
-  if (answer.queued === false) delete answer.queued;
+  const queued = session.ownerId === NO_OWNER && (await noLiveWorker(deps));
+  const answer = connectEvent(session, { resumed: true, lastSequenceId, queued });
   if (frame.afterSequenceId === undefined || frame.afterSequenceId >= lastSequenceId) return answer;
   const replay = await missed(deps, sessionId, frame.afterSequenceId, lastSequenceId);
   return [answer, ...replay];

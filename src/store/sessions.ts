@@ -211,22 +211,10 @@ export class SessionStore {
     };
     const item = toItem(record);
     assertItemFits(item, `session ${input.sessionId}`);
-    try {
-      await this.#ctx.db.send(
-        new PutCommand({
-          TableName: this.#ctx.tables.sessions,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return record;
-    } catch (error) {
-      const mapped = mapError(error, `create of session ${input.sessionId}`);
-      if (mapped.code === 'STORE_CONFLICT') {
-        throw new StoreError('STORE_CONFLICT', `session ${input.sessionId} already exists`, { cause: error });
-      }
-      throw mapped;
+    if (!(await this.#putIfAbsent(item, `create of session ${input.sessionId}`))) {
+      throw new StoreError('STORE_CONFLICT', `session ${input.sessionId} already exists`);
     }
+    return record;
   }
 
   /**
@@ -245,19 +233,7 @@ export class SessionStore {
       expiresAt: Math.floor((now + this.#options.endedRetentionMs) / 1000),
     };
     assertItemFits(item, 'start key');
-    try {
-      await this.#ctx.db.send(
-        new PutCommand({
-          TableName: this.#ctx.tables.sessions,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return proposedId;
-    } catch (error) {
-      const mapped = mapError(error, 'start key');
-      if (mapped.code !== 'STORE_CONFLICT') throw mapped;
-    }
+    if (await this.#putIfAbsent(item, 'start key')) return proposedId;
     try {
       const { Item } = await this.#ctx.db.send(
         new GetCommand({ TableName: this.#ctx.tables.sessions, Key: key, ConsistentRead: true }),
@@ -630,6 +606,21 @@ export class SessionStore {
   async putUpload(sessionId: string, upload: StoredUpload): Promise<void> {
     const item = { pk: sessionId, sk: `${UPLOAD_SK_PREFIX}${upload.uploadId}`, ...upload };
     assertItemFits(item, `upload ${upload.uploadId} of session ${sessionId}`);
+    if (await this.#putIfAbsent(item, `upload of session ${sessionId}`)) return;
+    const existing = await this.getUpload(sessionId, upload.uploadId);
+    if (existing === undefined || JSON.stringify(existing) !== JSON.stringify({ ...upload })) {
+      throw new StoreError(
+        'STORE_IDEMPOTENCY_MISMATCH',
+        `upload of session ${sessionId}: the upload id was already used for a different upload`,
+      );
+    }
+  }
+
+  /**
+   * Puts an item of the sessions table unless its key exists: true when this call created it, false
+   * when the key was taken. Other failures are mapped StoreErrors; `what` names the item, never its content.
+   */
+  async #putIfAbsent(item: Record<string, unknown>, what: string): Promise<boolean> {
     try {
       await this.#ctx.db.send(
         new PutCommand({
@@ -638,16 +629,11 @@ export class SessionStore {
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
+      return true;
     } catch (error) {
-      const mapped = mapError(error, `upload of session ${sessionId}`);
+      const mapped = mapError(error, what);
       if (mapped.code !== 'STORE_CONFLICT') throw mapped;
-      const existing = await this.getUpload(sessionId, upload.uploadId);
-      if (existing === undefined || JSON.stringify(existing) !== JSON.stringify({ ...upload })) {
-        throw new StoreError(
-          'STORE_IDEMPOTENCY_MISMATCH',
-          `upload of session ${sessionId}: the upload id was already used for a different upload`,
-        );
-      }
+      return false;
     }
   }
 
