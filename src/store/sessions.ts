@@ -253,22 +253,31 @@ export class SessionStore {
 
   /**
    * Moves the session to `status` (not "ended": that is `end`, which also leaves the owner indexes).
-   * Fenced when `fence` is given (the worker); an ended session refuses with STORE_CONFLICT.
+   * Fenced when `fence` is given (the worker); an ended session refuses with STORE_CONFLICT. With
+   * `constraints`, the deployment's limits (as Genesys' SessionResponse gave them) replace the stored ones
+   * in the same write.
    */
   async updateStatus(
     sessionId: string,
     status: Exclude<SessionStatus, 'ended'>,
     fence?: Fence,
+    options: { readonly constraints?: ChannelConstraints } = {},
   ): Promise<SessionRecord> {
     if ((status as SessionStatus) === 'ended') {
       throw new StoreError('STORE_INVALID_REQUEST', `status of session ${sessionId}: use end() to end it`);
     }
     const { condition, names, values } = guard(fence);
+    const withConstraints = options.constraints !== undefined;
     return this.#update(sessionId, 'status update', fence, {
-      UpdateExpression: 'SET #st = :st, updatedAt = :now',
+      UpdateExpression: `SET #st = :st, updatedAt = :now${withConstraints ? ', #cons = :c' : ''}`,
       ConditionExpression: condition,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: { ...values, ':st': status, ':now': this.#ctx.now() },
+      ExpressionAttributeNames: withConstraints ? { ...names, '#cons': 'constraints' } : names,
+      ExpressionAttributeValues: {
+        ...values,
+        ':st': status,
+        ':now': this.#ctx.now(),
+        ...(withConstraints ? { ':c': options.constraints } : {}),
+      },
     });
   }
 

@@ -152,6 +152,58 @@ export class WorkerStore {
     return live.sort((a, b) => a.load - b.load || (a.workerId < b.workerId ? -1 : 1));
   }
 
+  /**
+   * Every worker row, live or not (one Scan, paginated: O(workers)). A sweep uses it to find stale
+   * workers whose sessions need a new owner. Rows past their TTL are left out, as in `get`.
+   */
+  async listAll(): Promise<WorkerRecord[]> {
+    const now = this.#ctx.now();
+    const all: WorkerRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.#ctx.db.send(
+          new ScanCommand({
+            TableName: this.#ctx.tables.workers,
+            ConsistentRead: true,
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const worker = toWorker(item);
+          if (worker && worker.expiresAt * 1000 > now) all.push(worker);
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    } catch (error) {
+      throw toStoreError(error, 'scan of workers');
+    }
+    return all.sort((a, b) => (a.workerId < b.workerId ? -1 : a.workerId > b.workerId ? 1 : 0));
+  }
+
+  /**
+   * Deletes a dead worker's row, only if it has not beaten since `heartbeatAt` (a worker that was only
+   * stalled and beats again keeps its row). True when deleted. Called once its sessions have new owners,
+   * so that later sweeps do not query for them again.
+   */
+  async removeIfStale(workerId: string, heartbeatAt: number): Promise<boolean> {
+    try {
+      await this.#ctx.db.send(
+        new DeleteCommand({
+          TableName: this.#ctx.tables.workers,
+          Key: { workerId },
+          ConditionExpression: 'heartbeatAt = :hb',
+          ExpressionAttributeValues: { ':hb': heartbeatAt },
+        }),
+      );
+      return true;
+    } catch (error) {
+      const mapped = toStoreError(error, `removal of stale worker ${workerId}`);
+      if (mapped.code === 'STORE_CONFLICT') return false;
+      throw mapped;
+    }
+  }
+
   /** Deletes the worker's row (a clean shutdown). Idempotent. */
   async remove(workerId: string): Promise<void> {
     try {

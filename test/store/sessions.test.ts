@@ -83,6 +83,24 @@ describeOnEngines('SessionStore', ({ store, clock }) => {
     expect(await codeOf(s.updateStatus(uniqueId('missing'), 'active'))).toBe('STORE_NOT_FOUND');
   });
 
+  it('stores the deployment constraints with a status change, in one fenced write', async () => {
+    const s = sessions();
+    const { sessionId, fence } = await owned(s);
+    const constraints = {
+      ...DEFAULT_CONSTRAINTS,
+      attachments: { ...DEFAULT_CONSTRAINTS.attachments, enabled: true, fileTypes: ['image/*'] },
+    };
+    const updated = await s.updateStatus(sessionId, 'active', fence, { constraints });
+    expect(updated.constraints).toEqual(constraints);
+    expect((await s.get(sessionId))?.constraints).toEqual(constraints);
+    // A stale fence changes nothing.
+    const stale = { ...fence, epoch: fence.epoch - 1 };
+    expect(
+      await codeOf(s.updateStatus(sessionId, 'readOnly', stale, { constraints: DEFAULT_CONSTRAINTS })),
+    ).toBe('STORE_FENCED');
+    expect(await s.get(sessionId)).toMatchObject({ status: 'active', constraints });
+  });
+
   it('sets and clears the context with optimistic revisions', async () => {
     const s = sessions();
     const { sessionId } = await s.create(input());

@@ -85,4 +85,25 @@ describeOnEngines('WorkerStore', ({ store, clock }) => {
     ).rejects.toSatisfy((e: unknown) => e instanceof StoreError && e.code === 'STORE_ITEM_TOO_LARGE');
     expect(await w.get(workerId)).toBeUndefined();
   });
+
+  it('lists every worker row, live or stale, and removes a stale one only if it did not beat again', async () => {
+    const w = workers();
+    const dead = uniqueId('w');
+    const stalled = uniqueId('w');
+    const live = uniqueId('w');
+    const deadRow = await w.heartbeat({ workerId: dead, load: 2 });
+    const stalledRow = await w.heartbeat({ workerId: stalled, load: 1 });
+    clock.now += STALE_AFTER_MS + 1;
+    await w.heartbeat({ workerId: live, load: 0 });
+    const mine = new Set([dead, stalled, live]);
+    const all = (await w.listAll()).filter((x) => mine.has(x.workerId));
+    expect(all.map((x) => x.workerId)).toEqual([dead, stalled, live].sort());
+    // The stalled worker beats again before the sweeper acts on what it read.
+    await w.heartbeat({ workerId: stalled, load: 1 });
+    expect(await w.removeIfStale(stalled, stalledRow.heartbeatAt)).toBe(false);
+    expect(await w.get(stalled)).toBeDefined();
+    expect(await w.removeIfStale(dead, deadRow.heartbeatAt)).toBe(true);
+    expect(await w.get(dead)).toBeUndefined();
+    expect(await w.removeIfStale(dead, deadRow.heartbeatAt)).toBe(false);
+  });
 });
