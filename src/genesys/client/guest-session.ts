@@ -203,7 +203,10 @@ export class GuestSession {
   #finishing = false;
   #pendingAttributes: Record<string, string> = {};
   #lastTypingAt = Number.NEGATIVE_INFINITY;
-  /** Newest Genesys `channel.time` of any StructuredMessage received live (epoch ms). */
+  /**
+   * Newest Genesys `channel.time` of any StructuredMessage received live (epoch ms); starts at
+   * `resumeFrom`, when given, so that a failover's first backfill shares the resume horizon.
+   */
   #newestSeen: number | undefined;
   readonly #fireAndForget: string[] = [];
 
@@ -215,6 +218,7 @@ export class GuestSession {
     this.#o = resolveOptions(options);
     const o = this.#o;
     this.#tag = tokenTag(o.token);
+    this.#newestSeen = o.resumeFrom;
     this.#emitter = new Emitter((error, event) =>
       o.logger.error('guest session listener threw', { session: this.#tag, event, error: String(error) }),
     );
@@ -812,7 +816,13 @@ export class GuestSession {
       typingIntervalMs: this.#o.typingIntervalMs,
     });
     const resumed = this.#configuredOnce && this.#startNewPhase === 'none';
+    // A new owner after a failover: the first SessionResponse resumes what someone else held.
+    const takenOver = !this.#configuredOnce && this.#o.resumeFrom !== undefined;
     const newSession = body.newSession === true;
+    if (takenOver && newSession && this.#newestSeen === this.#o.resumeFrom) {
+      // A new session holds nothing from before resumeFrom: a later resume reads its whole history.
+      this.#newestSeen = undefined;
+    }
     this.#configuredOnce = true;
     const wasStartNew = this.#startNewPhase === 'configuring';
     this.#startNewPhase = 'none';
@@ -833,7 +843,7 @@ export class GuestSession {
       this.#startNew = undefined;
     }
     const unknown = [...this.#queue.inFlight(), ...this.#queue.waiting()].filter((entry) => entry.unknown);
-    const backfill = resumed && !newSession;
+    const backfill = !newSession && (resumed || takenOver);
     if (backfill || (unknown.length > 0 && !newSession)) {
       void this.#recover(backfill);
     } else {
@@ -1202,9 +1212,9 @@ export class GuestSession {
   // ── after a resume: reconcile unknown sends, backfill missed pushes ────────────────────────────
 
   /**
-   * Pages the REST history (getJwt first) back to just before the newest push seen. Unknown sends found
-   * there as Inbound entries whose `metadata.id` is their tracingId are settled; the rest go again, in
-   * order. With `backfill`, missed Outbound messages join the reorder window (de-duplicated by id), and
+   * Pages the REST history (getJwt first) back to just before the newest push seen (at first, the
+   * `resumeFrom` option). Unknown sends found there as Inbound entries whose `metadata.id` is their
+   * tracingId are settled; the rest go again, in order. With `backfill`, missed Outbound messages join the reorder window (de-duplicated by id), and
    * the window and the queue stay paused until they are in, so everything comes out once and in order.
    */
   async #recover(backfill: boolean): Promise<void> {

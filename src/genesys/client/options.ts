@@ -72,6 +72,12 @@ export interface GuestSessionOptions {
   readonly application?: string;
   /** The guest token of a session to resume; a new one (`newId()`) otherwise. A credential: never logged. */
   readonly token?: string;
+  /**
+   * This session was held by someone else (another worker, before a failover) until about this time
+   * (epoch ms): on the first SessionResponse with `newSession:false`, backfill the history as after a
+   * resume, from `resumeFrom` minus a slack. Only with `token`.
+   */
+  readonly resumeFrom?: number;
   readonly WebSocket: WebSocketConstructor;
   readonly fetch: FetchLike;
   readonly clock: Clock;
@@ -150,6 +156,7 @@ const INJECTED = [
   'origin',
   'application',
   'token',
+  'resumeFrom',
   'WebSocket',
   'fetch',
   'clock',
@@ -165,6 +172,7 @@ export type ResolvedOptions = Numbers &
     readonly origin: string | undefined;
     readonly application: string | undefined;
     readonly token: string;
+    readonly resumeFrom: number | undefined;
     readonly random: () => number;
     readonly newId: () => string;
     readonly logger: Logger;
@@ -217,6 +225,13 @@ export function resolveOptions(options: GuestSessionOptions): ResolvedOptions {
   if (options.token !== undefined && (options.token === '' || options.token.length > MAX_TOKEN_LENGTH)) {
     throw invalid(`Option "token" must have 1 to ${MAX_TOKEN_LENGTH} characters`);
   }
+  if (options.resumeFrom !== undefined) {
+    if (options.token === undefined) throw invalid('Option "resumeFrom" needs "token"');
+    // Number.isFinite is false for anything but a finite number (a string from a store included).
+    if (!Number.isFinite(options.resumeFrom) || options.resumeFrom < 0) {
+      throw invalid(`Option "resumeFrom" is out of range: ${options.resumeFrom}`);
+    }
+  }
   const numbers = { ...DEFAULTS };
   for (const key of Object.keys(DEFAULTS) as (keyof Numbers)[]) {
     const value = options[key];
@@ -232,6 +247,7 @@ export function resolveOptions(options: GuestSessionOptions): ResolvedOptions {
     origin: options.origin,
     application: options.application,
     token: options.token ?? newId(),
+    resumeFrom: options.resumeFrom,
     WebSocket: options.WebSocket,
     fetch: options.fetch,
     clock: options.clock,
