@@ -1,16 +1,14 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import type { MiddlewareObj } from '@middy/core';
 import { withDefaults } from './options.js';
-import { redactingReplacer } from './redact.js';
 import type { WsEvent, WsLog, WsRouteResponse } from './types.js';
 
-export { REDACTED, redact, redactingReplacer, redactString } from './redact.js';
-
-/** A Powertools Logger whose every line goes through the redaction rules. */
-export function createRedactingLogger(options: { serviceName?: string; logLevel?: LogLevel } = {}): Logger {
-  return new Logger({ ...options, jsonReplacerFn: redactingReplacer });
-}
+export {
+  createRedactingLogger,
+  REDACTED,
+  redact,
+  redactingReplacer,
+  redactString,
+} from '../../src/logging/logger.js';
 
 export interface WsLoggerOptions {
   /** The logger to enrich (required): build it with createRedactingLogger. */
