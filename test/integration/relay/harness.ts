@@ -18,6 +18,7 @@ import {
   secretFromString,
 } from '../../../src/auth/index.js';
 import type { AccessTokenRole } from '../../../src/auth/tokens.js';
+import { createControlHandlers } from '../../../src/control/index.js';
 import type { Authorizer, LambdaLike, WebSocketApi } from '../../../src/gateway/emulator/index.js';
 import { startWebSocketApi } from '../../../src/gateway/emulator/index.js';
 import { parseServerEvent, type ServerEvent } from '../../../src/protocol/index.js';
@@ -40,6 +41,7 @@ export const MAX_PENDING = 8;
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export interface Relay {
+  readonly dynamoEndpoint: string;
   readonly publicApi: WebSocketApi;
   readonly controlApi: WebSocketApi;
   readonly deps: RelayDeps;
@@ -74,6 +76,12 @@ export interface RelayOptions {
    * to inject an error no local engine produces (throttling, an unexpected failure).
    */
   dynamodb?: (endpoint: string) => DynamoDBClient;
+  /** The Genesys deployment of sessions started without one (default DEPLOYMENT_ID). */
+  deploymentId?: string;
+  /** What the Lambdas call stale (default 15 s). */
+  workerStaleAfterMs?: number;
+  /** Asked on every control API `$connect`: false refuses it (403), as an outage of the control API. */
+  acceptControl?: () => boolean;
 }
 
 export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
@@ -88,13 +96,18 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   const ctx = createStoreContext({ client, tables, now: Date.now });
 
   const controlIds: string[] = [];
+  const control = createControlHandlers();
   const controlApi = await startWebSocketApi({
     routes: {
       $connect: async (event) => {
+        if (options.acceptControl && !options.acceptControl()) return { statusCode: 403 };
         controlIds.push(event.requestContext.connectionId);
-        return { statusCode: 200 };
+        return control.$connect(event);
       },
-      $default: async () => ({ statusCode: 200 }),
+      $disconnect: (event) => control.$disconnect(event),
+      register: (event) => control.register(event),
+      ping: (event) => control.ping(event),
+      $default: (event) => control.$default(event),
     },
   });
 
@@ -139,8 +152,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       controlManagementEndpoint: controlApi.managementEndpoint,
       dynamodbEndpoint: dynamo.endpoint,
       region: 'us-east-1',
-      defaultDeploymentId: DEPLOYMENT_ID,
-      workerStaleAfterMs: 15_000,
+      defaultDeploymentId: options.deploymentId ?? DEPLOYMENT_ID,
+      workerStaleAfterMs: options.workerStaleAfterMs ?? 15_000,
     },
     {
       logger,
@@ -168,6 +181,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     );
 
   return {
+    dynamoEndpoint: dynamo.endpoint,
     publicApi,
     controlApi,
     deps,
