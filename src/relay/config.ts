@@ -16,7 +16,7 @@ export const RELAY_ENV = Object.freeze({
   workerStaleAfterMs: 'WORKER_STALE_AFTER_MS',
 });
 
-export const DEFAULT_WORKER_STALE_AFTER_MS = 15_000;
+export const DEFAULT_WORKER_STALE_AFTER_MS = 10_000;
 
 export interface RelayConfig {
   readonly tables: TableNames;

@@ -1,0 +1,299 @@
+/**
+ * The whole system on loopback, with workers as real processes: dynalite (over TCP, shared by every
+ * process), the gateway emulator as public API (real authorizer and route handlers) and control API
+ * (real control handlers), the Genesys emulator upstream, and `worker/main.ts` spawned as child
+ * processes that a test can SIGKILL, SIGTERM, SIGSTOP and SIGCONT.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { WebSocket } from 'ws';
+import { type GenesysEmulator, startGenesysEmulator } from '../../../src/genesys/emulator/index.js';
+import { parseServerEvent, type ServerEvent } from '../../../src/protocol/index.js';
+import { TABLE_ENV, type TableKey } from '../../../src/store/tables.js';
+import type { TranscriptEntry } from '../../../src/store/transcript.js';
+import type { WorkerHealth } from '../../../worker/worker.js';
+import { openSocket, type Relay, startRelay } from '../relay/harness.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface Timing {
+  readonly heartbeatIntervalMs: number;
+  readonly staleAfterMs: number;
+  readonly sweepIntervalMs: number;
+}
+
+/** Fast enough for a test, with the same ratios as the defaults (2 s / 10 s / 3 s). */
+export const FAST: Timing = { heartbeatIntervalMs: 400, staleAfterMs: 2_500, sweepIntervalMs: 700 };
+
+export interface System {
+  readonly relay: Relay;
+  readonly emulator: GenesysEmulator;
+  readonly timing: Timing;
+  spawnWorker(name: string, env?: Record<string, string>): Promise<WorkerProcess>;
+  guest(team?: string): Promise<Guest>;
+  /** The session's guest token (what the agent console addresses). */
+  tokenOf(sessionId: string): Promise<string>;
+  owner(sessionId: string): Promise<string | undefined>;
+  transcript(sessionId: string): Promise<TranscriptEntry[]>;
+  close(): Promise<void>;
+}
+
+export interface SystemOptions {
+  readonly timing?: Timing;
+  readonly acceptControl?: () => boolean;
+}
+
+export async function startSystem(options: SystemOptions = {}): Promise<System> {
+  const timing = options.timing ?? FAST;
+  const emulator = await startGenesysEmulator({ script: null });
+  const relay = await startRelay({
+    deploymentId: emulator.deploymentId,
+    workerStaleAfterMs: timing.staleAfterMs,
+    ...(options.acceptControl ? { acceptControl: options.acceptControl } : {}),
+  });
+  const workers: WorkerProcess[] = [];
+  const guests: Guest[] = [];
+
+  const baseEnv: Record<string, string> = {
+    AWS_REGION: 'us-east-1',
+    DYNAMODB_ENDPOINT: relay.dynamoEndpoint,
+    PUBLIC_MANAGEMENT_ENDPOINT: relay.publicApi.managementEndpoint,
+    CONTROL_URL: relay.controlApi.url,
+    CONTROL_AUTH: 'none',
+    GENESYS_WS_URL: emulator.wsUrl,
+    GENESYS_API_URL: emulator.httpUrl,
+    HEARTBEAT_INTERVAL_MS: String(timing.heartbeatIntervalMs),
+    WORKER_STALE_AFTER_MS: String(timing.staleAfterMs),
+    SWEEP_INTERVAL_MS: String(timing.sweepIntervalMs),
+    HEALTH_PORT: '0',
+    LOG_LEVEL: 'INFO',
+    ...Object.fromEntries(
+      (Object.keys(TABLE_ENV) as TableKey[]).map((key) => [TABLE_ENV[key], relay.tables[key]]),
+    ),
+  };
+
+  return {
+    relay,
+    emulator,
+    timing,
+    async spawnWorker(name, env = {}) {
+      const worker = await WorkerProcess.spawn(name, { ...baseEnv, WORKER_ID: name, ...env });
+      workers.push(worker);
+      return worker;
+    },
+    async guest(team = 'team-a') {
+      const token = await relay.token({ team });
+      const ws = await openSocket(`${relay.publicApi.url}?token=${encodeURIComponent(token)}`);
+      const guest = new Guest(ws);
+      guests.push(guest);
+      return guest;
+    },
+    async tokenOf(sessionId) {
+      const session = await relay.deps.sessions.get(sessionId);
+      if (session === undefined) throw new Error(`no session ${sessionId}`);
+      return session.guestToken;
+    },
+    async owner(sessionId) {
+      return (await relay.deps.sessions.get(sessionId))?.ownerId;
+    },
+    async transcript(sessionId) {
+      const entries: TranscriptEntry[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await relay.deps.transcript.page(sessionId, {
+          limit: 100,
+          direction: 'forward',
+          ...(cursor === undefined ? {} : { cursor }),
+        });
+        entries.push(...page.entries);
+        cursor = page.cursor;
+      } while (cursor !== undefined);
+      return entries;
+    },
+    async close() {
+      for (const guest of guests) guest.ws.terminate();
+      await Promise.all(workers.map((worker) => worker.kill('SIGKILL')));
+      await relay.close();
+      await emulator.close();
+    },
+  };
+}
+
+/** A worker child process: its JSON log lines, its health endpoint, signals. */
+export class WorkerProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly logs: Record<string, unknown>[] = [];
+  readonly stderr: string[] = [];
+  healthPort = 0;
+  #exited: Promise<number | null>;
+
+  private constructor(name: string, child: ChildProcess) {
+    this.name = name;
+    this.child = child;
+    this.#exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  static async spawn(name: string, env: Record<string, string>): Promise<WorkerProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', NODE_NO_WARNINGS: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const worker = new WorkerProcess(name, child);
+    let buffered = '';
+    const ready = new Promise<void>((resolve, reject) => {
+      child.stdout?.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('utf8');
+        let newline = buffered.indexOf('\n');
+        while (newline >= 0) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          newline = buffered.indexOf('\n');
+          try {
+            const entry = JSON.parse(line) as Record<string, unknown>;
+            worker.logs.push(entry);
+            if (entry.message === 'worker ready') {
+              worker.healthPort = entry.healthPort as number;
+              resolve();
+            }
+          } catch {
+            worker.stderr.push(line);
+          }
+        }
+      });
+      child.stderr?.on('data', (chunk: Buffer) => worker.stderr.push(chunk.toString('utf8')));
+      child.once('exit', (code) =>
+        reject(
+          new Error(`worker ${name} exited with ${code} before it was ready: ${worker.stderr.join('')}`),
+        ),
+      );
+    });
+    await withTimeout(ready, 20_000, `worker ${name} did not start`);
+    return worker;
+  }
+
+  async health(): Promise<WorkerHealth> {
+    const response = await fetch(`http://127.0.0.1:${this.healthPort}/health`);
+    return (await response.json()) as WorkerHealth;
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    if (signal === 'SIGKILL') this.child.kill('SIGCONT');
+    this.child.kill(signal);
+    return this.#exited;
+  }
+
+  exited(): Promise<number | null> {
+    return this.#exited;
+  }
+}
+
+/** A frontend on the public API that keeps every event it receives. */
+export class Guest {
+  readonly ws: WebSocket;
+  readonly events: ServerEvent[] = [];
+  sessionId = '';
+  #waiters: (() => void)[] = [];
+
+  constructor(ws: WebSocket) {
+    this.ws = ws;
+    ws.on('message', (data: Buffer) => {
+      const parsed = parseServerEvent(data.toString('utf8'));
+      if (!parsed.ok) throw new Error(`unparseable event: ${data.toString('utf8').slice(0, 200)}`);
+      this.events.push(parsed.event);
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const wake of waiters) wake();
+    });
+  }
+
+  /** The first event (from `from` on) that matches, waiting up to `timeoutMs`. */
+  async waitFor<T extends ServerEvent>(
+    match: (event: ServerEvent) => event is T,
+    timeoutMs = 10_000,
+    from = 0,
+  ): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.slice(from).find(match);
+      if (found !== undefined) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no matching event within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  async start(): Promise<string> {
+    const from = this.events.length;
+    this.ws.send(JSON.stringify({ action: 'connect', clientMessageId: randomUUID() }));
+    const event = await this.waitFor(
+      (e): e is Extract<ServerEvent, { type: 'connect' }> => e.type === 'connect',
+      10_000,
+      from,
+    );
+    this.sessionId = event.sessionId;
+    return event.sessionId;
+  }
+
+  /**
+   * Sends and waits for the answer (the stored, pending entry). A frontend that wants its messages in
+   * the order it typed them waits for each answer: API Gateway runs a connection's frames concurrently.
+   */
+  async send(text: string, clientMessageId: string): Promise<void> {
+    const from = this.events.length;
+    this.ws.send(JSON.stringify({ action: 'send', text, clientMessageId }));
+    await this.waitFor(
+      (e): e is Extract<ServerEvent, { type: 'message' }> =>
+        e.type === 'message' && e.clientMessageId === clientMessageId,
+      10_000,
+      from,
+    );
+  }
+}
+
+export async function waitUntil(
+  condition: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+  everyMs = 100,
+): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await condition()) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

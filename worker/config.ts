@@ -1,0 +1,201 @@
+/**
+ * The worker's configuration, in one place: read once from the environment, typed, frozen. A missing or
+ * bad value fails at start with a WorkerConfigError naming the key (never showing a value). The
+ * defaults keep a dead worker's sessions moving within DESIGN's "within 15 s": a stale heartbeat after
+ * 10 s, noticed by the next sweep (≤ 3 s later).
+ */
+import { randomBytes } from 'node:crypto';
+import { endpointFromEnv, type GenesysEndpoint } from '../src/genesys/client/index.js';
+import { DEFAULT_WORKER_STALE_AFTER_MS } from '../src/relay/config.js';
+import { TABLE_ENV, type TableKey, type TableNames } from '../src/store/tables.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export const WORKER_ENV = Object.freeze({
+  workerId: 'WORKER_ID',
+  region: 'AWS_REGION',
+  dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
+  publicManagementEndpoint: 'PUBLIC_MANAGEMENT_ENDPOINT',
+  controlUrl: 'CONTROL_URL',
+  controlAuth: 'CONTROL_AUTH',
+  heartbeatIntervalMs: 'HEARTBEAT_INTERVAL_MS',
+  staleAfterMs: 'WORKER_STALE_AFTER_MS',
+  sweepIntervalMs: 'SWEEP_INTERVAL_MS',
+  controlPingIntervalMs: 'CONTROL_PING_INTERVAL_MS',
+  controlRotateAfterMs: 'CONTROL_ROTATE_AFTER_MS',
+  controlOverlapMs: 'CONTROL_OVERLAP_MS',
+  healthHost: 'HEALTH_HOST',
+  healthPort: 'HEALTH_PORT',
+  reorderWindowMs: 'REORDER_WINDOW_MS',
+  genesysOrigin: 'GENESYS_ORIGIN',
+  logLevel: 'LOG_LEVEL',
+});
+
+export type ControlAuth = 'iam' | 'none';
+
+export interface WorkerConfig {
+  readonly workerId: string;
+  readonly region: string;
+  readonly tables: TableNames;
+  /** Local engines only. */
+  readonly dynamodbEndpoint?: string;
+  /** The public API's `@connections` endpoint: where events for frontends go. */
+  readonly publicManagementEndpoint: string;
+  /** The control API's WebSocket URL (`wss://…/stage` in AWS, the emulator's `ws://` locally). */
+  readonly controlUrl: string;
+  /** `iam`: the upgrade is signed with SigV4 (AWS); `none`: the local emulator. Default by URL scheme. */
+  readonly controlAuth: ControlAuth;
+  readonly heartbeatIntervalMs: number;
+  /** A worker whose heartbeat is older than this is stale (the same value as the Lambdas'). */
+  readonly staleAfterMs: number;
+  /** Pending work, unowned and orphaned sessions are looked for this often. */
+  readonly sweepIntervalMs: number;
+  /** A `ping` on the control connection this often (API Gateway closes idle connections after 10 min). */
+  readonly controlPingIntervalMs: number;
+  /** A fresh control connection replaces the current one this long after it opened (AWS closes at 2 h). */
+  readonly controlRotateAfterMs: number;
+  /** Old and new control connections overlap this long during a rotation. */
+  readonly controlOverlapMs: number;
+  readonly healthHost: string;
+  /** 0: any free port (it is logged). */
+  readonly healthPort: number;
+  readonly reorderWindowMs: number;
+  /** Sessions without a stored endpoint or region use this one (GENESYS_WS_URL + GENESYS_API_URL, or GENESYS_REGION). */
+  readonly defaultEndpoint?: GenesysEndpoint;
+  readonly genesysOrigin?: string;
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+}
+
+export const WORKER_DEFAULTS = Object.freeze({
+  heartbeatIntervalMs: 2_000,
+  staleAfterMs: DEFAULT_WORKER_STALE_AFTER_MS,
+  sweepIntervalMs: 3_000,
+  controlPingIntervalMs: 5 * 60 * 1000,
+  controlRotateAfterMs: 110 * 60 * 1000,
+  controlOverlapMs: 5_000,
+  healthPort: 8080,
+  reorderWindowMs: 300,
+});
+
+export class WorkerConfigError extends Error {
+  override readonly name = 'WorkerConfigError';
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super(message);
+    this.key = key;
+  }
+}
+
+export function loadWorkerConfig(env: Env): WorkerConfig {
+  const tables = Object.fromEntries(
+    (Object.keys(TABLE_ENV) as TableKey[]).map((key) => [key, required(env, TABLE_ENV[key])]),
+  ) as Record<TableKey, string>;
+  const controlUrl = required(env, WORKER_ENV.controlUrl);
+  if (!/^wss?:\/\//.test(controlUrl)) {
+    throw new WorkerConfigError(WORKER_ENV.controlUrl, `${WORKER_ENV.controlUrl} must be a ws(s) URL.`);
+  }
+  const authText =
+    nonEmpty(env[WORKER_ENV.controlAuth]) ?? (controlUrl.startsWith('wss://') ? 'iam' : 'none');
+  if (authText !== 'iam' && authText !== 'none') {
+    throw new WorkerConfigError(WORKER_ENV.controlAuth, `${WORKER_ENV.controlAuth} must be "iam" or "none".`);
+  }
+  const heartbeatIntervalMs = millis(
+    env,
+    WORKER_ENV.heartbeatIntervalMs,
+    WORKER_DEFAULTS.heartbeatIntervalMs,
+  );
+  const staleAfterMs = millis(env, WORKER_ENV.staleAfterMs, WORKER_DEFAULTS.staleAfterMs);
+  if (staleAfterMs < 2 * heartbeatIntervalMs) {
+    throw new WorkerConfigError(
+      WORKER_ENV.staleAfterMs,
+      `${WORKER_ENV.staleAfterMs} must be at least twice ${WORKER_ENV.heartbeatIntervalMs}, or live workers look stale.`,
+    );
+  }
+  const dynamodbEndpoint = nonEmpty(env[WORKER_ENV.dynamodbEndpoint]);
+  if (dynamodbEndpoint !== undefined && !/^https?:\/\//.test(dynamodbEndpoint)) {
+    throw new WorkerConfigError(
+      WORKER_ENV.dynamodbEndpoint,
+      `${WORKER_ENV.dynamodbEndpoint} must be an http(s) URL.`,
+    );
+  }
+  const publicManagementEndpoint = required(env, WORKER_ENV.publicManagementEndpoint);
+  if (!/^https?:\/\//.test(publicManagementEndpoint)) {
+    throw new WorkerConfigError(
+      WORKER_ENV.publicManagementEndpoint,
+      `${WORKER_ENV.publicManagementEndpoint} must be an http(s) URL.`,
+    );
+  }
+  const healthPort = integer(env, WORKER_ENV.healthPort, WORKER_DEFAULTS.healthPort, 0);
+  if (healthPort > 65_535)
+    throw new WorkerConfigError(WORKER_ENV.healthPort, `${WORKER_ENV.healthPort} must be a port.`);
+  const logLevel = (nonEmpty(env[WORKER_ENV.logLevel]) ?? 'INFO').toUpperCase();
+  if (!['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'].includes(logLevel)) {
+    throw new WorkerConfigError(
+      WORKER_ENV.logLevel,
+      `${WORKER_ENV.logLevel} must be DEBUG, INFO, WARN, ERROR or SILENT.`,
+    );
+  }
+  const hasGenesys =
+    nonEmpty(env.GENESYS_WS_URL) !== undefined ||
+    nonEmpty(env.GENESYS_API_URL) !== undefined ||
+    nonEmpty(env.GENESYS_REGION) !== undefined;
+  let defaultEndpoint: GenesysEndpoint | undefined;
+  if (hasGenesys) {
+    try {
+      defaultEndpoint = endpointFromEnv(env);
+    } catch (error) {
+      throw new WorkerConfigError('GENESYS_REGION', (error as Error).message);
+    }
+  }
+  const genesysOrigin = nonEmpty(env[WORKER_ENV.genesysOrigin]);
+  return Object.freeze({
+    workerId: nonEmpty(env[WORKER_ENV.workerId]) ?? `w-${randomBytes(6).toString('hex')}`,
+    region: required(env, WORKER_ENV.region),
+    tables: Object.freeze(tables),
+    publicManagementEndpoint,
+    controlUrl,
+    controlAuth: authText,
+    heartbeatIntervalMs,
+    staleAfterMs,
+    sweepIntervalMs: millis(env, WORKER_ENV.sweepIntervalMs, WORKER_DEFAULTS.sweepIntervalMs),
+    controlPingIntervalMs: millis(
+      env,
+      WORKER_ENV.controlPingIntervalMs,
+      WORKER_DEFAULTS.controlPingIntervalMs,
+    ),
+    controlRotateAfterMs: millis(env, WORKER_ENV.controlRotateAfterMs, WORKER_DEFAULTS.controlRotateAfterMs),
+    controlOverlapMs: integer(env, WORKER_ENV.controlOverlapMs, WORKER_DEFAULTS.controlOverlapMs, 0),
+    healthHost: nonEmpty(env[WORKER_ENV.healthHost]) ?? '127.0.0.1',
+    healthPort,
+    reorderWindowMs: integer(env, WORKER_ENV.reorderWindowMs, WORKER_DEFAULTS.reorderWindowMs, 0),
+    logLevel: logLevel as WorkerConfig['logLevel'],
+    ...(dynamodbEndpoint === undefined ? {} : { dynamodbEndpoint }),
+    ...(defaultEndpoint === undefined ? {} : { defaultEndpoint }),
+    ...(genesysOrigin === undefined ? {} : { genesysOrigin }),
+  });
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === undefined || trimmed.length === 0 ? undefined : trimmed;
+}
+
+function required(env: Env, key: string): string {
+  const value = nonEmpty(env[key]);
+  if (value === undefined) throw new WorkerConfigError(key, `Missing ${key}.`);
+  return value;
+}
+
+function integer(env: Env, key: string, fallback: number, min: number): number {
+  const text = nonEmpty(env[key]);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new WorkerConfigError(key, `${key} must be an integer ≥ ${min}.`);
+  }
+  return value;
+}
+
+function millis(env: Env, key: string, fallback: number): number {
+  return integer(env, key, fallback, 1);
+}

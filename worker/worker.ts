@@ -1,0 +1,333 @@
+/**
+ * The worker: owns guest sessions and keeps one upstream Genesys socket for each (DESIGN §2).
+ *
+ * - **Heartbeat**: one write per beat to its workers row (O(workers), whatever it owns), carrying its
+ *   control connection id and its load. Each beat renews the lease (lease.ts); a beat that finds the
+ *   lease had lapsed (a stall, a store outage) first re-checks which sessions are still its own.
+ * - **Doorbells** act on one session at once: `command` drains its pending work, `claim` claims it, and
+ *   `typing` passes the guest's typing upstream.
+ * - **Sweep** (every `sweepIntervalMs`): its own pending work (one query), unowned sessions (one query:
+ *   queued before any worker was live, or released by a worker that stopped), orphans of stale workers
+ *   (one scan of the workers table, one query per stale worker), and the sessions the store says it owns
+ *   against those it runs. A doorbell that was lost is made good here.
+ * - **Stop** (SIGTERM): releases every session (ownerId back to none) so that the others' next sweep
+ *   claims them at once, removes its row and closes its control connection.
+ */
+import type { GuestSession } from '../src/genesys/client/index.js';
+import { StoreError } from '../src/store/errors.js';
+import { NO_OWNER, type SessionRecord, type SessionStore } from '../src/store/sessions.js';
+import type { TranscriptStore } from '../src/store/transcript.js';
+import type { WorkerStore } from '../src/store/workers.js';
+import type { Doorbell } from './control-link.js';
+import type { Fanout } from './fanout.js';
+import type { Lease } from './lease.js';
+import type { WorkerLog } from './log.js';
+import { type CloseMode, type RunnerCounters, SessionRunner } from './session-runner.js';
+
+export interface WorkerDeps {
+  readonly workerId: string;
+  readonly sessions: SessionStore;
+  readonly transcript: TranscriptStore;
+  readonly workers: WorkerStore;
+  readonly fanout: Fanout;
+  readonly lease: Lease;
+  readonly openGuest: (record: SessionRecord, options: { readonly resumeFrom?: number }) => GuestSession;
+  readonly log: WorkerLog;
+  readonly now: () => number;
+  /** The control connection: started by `start`, stopped by `stop`; its id goes into each heartbeat. */
+  readonly control: { start(): void; stop(): void; readonly connectionId: string | undefined };
+}
+
+export interface WorkerTiming {
+  readonly heartbeatIntervalMs: number;
+  readonly staleAfterMs: number;
+  readonly sweepIntervalMs: number;
+}
+
+export type WorkerState = 'starting' | 'running' | 'stopping' | 'stopped';
+
+export interface WorkerHealth {
+  readonly state: WorkerState;
+  readonly workerId: string;
+  readonly leaseValid: boolean;
+  readonly controlConnectionId: string | null;
+  readonly sessions: readonly string[];
+  readonly counters: Readonly<WorkerCounters>;
+}
+
+export interface WorkerCounters extends RunnerCounters {
+  heartbeats: number;
+  heartbeatFailures: number;
+  claims: number;
+  sessionsLost: number;
+  sweeps: number;
+  upstreamFramesBlocked: number;
+}
+
+export class Worker {
+  readonly #d: WorkerDeps;
+  readonly #t: WorkerTiming;
+  readonly #runners = new Map<string, SessionRunner>();
+  /** Sessions being claimed or opened right now (a doorbell and a sweep must not race for one). */
+  readonly #adopting = new Set<string>();
+  #state: WorkerState = 'starting';
+  #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  #sweepTimer: ReturnType<typeof setTimeout> | undefined;
+  #sweeping: Promise<void> | undefined;
+  readonly #startedAt: number;
+  readonly counters: WorkerCounters = {
+    writes: 0,
+    upstreamSends: 0,
+    appended: 0,
+    duplicatesDropped: 0,
+    heartbeats: 0,
+    heartbeatFailures: 0,
+    claims: 0,
+    sessionsLost: 0,
+    sweeps: 0,
+    upstreamFramesBlocked: 0,
+  };
+
+  constructor(deps: WorkerDeps, timing: WorkerTiming) {
+    this.#d = deps;
+    this.#t = timing;
+    this.#startedAt = deps.now();
+  }
+
+  get workerId(): string {
+    return this.#d.workerId;
+  }
+
+  health(): WorkerHealth {
+    return {
+      state: this.#state,
+      workerId: this.#d.workerId,
+      leaseValid: this.#d.lease.valid,
+      controlConnectionId: this.#d.control.connectionId ?? null,
+      sessions: [...this.#runners.keys()].sort(),
+      counters: { ...this.counters },
+    };
+  }
+
+  /** First beat (so that the worker is live), control connection, then the timers and a first sweep. */
+  async start(): Promise<void> {
+    await this.#beat();
+    this.#d.control.start();
+    this.#state = 'running';
+    this.#scheduleHeartbeat();
+    this.#scheduleSweep(0);
+  }
+
+  /** The control connection changed: tell the Lambdas at once, and re-read the work (doorbells may be lost). */
+  onControlConnection(): void {
+    if (this.#state !== 'running') return;
+    void this.#beat().then(() => this.sweep());
+  }
+
+  onDoorbell(doorbell: Doorbell): void {
+    if (this.#state !== 'running') return;
+    const runner = this.#runners.get(doorbell.sessionId);
+    if (doorbell.reason === 'typing') {
+      runner?.typing();
+      return;
+    }
+    if (runner !== undefined) runner.drain();
+    else void this.#adopt(doorbell.sessionId);
+  }
+
+  /** Releases every session, removes the worker's row, closes the control connection. */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+    this.#state = 'stopping';
+    clearTimeout(this.#heartbeatTimer);
+    clearTimeout(this.#sweepTimer);
+    this.#d.control.stop();
+    await this.#sweeping?.catch(() => {});
+    await Promise.all([...this.#runners.values()].map((runner) => runner.close('shutdown')));
+    try {
+      await this.#d.workers.remove(this.#d.workerId);
+    } catch (error) {
+      this.#d.log.warn('could not remove the worker row; it goes stale by itself', { error });
+    }
+    this.#d.lease.revoke();
+    this.#d.lease.releaseWaiters();
+    this.#state = 'stopped';
+    this.#d.log.info('worker stopped', { workerId: this.#d.workerId });
+  }
+
+  // ---------------------------------------------------------------- heartbeat
+
+  #scheduleHeartbeat(): void {
+    this.#heartbeatTimer = setTimeout(() => {
+      void this.#beat().finally(() => {
+        if (this.#state === 'running') this.#scheduleHeartbeat();
+      });
+    }, this.#t.heartbeatIntervalMs);
+  }
+
+  async #beat(): Promise<void> {
+    const lapsed = !this.#d.lease.valid;
+    const sentAt = this.#d.lease.now();
+    try {
+      await this.#d.workers.heartbeat({
+        workerId: this.#d.workerId,
+        load: this.#runners.size,
+        ...(this.#d.control.connectionId === undefined
+          ? {}
+          : { controlConnectionId: this.#d.control.connectionId }),
+      });
+      this.counters.heartbeats++;
+    } catch (error) {
+      this.counters.heartbeatFailures++;
+      this.#d.log.warn('heartbeat failed', { error });
+      return;
+    }
+    if (lapsed && this.#runners.size > 0) {
+      // Others may have claimed our sessions while we could not beat: find out before writing anything.
+      this.#d.log.warn('lease had lapsed: checking which sessions are still ours', {
+        sessions: this.#runners.size,
+      });
+      await this.#verifyAll();
+    }
+    this.#d.lease.renew(sentAt);
+  }
+
+  async #verifyAll(): Promise<void> {
+    await Promise.all(
+      [...this.#runners.values()].map(async (runner) => {
+        try {
+          const record = await this.#d.sessions.get(runner.sessionId);
+          const ours =
+            record !== undefined &&
+            record.status !== 'ended' &&
+            record.ownerId === this.#d.workerId &&
+            record.epoch === runner.fence.epoch;
+          if (!ours) await runner.close(record?.status === 'ended' ? 'ended' : 'lost');
+        } catch (error) {
+          this.#d.log.warn('ownership check failed: closing the session to be safe', {
+            sessionId: runner.sessionId,
+            error,
+          });
+          await runner.close('lost');
+        }
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------- sweep
+
+  #scheduleSweep(delay: number): void {
+    this.#sweepTimer = setTimeout(() => {
+      void this.sweep().finally(() => {
+        if (this.#state === 'running') this.#scheduleSweep(this.#t.sweepIntervalMs);
+      });
+    }, delay);
+  }
+
+  /** One sweep (also run after every control connection change). Concurrent calls share one run. */
+  sweep(): Promise<void> {
+    this.#sweeping ??= this.#sweepOnce()
+      .catch((error) => this.#d.log.warn('sweep failed', { error }))
+      .finally(() => {
+        this.#sweeping = undefined;
+      });
+    return this.#sweeping;
+  }
+
+  async #sweepOnce(): Promise<void> {
+    if (this.#state !== 'running' || !this.#d.lease.valid) return;
+    this.counters.sweeps++;
+    const me = this.#d.workerId;
+    // 1. My pending work.
+    for (const work of await this.#d.sessions.listPending(me)) {
+      const runner = this.#runners.get(work.sessionId);
+      if (runner !== undefined) runner.drain();
+      else void this.#adopt(work.sessionId);
+    }
+    // 2. Unowned sessions: queued with no worker live, or released by a worker that stopped.
+    for (const owned of await this.#d.sessions.listOwned(NO_OWNER)) void this.#adopt(owned.sessionId);
+    // 3. Orphans: the sessions of workers whose heartbeat is stale.
+    const now = this.#d.now();
+    for (const worker of await this.#d.workers.listAll()) {
+      if (worker.workerId === me || worker.heartbeatAt > now - this.#t.staleAfterMs) continue;
+      const orphans = await this.#d.sessions.listOwned(worker.workerId);
+      if (orphans.length === 0) {
+        await this.#d.workers.removeIfStale(worker.workerId, worker.heartbeatAt);
+        continue;
+      }
+      for (const orphan of shuffled(orphans)) void this.#adopt(orphan.sessionId);
+    }
+    // 4. What the store says I own against what I run (the index lags: confirm before closing).
+    const listed = new Set((await this.#d.sessions.listOwned(me)).map((owned) => owned.sessionId));
+    for (const sessionId of listed) if (!this.#runners.has(sessionId)) void this.#adopt(sessionId);
+    for (const runner of this.#runners.values()) {
+      if (listed.has(runner.sessionId)) continue;
+      const record = await this.#d.sessions.get(runner.sessionId);
+      if (record === undefined || record.status === 'ended') await runner.close('ended');
+      else if (record.ownerId !== me || record.epoch !== runner.fence.epoch) await runner.close('lost');
+    }
+  }
+
+  // ---------------------------------------------------------------- ownership
+
+  /** Claims the session (if it is not ours yet) and opens a runner for it. Never throws. */
+  async #adopt(sessionId: string): Promise<void> {
+    if (this.#state !== 'running' || this.#runners.has(sessionId) || this.#adopting.has(sessionId)) return;
+    this.#adopting.add(sessionId);
+    try {
+      await this.#d.lease.ready();
+      if (this.#state !== 'running') return;
+      const claim = await this.#d.sessions.claim(sessionId, this.#d.workerId, {
+        staleAfterMs: this.#t.staleAfterMs,
+      });
+      if (claim.claimed) this.counters.claims++;
+      this.#d.log.info('session claimed', { sessionId, epoch: claim.epoch, new: claim.claimed });
+      const runner = new SessionRunner(
+        sessionId,
+        { workerId: this.#d.workerId, epoch: claim.epoch },
+        {
+          sessions: this.#d.sessions,
+          transcript: this.#d.transcript,
+          fanout: this.#d.fanout,
+          ready: () => this.#d.lease.ready(),
+          openGuest: this.#d.openGuest,
+          log: this.#d.log,
+          now: this.#d.now,
+          onClosed: (id, mode) => this.#onRunnerClosed(id, mode, runner),
+          counters: this.counters,
+        },
+      );
+      this.#runners.set(sessionId, runner);
+      if (!(await runner.open())) this.#runners.delete(sessionId);
+    } catch (error) {
+      if (
+        error instanceof StoreError &&
+        ['STORE_CLAIM_REFUSED', 'STORE_CONFLICT', 'STORE_NOT_FOUND'].includes(error.code)
+      ) {
+        // Someone else has it, it ended, or it is gone: nothing to do.
+        return;
+      }
+      this.#d.log.warn('could not take a session', { sessionId, error });
+    } finally {
+      this.#adopting.delete(sessionId);
+    }
+  }
+
+  #onRunnerClosed(sessionId: string, mode: CloseMode, runner: SessionRunner): void {
+    if (this.#runners.get(sessionId) === runner) this.#runners.delete(sessionId);
+    if (mode === 'lost') this.counters.sessionsLost++;
+  }
+
+  get startedAt(): number {
+    return this.#startedAt;
+  }
+}
+
+function shuffled<T>(items: readonly T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
+  }
+  return copy;
+}
