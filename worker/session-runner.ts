@@ -688,7 +688,8 @@ export class SessionRunner {
   }
 
   async #onUpstreamClosed(event: ClosedEvent): Promise<void> {
-    if (this.#closed) return;
+    // `closed` follows our own close() or end(): whoever called it carries on from there.
+    if (this.#closed || event.reason === 'closed') return;
     const reason = END_REASONS[event.reason];
     if (reason === undefined) {
       // Not ended by Genesys (too many sockets on the token, or a close we did not ask for): let the

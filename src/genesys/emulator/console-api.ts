@@ -30,6 +30,7 @@ const schemas = {
   reorder: z.strictObject({ count }),
   duplicate: z.strictObject({ count }),
   force429: z.strictObject({ count, retryAfterSeconds: z.int().min(0).max(3600).exactOptional() }),
+  reject: z.strictObject({ count, code: z.int().min(400).max(5999) }),
   expire: z.strictObject({ token: z.string().min(1) }),
   reset: z.strictObject({}),
 };
@@ -126,6 +127,12 @@ export function registerConsoleRoutes(router: Router, core: EmulatorCore, agent:
   router.on('POST', '/emulator/faults/429', async ({ req, res }) => {
     const body = parseWith(schemas.force429, await readJson(req));
     faults.force429(body.count, body.retryAfterSeconds);
+    sendJson(res, 200, faults.state());
+  });
+
+  router.on('POST', '/emulator/faults/reject', async ({ req, res }) => {
+    const body = parseWith(schemas.reject, await readJson(req));
+    faults.rejectMessages(body.count, body.code);
     sendJson(res, 200, faults.state());
   });
 

@@ -28,6 +28,12 @@ export interface FaultInjector {
   duplicatePushes(count: number): void;
   /** The next `count` onMessage (any session) get TooManyRequestsErrorMessage and are not stored. */
   force429(count: number, retryAfterSeconds?: number): void;
+  /**
+   * The next `count` guest messages (Text/Structured onMessage, any session) are refused with the error
+   * `code` (a 4xx/5xx or Genesys 4xxx code, class "string") and not stored: how a frontend's failure
+   * display is tested for refusals Genesys documents but rarely sends.
+   */
+  rejectMessages(count: number, code: number): void;
   /** Pushes SessionExpiredEvent to the session's sockets; later requests for it get 4006. */
   expireSession(token: string): void;
   /** Turns every fault off; held pushes are delivered at once, in their original order. */
@@ -42,6 +48,8 @@ export interface FaultState {
   readonly duplicatePushesLeft: number;
   readonly forced429Left: number;
   readonly forced429RetryAfterSeconds: number;
+  readonly rejectMessagesLeft: number;
+  readonly rejectMessagesCode: number;
 }
 
 /** How long reordered pushes may be held when a session sends fewer than the requested count. */
@@ -87,6 +95,8 @@ export class FaultLayer implements FaultInjector {
   #duplicateLeft = 0;
   #forced429Left = 0;
   #forced429RetryAfter = 1;
+  #rejectLeft = 0;
+  #rejectCode = 400;
   #reorderCount = 0;
   /** Sessions that have already had their reordered batch since the last reorderPushes(). */
   #reorderDone = new WeakSet<Session>();
@@ -134,6 +144,15 @@ export class FaultLayer implements FaultInjector {
     this.#forced429RetryAfter = retryAfterSeconds;
   }
 
+  rejectMessages(count: number, code: number): void {
+    checkCount('rejectMessages count', count);
+    if (!Number.isSafeInteger(code) || code < 400 || code > 5999) {
+      throw new RangeError(`rejectMessages code must be an integer from 400 to 5999, got ${code}`);
+    }
+    this.#rejectLeft = count;
+    this.#rejectCode = code;
+  }
+
   expireSession(token: string): void {
     this.#deps.expireSession(token);
   }
@@ -144,6 +163,8 @@ export class FaultLayer implements FaultInjector {
     this.#duplicateLeft = 0;
     this.#forced429Left = 0;
     this.#forced429RetryAfter = 1;
+    this.#rejectLeft = 0;
+    this.#rejectCode = 400;
     this.#reorderCount = 0;
     this.#reorderDone = new WeakSet();
     for (const [session, buffer] of [...this.#reorderBuffers]) {
@@ -161,6 +182,8 @@ export class FaultLayer implements FaultInjector {
       duplicatePushesLeft: this.#duplicateLeft,
       forced429Left: this.#forced429Left,
       forced429RetryAfterSeconds: this.#forced429RetryAfter,
+      rejectMessagesLeft: this.#rejectLeft,
+      rejectMessagesCode: this.#rejectCode,
     };
   }
 
@@ -174,6 +197,13 @@ export class FaultLayer implements FaultInjector {
     if (this.#forced429Left === 0) return undefined;
     this.#forced429Left--;
     return this.#forced429RetryAfter;
+  }
+
+  /** Takes one forced refusal of a guest message if any is armed: its error code, else undefined. */
+  takeRejection(): number | undefined {
+    if (this.#rejectLeft === 0) return undefined;
+    this.#rejectLeft--;
+    return this.#rejectCode;
   }
 
   /** The one path of every Outbound push: reorder, then delay, then (maybe twice) delivery. */

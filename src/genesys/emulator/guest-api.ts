@@ -189,6 +189,11 @@ export class GuestApi {
       return;
     }
     const typing = message.type === 'Event' && events.every((e) => e.eventType === 'Typing');
+    const rejection = message.type === 'Event' ? undefined : core.faults.takeRejection();
+    if (rejection !== undefined) {
+      fail(rejection, `Request failed. Refused by fault injection (${rejection}).`);
+      return;
+    }
     if (!typing || core.options.typingCountsTowardRateLimit) {
       // A forced 429 (fault injection) leaves the session's rate window alone.
       const forced = core.faults.take429();

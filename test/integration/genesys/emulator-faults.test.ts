@@ -147,6 +147,9 @@ describe('fault injection', () => {
     expect((await postJson(`${base}/reorder`, { count: 2, extra: true })).status).toBe(400);
     expect((await postJson(`${base}/drop`, { code: 1005 })).status).toBe(400);
     expect((await postJson(`${base}/refuse`, {})).status).toBe(400);
+    expect((await postJson(`${base}/reject`, { count: 1, code: 200 })).status).toBe(400);
+    const armed = await postJson(`${base}/reject`, { count: 2, code: 4020 });
+    expect(armed.body).toMatchObject({ rejectMessagesLeft: 2, rejectMessagesCode: 4020 });
     const unknown = await postJson(`${base}/expire`, { token: 'ghost' });
     expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'session_not_found' } } });
     const state = await postJson(`${base}/reset`, {});
@@ -157,6 +160,8 @@ describe('fault injection', () => {
       duplicatePushesLeft: 0,
       forced429Left: 0,
       forced429RetryAfterSeconds: 1,
+      rejectMessagesLeft: 0,
+      rejectMessagesCode: 400,
     });
   });
 });

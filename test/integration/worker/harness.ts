@@ -41,12 +41,17 @@ export interface System {
 
 export interface SystemOptions {
   readonly timing?: Timing;
+  /** Limits of the Genesys emulator (e.g. a shorter maxTextLength than the relay knows). */
+  readonly emulatorLimits?: { readonly maxTextLength?: number };
   readonly acceptControl?: () => boolean;
 }
 
 export async function startSystem(options: SystemOptions = {}): Promise<System> {
   const timing = options.timing ?? FAST;
-  const emulator = await startGenesysEmulator({ script: null });
+  const emulator = await startGenesysEmulator({
+    script: null,
+    ...(options.emulatorLimits ? { limits: options.emulatorLimits } : {}),
+  });
   const relay = await startRelay({
     deploymentId: emulator.deploymentId,
     workerStaleAfterMs: timing.staleAfterMs,
@@ -252,15 +257,24 @@ export class Guest {
    * Sends and waits for the answer (the stored, pending entry). A frontend that wants its messages in
    * the order it typed them waits for each answer: API Gateway runs a connection's frames concurrently.
    */
-  async send(text: string, clientMessageId: string): Promise<void> {
+  async send(
+    text: string | undefined,
+    clientMessageId: string,
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
     const from = this.events.length;
-    this.ws.send(JSON.stringify({ action: 'send', text, clientMessageId }));
+    this.ws.send(JSON.stringify({ action: 'send', text, clientMessageId, ...extra }));
     await this.waitFor(
       (e): e is Extract<ServerEvent, { type: 'message' }> =>
         e.type === 'message' && e.clientMessageId === clientMessageId,
       10_000,
       from,
     );
+  }
+
+  /** Sends any frame (no waiting). */
+  frame(frame: Record<string, unknown>): void {
+    this.ws.send(JSON.stringify(frame));
   }
 }
 

@@ -92,6 +92,22 @@ describe('FaultLayer', () => {
     expect(() => faults.delayPushes(-1)).toThrow(RangeError);
     expect(() => faults.reorderPushes(1.5)).toThrow(RangeError);
     expect(() => faults.force429(1, -3)).toThrow(RangeError);
+    expect(() => faults.rejectMessages(1, 200)).toThrow(RangeError);
+    expect(() => faults.rejectMessages(-1, 4011)).toThrow(RangeError);
+  });
+
+  it('counts forced refusals down with their code, and reset disarms them', () => {
+    const { faults } = setup();
+    faults.rejectMessages(2, 4020);
+    expect(faults.state()).toMatchObject({ rejectMessagesLeft: 2, rejectMessagesCode: 4020 });
+    expect([faults.takeRejection(), faults.takeRejection(), faults.takeRejection()]).toEqual([
+      4020,
+      4020,
+      undefined,
+    ]);
+    faults.rejectMessages(3, 503);
+    faults.reset();
+    expect(faults.takeRejection()).toBeUndefined();
   });
 
   it('delivers nothing held or delayed after close()', () => {

@@ -1,0 +1,143 @@
+/**
+ * What one worker does with each command and with Genesys' refusals, seen from a frontend: the error
+ * codes only the worker can produce (attachment_not_found, upstream_rejected, upstream_unavailable and
+ * Genesys' own text_too_long), uploads through the presigned URL and inline, context flushed as custom
+ * attributes, and end.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerEvent } from '../../../src/protocol/index.js';
+import { type Guest, type System, startSystem } from './harness.js';
+
+type Of<T extends ServerEvent['type']> = Extract<ServerEvent, { type: T }>;
+const is =
+  <T extends ServerEvent['type']>(type: T, extra: (e: Of<T>) => boolean = () => true) =>
+  (e: ServerEvent): e is Of<T> =>
+    e.type === type && extra(e as Of<T>);
+
+describe('worker: commands and refusals (one worker process)', () => {
+  let system: System;
+  beforeAll(async () => {
+    // Genesys' own text limit is shorter than the one the relay knows, so Genesys answers 4011.
+    system = await startSystem({ emulatorLimits: { maxTextLength: 20 } });
+    await system.spawnWorker('w-commands');
+  }, 30_000);
+  afterAll(() => system.close());
+
+  async function active(): Promise<{ guest: Guest; sessionId: string; token: string }> {
+    const guest = await system.guest();
+    const sessionId = await guest.start();
+    await guest.waitFor(is('connect', (e) => e.status === 'active'));
+    return { guest, sessionId, token: await system.tokenOf(sessionId) };
+  }
+
+  async function failureOf(guest: Guest, clientMessageId: string): Promise<Of<'status'>> {
+    return guest.waitFor(is('status', (e) => e.clientMessageId === clientMessageId && e.status === 'failed'));
+  }
+
+  it('a send naming an attachment that was never uploaded fails with attachment_not_found', async () => {
+    const { guest, sessionId } = await active();
+    await guest.send(undefined, 'att-1', { attachmentIds: ['never-uploaded'] });
+    const failed = await failureOf(guest, 'att-1');
+    expect(failed.failure?.code).toBe('attachment_not_found');
+    const [entry] = await system.transcript(sessionId);
+    expect(entry).toMatchObject({ status: 'failed', failure: { code: 'attachment_not_found' } });
+    expect((await system.relay.deps.sessions.get(sessionId))?.pending).toEqual({});
+  });
+
+  it("Genesys' own 4011 fails the entry with text_too_long", async () => {
+    const { guest } = await active();
+    await guest.send('x'.repeat(30), 'long-1');
+    expect((await failureOf(guest, 'long-1')).failure?.code).toBe('text_too_long');
+  });
+
+  it('a refusal without a code of its own is upstream_rejected, and the next message still goes', async () => {
+    const { guest, token } = await active();
+    system.emulator.faults.rejectMessages(1, 4020);
+    await guest.send('refused', 'rej-1');
+    expect((await failureOf(guest, 'rej-1')).failure?.code).toBe('upstream_rejected');
+    await guest.send('accepted', 'rej-2');
+    await guest.waitFor(is('status', (e) => e.clientMessageId === 'rej-2' && e.status === 'sent'));
+    expect(system.emulator.transcript(token).map((m) => m.text)).toEqual(['accepted']);
+  });
+
+  it('an upload while Genesys cannot be reached fails with upstream_unavailable', async () => {
+    const { guest, token } = await active();
+    system.emulator.faults.refuseConnects(3_000);
+    system.emulator.faults.dropSockets(token);
+    guest.frame({
+      action: 'upload',
+      filename: 'a.png',
+      contentType: 'image/png',
+      size: 10,
+      uploadId: 'up-down',
+    });
+    const failed = await guest.waitFor(is('uploadFailed', (e) => e.uploadId === 'up-down'));
+    expect(failed.code).toBe('upstream_unavailable');
+    system.emulator.faults.reset();
+  });
+
+  it('relays the presigned URL; after the PUT the attachment is sent with its caption', async () => {
+    const { guest, sessionId, token } = await active();
+    guest.frame({
+      action: 'upload',
+      filename: 'photo.png',
+      contentType: 'image/png',
+      size: 4,
+      uploadId: 'up-1',
+      caption: 'my photo',
+      send: true,
+    });
+    const slot = await guest.waitFor(is('upload', (e) => e.uploadId === 'up-1'));
+    const put = await fetch(slot.url, {
+      method: 'PUT',
+      headers: slot.headers,
+      body: new Uint8Array([1, 2, 3, 4]),
+    });
+    expect(put.ok).toBe(true);
+    const uploaded = await guest.waitFor(is('uploaded', (e) => e.uploadId === 'up-1'));
+    expect(uploaded.attachmentId).toBe(slot.attachmentId);
+    const message = await guest.waitFor(
+      is('message', (e) => e.direction === 'guest' && e.text === 'my photo'),
+    );
+    await guest.waitFor(is('status', (e) => e.sequenceId === message.sequenceId && e.status === 'sent'));
+    expect(message.content[0]).toMatchObject({
+      kind: 'attachment',
+      id: slot.attachmentId,
+      mime: 'image/png',
+    });
+    const upstream = system.emulator.transcript(token).at(-1);
+    expect(upstream?.text).toBe('my photo');
+    expect(upstream?.content?.[0]).toMatchObject({ contentType: 'Attachment' });
+    expect((await system.transcript(sessionId)).map((e) => e.status)).toEqual(['sent']);
+  });
+
+  it('uploads a small inline file itself and sends it', async () => {
+    const { guest } = await active();
+    guest.frame({
+      action: 'upload',
+      filename: 'note.txt',
+      contentType: 'text/plain',
+      data: Buffer.from('hello file').toString('base64'),
+      uploadId: 'up-inline',
+    });
+    await guest.waitFor(is('uploaded', (e) => e.uploadId === 'up-inline'));
+    const message = await guest.waitFor(is('message', (e) => e.direction === 'guest'));
+    await guest.waitFor(is('status', (e) => e.sequenceId === message.sequenceId && e.status === 'sent'));
+  });
+
+  it('flushes context as custom attributes at once when asked, and says so', async () => {
+    const { guest, token } = await active();
+    guest.frame({ action: 'context', data: { page: 'checkout', cart: { items: 2 } }, flush: true });
+    const applied = await guest.waitFor(is('context', (e) => e.state === 'applied'));
+    expect(applied.attributes).toMatchObject({ page: 'checkout' });
+    const session = system.emulator.sessions().find((x) => x.token === token);
+    expect(session?.customAttributes).toMatchObject({ page: 'checkout' });
+  });
+
+  it('end closes the Genesys session and tells every connection', async () => {
+    const { guest, sessionId } = await active();
+    guest.frame({ action: 'end' });
+    await guest.waitFor(is('sessionEnded', (e) => e.reason === 'guest'));
+    expect((await system.relay.deps.sessions.get(sessionId))?.status).toBe('ended');
+  });
+});
