@@ -77,6 +77,14 @@ export const WORKER_DEFAULTS = Object.freeze({
   reorderWindowMs: 300,
 });
 
+/**
+ * How long a beat lets the worker act as owner: the staleness window minus a margin (max 1 s, 20 %), so
+ * the worker stops writing before any other worker may call it stale (see lease.ts).
+ */
+export function leaseDurationMs(staleAfterMs: number): number {
+  return staleAfterMs - Math.max(1_000, staleAfterMs / 5);
+}
+
 export class WorkerConfigError extends Error {
   override readonly name = 'WorkerConfigError';
   readonly key: string;
@@ -111,6 +119,13 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
       `${WORKER_ENV.staleAfterMs} must be at least twice ${WORKER_ENV.heartbeatIntervalMs}, or live workers look stale.`,
     );
   }
+  if (leaseDurationMs(staleAfterMs) < 1.5 * heartbeatIntervalMs) {
+    throw new WorkerConfigError(
+      WORKER_ENV.staleAfterMs,
+      `${WORKER_ENV.staleAfterMs} leaves too short a lease for ${WORKER_ENV.heartbeatIntervalMs}: ` +
+        'the lease (the staleness window minus max(1 s, 20 %)) must last 1.5 heartbeats.',
+    );
+  }
   const dynamodbEndpoint = nonEmpty(env[WORKER_ENV.dynamodbEndpoint]);
   if (dynamodbEndpoint !== undefined && !/^https?:\/\//.test(dynamodbEndpoint)) {
     throw new WorkerConfigError(
@@ -143,8 +158,26 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
   if (hasGenesys) {
     try {
       defaultEndpoint = endpointFromEnv(env);
-    } catch (error) {
-      throw new WorkerConfigError('GENESYS_REGION', (error as Error).message);
+    } catch {
+      // The client's message quotes the value; ours names the key only.
+      const ws = nonEmpty(env.GENESYS_WS_URL) !== undefined;
+      const api = nonEmpty(env.GENESYS_API_URL) !== undefined;
+      const key =
+        ws && !api
+          ? 'GENESYS_API_URL'
+          : api && !ws
+            ? 'GENESYS_WS_URL'
+            : ws
+              ? 'GENESYS_WS_URL'
+              : 'GENESYS_REGION';
+      throw new WorkerConfigError(
+        key,
+        ws !== api
+          ? `${key} is missing: GENESYS_WS_URL and GENESYS_API_URL go together.`
+          : key === 'GENESYS_REGION'
+            ? 'GENESYS_REGION must be a Genesys region name (e.g. eu_west_1) or domain (e.g. mypurecloud.ie).'
+            : 'GENESYS_WS_URL must be a ws(s) URL and GENESYS_API_URL an http(s) URL.',
+      );
     }
   }
   const genesysOrigin = nonEmpty(env[WORKER_ENV.genesysOrigin]);

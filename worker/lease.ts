@@ -10,6 +10,7 @@ export class Lease {
   readonly #durationMs: number;
   readonly #monotonic: () => number;
   #validUntil = Number.NEGATIVE_INFINITY;
+  #revoked = false;
   #waiters: (() => void)[] = [];
 
   constructor(options: { readonly durationMs: number; readonly monotonic?: () => number }) {
@@ -29,6 +30,8 @@ export class Lease {
 
   /** Valid until `sentAt + durationMs`; wakes every `ready()` waiter. */
   renew(sentAt: number): void {
+    // A beat that was in flight when the lease was revoked (shutdown) must not bring it back.
+    if (this.#revoked) return;
     this.#validUntil = Math.max(this.#validUntil, sentAt + this.#durationMs);
     if (!this.valid) return;
     const waiters = this.#waiters;
@@ -36,8 +39,9 @@ export class Lease {
     for (const wake of waiters) wake();
   }
 
-  /** Ends the lease at once (shutdown). */
+  /** Ends the lease at once and for good (shutdown). */
   revoke(): void {
+    this.#revoked = true;
     this.#validUntil = Number.NEGATIVE_INFINITY;
   }
 

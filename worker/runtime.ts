@@ -20,7 +20,7 @@ import { SessionStore } from '../src/store/sessions.js';
 import { createStoreContext } from '../src/store/store-context.js';
 import { TranscriptStore } from '../src/store/transcript.js';
 import { WorkerStore } from '../src/store/workers.js';
-import type { WorkerConfig } from './config.js';
+import { leaseDurationMs, type WorkerConfig } from './config.js';
 import { defaultCredentials, presignControlUrl } from './control-auth.js';
 import { ControlLink } from './control-link.js';
 import { Fanout } from './fanout.js';
@@ -70,7 +70,7 @@ export async function startWorkerRuntime(
     connections,
   });
   // The lease ends a margin before others may call this worker stale.
-  const lease = new Lease({ durationMs: config.staleAfterMs - Math.max(1_000, config.staleAfterMs / 5) });
+  const lease = new Lease({ durationMs: leaseDurationMs(config.staleAfterMs) });
 
   let worker: Worker | undefined;
   const upstreamSocket = fencedWebSocket(WebSocket as unknown as WebSocketConstructor, {

@@ -1,0 +1,389 @@
+import { describe, expect, it } from 'vitest';
+import { TABLE_ENV } from '../../../src/store/tables.js';
+import {
+  leaseDurationMs,
+  loadWorkerConfig,
+  WORKER_DEFAULTS,
+  WorkerConfigError,
+} from '../../../worker/config.js';
+
+/** A complete minimal environment: every value is distinctive, so a leak into a message is detectable. */
+const env: Readonly<Record<string, string>> = Object.freeze({
+  [TABLE_ENV.sessions]: 'tbl-sessions-7f3a',
+  [TABLE_ENV.transcript]: 'tbl-transcript-91c2',
+  [TABLE_ENV.connections]: 'tbl-connections-55de',
+  [TABLE_ENV.workers]: 'tbl-workers-0b8e',
+  AWS_REGION: 'eu-west-1',
+  PUBLIC_MANAGEMENT_ENDPOINT: 'https://pub4711.execute-api.eu-west-1.amazonaws.com/prod',
+  CONTROL_URL: 'wss://ctl4712.execute-api.eu-west-1.amazonaws.com/prod',
+});
+
+const REQUIRED_KEYS = [
+  TABLE_ENV.sessions,
+  TABLE_ENV.transcript,
+  TABLE_ENV.connections,
+  TABLE_ENV.workers,
+  'AWS_REGION',
+  'PUBLIC_MANAGEMENT_ENDPOINT',
+  'CONTROL_URL',
+];
+
+/** The WorkerConfigError that loading `overrides` on top of the minimal env throws. */
+function refusal(overrides: Record<string, string | undefined>): WorkerConfigError {
+  try {
+    loadWorkerConfig({ ...env, ...overrides });
+  } catch (error) {
+    expect(error).toBeInstanceOf(WorkerConfigError);
+    return error as WorkerConfigError;
+  }
+  throw new Error(`expected a WorkerConfigError for ${JSON.stringify(overrides)}`);
+}
+
+function expectNoValueIn(message: string, values: Iterable<string | undefined>): void {
+  for (const value of values) {
+    if (value !== undefined && value.trim() !== '') expect(message).not.toContain(value.trim());
+  }
+}
+
+describe('loadWorkerConfig: defaults', () => {
+  it('loads a complete minimal env with the documented defaults', () => {
+    const config = loadWorkerConfig({ ...env, WORKER_ID: 'w-fixed' });
+    expect(config).toEqual({
+      workerId: 'w-fixed',
+      region: 'eu-west-1',
+      tables: {
+        sessions: 'tbl-sessions-7f3a',
+        transcript: 'tbl-transcript-91c2',
+        connections: 'tbl-connections-55de',
+        workers: 'tbl-workers-0b8e',
+      },
+      publicManagementEndpoint: env.PUBLIC_MANAGEMENT_ENDPOINT,
+      controlUrl: env.CONTROL_URL,
+      controlAuth: 'iam',
+      heartbeatIntervalMs: WORKER_DEFAULTS.heartbeatIntervalMs,
+      staleAfterMs: WORKER_DEFAULTS.staleAfterMs,
+      sweepIntervalMs: WORKER_DEFAULTS.sweepIntervalMs,
+      controlPingIntervalMs: WORKER_DEFAULTS.controlPingIntervalMs,
+      controlRotateAfterMs: WORKER_DEFAULTS.controlRotateAfterMs,
+      controlOverlapMs: WORKER_DEFAULTS.controlOverlapMs,
+      healthHost: '127.0.0.1',
+      healthPort: WORKER_DEFAULTS.healthPort,
+      reorderWindowMs: WORKER_DEFAULTS.reorderWindowMs,
+      logLevel: 'INFO',
+    });
+    // Optional keys are absent, not undefined (exactOptionalPropertyTypes).
+    expect(Object.hasOwn(config, 'dynamodbEndpoint')).toBe(false);
+    expect(Object.hasOwn(config, 'defaultEndpoint')).toBe(false);
+    expect(Object.hasOwn(config, 'genesysOrigin')).toBe(false);
+  });
+
+  it('keeps the documented default values (stale after 10 s, sweep every 3 s, …)', () => {
+    expect(WORKER_DEFAULTS).toEqual({
+      heartbeatIntervalMs: 2_000,
+      staleAfterMs: 10_000,
+      sweepIntervalMs: 3_000,
+      controlPingIntervalMs: 300_000,
+      controlRotateAfterMs: 6_600_000,
+      controlOverlapMs: 5_000,
+      healthPort: 8080,
+      reorderWindowMs: 300,
+    });
+    // DESIGN: a dead worker's sessions move within 15 s (stale + one sweep).
+    expect(WORKER_DEFAULTS.staleAfterMs + WORKER_DEFAULTS.sweepIntervalMs).toBeLessThanOrEqual(15_000);
+    expect(WORKER_DEFAULTS.staleAfterMs).toBeGreaterThanOrEqual(2 * WORKER_DEFAULTS.heartbeatIntervalMs);
+  });
+
+  it('reads every optional key when set', () => {
+    const config = loadWorkerConfig({
+      ...env,
+      WORKER_ID: 'w-1',
+      DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+      CONTROL_AUTH: 'none',
+      HEARTBEAT_INTERVAL_MS: '1000',
+      WORKER_STALE_AFTER_MS: '5000',
+      SWEEP_INTERVAL_MS: '700',
+      CONTROL_PING_INTERVAL_MS: '60000',
+      CONTROL_ROTATE_AFTER_MS: '120000',
+      CONTROL_OVERLAP_MS: '0',
+      HEALTH_HOST: '0.0.0.0',
+      HEALTH_PORT: '9090',
+      REORDER_WINDOW_MS: '0',
+      GENESYS_ORIGIN: 'https://example.test',
+      LOG_LEVEL: 'warn',
+    });
+    expect(config).toMatchObject({
+      dynamodbEndpoint: 'http://127.0.0.1:8000',
+      controlAuth: 'none',
+      heartbeatIntervalMs: 1000,
+      staleAfterMs: 5000,
+      sweepIntervalMs: 700,
+      controlPingIntervalMs: 60000,
+      controlRotateAfterMs: 120000,
+      controlOverlapMs: 0,
+      healthHost: '0.0.0.0',
+      healthPort: 9090,
+      reorderWindowMs: 0,
+      genesysOrigin: 'https://example.test',
+      logLevel: 'WARN',
+    });
+  });
+
+  it('trims values and treats blank ones as absent', () => {
+    const config = loadWorkerConfig({
+      ...env,
+      AWS_REGION: '  eu-west-1  ',
+      HEALTH_PORT: '   ',
+      LOG_LEVEL: '',
+    });
+    expect(config.region).toBe('eu-west-1');
+    expect(config.healthPort).toBe(WORKER_DEFAULTS.healthPort);
+    expect(config.logLevel).toBe('INFO');
+  });
+
+  it('returns a frozen config with frozen tables', () => {
+    const config = loadWorkerConfig(env);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.tables)).toBe(true);
+    expect(() => {
+      (config as { workerId: string }).workerId = 'other';
+    }).toThrow(TypeError);
+    expect(() => {
+      (config.tables as { sessions: string }).sessions = 'other';
+    }).toThrow(TypeError);
+  });
+
+  it('makes up a random WORKER_ID when absent (two loads differ)', () => {
+    const a = loadWorkerConfig(env).workerId;
+    const b = loadWorkerConfig({ ...env, WORKER_ID: '  ' }).workerId;
+    expect(a).toMatch(/^w-[0-9a-f]{12}$/);
+    expect(b).toMatch(/^w-[0-9a-f]{12}$/);
+    expect(a).not.toBe(b);
+    expect(loadWorkerConfig({ ...env, WORKER_ID: 'worker-7' }).workerId).toBe('worker-7');
+  });
+});
+
+describe('loadWorkerConfig: required keys', () => {
+  it('the test env covers exactly the table env names of TABLE_ENV', () => {
+    expect(Object.values(TABLE_ENV).sort()).toEqual(
+      REQUIRED_KEYS.filter((key) => key.endsWith('_TABLE')).sort(),
+    );
+  });
+
+  it.each(REQUIRED_KEYS)('refuses an env without %s, naming the key and no value', (key) => {
+    for (const missing of [undefined, '', '   ']) {
+      const error = refusal({ [key]: missing });
+      expect(error.key).toBe(key);
+      expect(error.name).toBe('WorkerConfigError');
+      expect(error.message).toContain(key);
+      expectNoValueIn(error.message, Object.values(env));
+    }
+  });
+});
+
+describe('loadWorkerConfig: URLs', () => {
+  it.each([
+    'https://ctl.example.test/prod',
+    'http://127.0.0.1:3001',
+    'ctl.example.test',
+    'WSS://ctl.example.test',
+  ])('refuses CONTROL_URL %s (not ws/wss)', (url) => {
+    const error = refusal({ CONTROL_URL: url });
+    expect(error.key).toBe('CONTROL_URL');
+    expect(error.message).not.toContain(url);
+  });
+
+  it('accepts ws:// and wss:// CONTROL_URLs', () => {
+    expect(loadWorkerConfig({ ...env, CONTROL_URL: 'ws://127.0.0.1:3001' }).controlUrl).toBe(
+      'ws://127.0.0.1:3001',
+    );
+    expect(loadWorkerConfig(env).controlUrl).toBe(env.CONTROL_URL);
+  });
+
+  it.each(['wss://pub.example.test/prod', 'pub.example.test', 'ftp://pub.example.test'])(
+    'refuses PUBLIC_MANAGEMENT_ENDPOINT %s (not http/https)',
+    (url) => {
+      const error = refusal({ PUBLIC_MANAGEMENT_ENDPOINT: url });
+      expect(error.key).toBe('PUBLIC_MANAGEMENT_ENDPOINT');
+      expect(error.message).not.toContain(url);
+    },
+  );
+
+  it('accepts an http PUBLIC_MANAGEMENT_ENDPOINT (local emulator)', () => {
+    expect(
+      loadWorkerConfig({ ...env, PUBLIC_MANAGEMENT_ENDPOINT: 'http://127.0.0.1:3000' })
+        .publicManagementEndpoint,
+    ).toBe('http://127.0.0.1:3000');
+  });
+
+  it.each(['localhost:8000', 'ws://127.0.0.1:8000', 'dynamodb'])('refuses DYNAMODB_ENDPOINT %s', (url) => {
+    const error = refusal({ DYNAMODB_ENDPOINT: url });
+    expect(error.key).toBe('DYNAMODB_ENDPOINT');
+    expect(error.message).not.toContain(url);
+  });
+
+  it('accepts http(s) DYNAMODB_ENDPOINTs', () => {
+    expect(loadWorkerConfig({ ...env, DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' }).dynamodbEndpoint).toBe(
+      'http://127.0.0.1:8000',
+    );
+    expect(
+      loadWorkerConfig({ ...env, DYNAMODB_ENDPOINT: 'https://dynamodb.eu-west-1.amazonaws.com' })
+        .dynamodbEndpoint,
+    ).toBe('https://dynamodb.eu-west-1.amazonaws.com');
+  });
+});
+
+describe('loadWorkerConfig: CONTROL_AUTH', () => {
+  it('defaults to iam for wss:// and none for ws://', () => {
+    expect(loadWorkerConfig({ ...env, CONTROL_URL: 'wss://ctl.example.test/prod' }).controlAuth).toBe('iam');
+    expect(loadWorkerConfig({ ...env, CONTROL_URL: 'ws://127.0.0.1:3001' }).controlAuth).toBe('none');
+  });
+
+  it('an explicit value wins over the scheme', () => {
+    expect(
+      loadWorkerConfig({ ...env, CONTROL_URL: 'wss://ctl.example.test', CONTROL_AUTH: 'none' }).controlAuth,
+    ).toBe('none');
+    expect(
+      loadWorkerConfig({ ...env, CONTROL_URL: 'ws://127.0.0.1:3001', CONTROL_AUTH: 'iam' }).controlAuth,
+    ).toBe('iam');
+  });
+
+  it.each(['basic', 'sigv4', 'true'])('refuses CONTROL_AUTH=%s', (value) => {
+    const error = refusal({ CONTROL_AUTH: value });
+    expect(error.key).toBe('CONTROL_AUTH');
+    expect(error.message).not.toContain(value);
+  });
+});
+
+describe('loadWorkerConfig: numbers', () => {
+  it('refuses WORKER_STALE_AFTER_MS below twice HEARTBEAT_INTERVAL_MS', () => {
+    expect(refusal({ HEARTBEAT_INTERVAL_MS: '5001' }).key).toBe('WORKER_STALE_AFTER_MS');
+    expect(refusal({ HEARTBEAT_INTERVAL_MS: '1000', WORKER_STALE_AFTER_MS: '1999' }).key).toBe(
+      'WORKER_STALE_AFTER_MS',
+    );
+    // Exactly twice is enough when the lease then lasts 1.5 heartbeats (10 s − 2 s = 8 s ≥ 7.5 s).
+    expect(loadWorkerConfig({ ...env, HEARTBEAT_INTERVAL_MS: '5000' }).staleAfterMs).toBe(10_000);
+  });
+
+  it('refuses a staleness window whose lease would not outlast 1.5 heartbeats', () => {
+    // Twice the heartbeat, but the lease (2 s − 1 s) is one heartbeat: it would lapse every cycle.
+    expect(refusal({ HEARTBEAT_INTERVAL_MS: '1000', WORKER_STALE_AFTER_MS: '2000' }).key).toBe(
+      'WORKER_STALE_AFTER_MS',
+    );
+    // A zero-length lease used to reach the runtime as a RangeError.
+    expect(refusal({ HEARTBEAT_INTERVAL_MS: '500', WORKER_STALE_AFTER_MS: '1000' }).key).toBe(
+      'WORKER_STALE_AFTER_MS',
+    );
+    expect(leaseDurationMs(2_500)).toBe(1_500);
+    expect(
+      loadWorkerConfig({ ...env, HEARTBEAT_INTERVAL_MS: '400', WORKER_STALE_AFTER_MS: '2500' }).staleAfterMs,
+    ).toBe(2_500);
+  });
+
+  const MILLIS_KEYS = [
+    'HEARTBEAT_INTERVAL_MS',
+    'WORKER_STALE_AFTER_MS',
+    'SWEEP_INTERVAL_MS',
+    'CONTROL_PING_INTERVAL_MS',
+    'CONTROL_ROTATE_AFTER_MS',
+  ];
+  const ZERO_OK_KEYS = ['CONTROL_OVERLAP_MS', 'REORDER_WINDOW_MS', 'HEALTH_PORT'];
+
+  it.each([...MILLIS_KEYS, ...ZERO_OK_KEYS])('refuses non-integer and negative %s', (key) => {
+    for (const bad of ['1.5', '-1', '-2000', 'abc', '12ms', 'NaN', 'Infinity', '9007199254740993']) {
+      const error = refusal({ [key]: bad });
+      expect(error.key, `${key}=${bad}`).toBe(key);
+      expect(error.message).not.toContain(bad);
+    }
+  });
+
+  it.each(MILLIS_KEYS)('refuses 0 for the interval %s', (key) => {
+    expect(refusal({ [key]: '0' }).key).toBe(key);
+  });
+
+  it('allows 0 for CONTROL_OVERLAP_MS and REORDER_WINDOW_MS', () => {
+    const config = loadWorkerConfig({ ...env, CONTROL_OVERLAP_MS: '0', REORDER_WINDOW_MS: '0' });
+    expect(config.controlOverlapMs).toBe(0);
+    expect(config.reorderWindowMs).toBe(0);
+  });
+
+  it('allows HEALTH_PORT 0 (any free port) and 65535, refuses 65536 and 70000', () => {
+    expect(loadWorkerConfig({ ...env, HEALTH_PORT: '0' }).healthPort).toBe(0);
+    expect(loadWorkerConfig({ ...env, HEALTH_PORT: '65535' }).healthPort).toBe(65535);
+    for (const port of ['65536', '70000']) {
+      const error = refusal({ HEALTH_PORT: port });
+      expect(error.key).toBe('HEALTH_PORT');
+      expect(error.message).not.toContain(port);
+    }
+  });
+});
+
+describe('loadWorkerConfig: LOG_LEVEL', () => {
+  it.each([
+    ['debug', 'DEBUG'],
+    ['Info', 'INFO'],
+    ['WARN', 'WARN'],
+    ['error', 'ERROR'],
+    ['silent', 'SILENT'],
+  ])('reads %s as %s', (text, level) => {
+    expect(loadWorkerConfig({ ...env, LOG_LEVEL: text }).logLevel).toBe(level);
+  });
+
+  it.each(['verbose', 'trace', 'warning'])('refuses %s', (text) => {
+    const error = refusal({ LOG_LEVEL: text });
+    expect(error.key).toBe('LOG_LEVEL');
+  });
+});
+
+describe('loadWorkerConfig: Genesys endpoint', () => {
+  it('has no defaultEndpoint without Genesys keys', () => {
+    const config = loadWorkerConfig(env);
+    expect(config.defaultEndpoint).toBeUndefined();
+    expect('defaultEndpoint' in config).toBe(false);
+  });
+
+  it('GENESYS_REGION (a region name or a domain) sets defaultEndpoint', () => {
+    expect(loadWorkerConfig({ ...env, GENESYS_REGION: 'eu_west_1' }).defaultEndpoint).toEqual({
+      wsUrl: 'wss://webmessaging.mypurecloud.ie/v1',
+      apiUrl: 'https://api.mypurecloud.ie',
+    });
+    expect(loadWorkerConfig({ ...env, GENESYS_REGION: 'mypurecloud.de' }).defaultEndpoint).toEqual({
+      wsUrl: 'wss://webmessaging.mypurecloud.de/v1',
+      apiUrl: 'https://api.mypurecloud.de',
+    });
+  });
+
+  it('GENESYS_WS_URL with GENESYS_API_URL sets an explicit defaultEndpoint', () => {
+    expect(
+      loadWorkerConfig({
+        ...env,
+        GENESYS_WS_URL: 'ws://127.0.0.1:4000/v1',
+        GENESYS_API_URL: 'http://127.0.0.1:4000',
+      }).defaultEndpoint,
+    ).toEqual({ wsUrl: 'ws://127.0.0.1:4000/v1', apiUrl: 'http://127.0.0.1:4000' });
+  });
+
+  it('refuses GENESYS_WS_URL without GENESYS_API_URL', () => {
+    const error = refusal({ GENESYS_WS_URL: 'ws://127.0.0.1:4000/v1' });
+    expect(error.key).toBe('GENESYS_API_URL');
+    expect(error.message).toContain('GENESYS_API_URL');
+    expect(error.message).not.toContain('127.0.0.1:4000');
+  });
+
+  it('refuses GENESYS_API_URL without GENESYS_WS_URL', () => {
+    const error = refusal({ GENESYS_API_URL: 'http://127.0.0.1:4000' });
+    expect(error.key).toBe('GENESYS_WS_URL');
+    expect(error.message).toContain('GENESYS_WS_URL');
+  });
+
+  it('refuses an unknown GENESYS_REGION without quoting it', () => {
+    const error = refusal({ GENESYS_REGION: 'tok_SECRET_1' });
+    expect(error.key).toBe('GENESYS_REGION');
+    expect(error.message).not.toContain('tok_SECRET_1');
+  });
+
+  it('refuses a malformed GENESYS_WS_URL without quoting it', () => {
+    const error = refusal({ GENESYS_WS_URL: 'not-a-url tok_SECRET_2', GENESYS_API_URL: 'http://h' });
+    expect(error.key).toBe('GENESYS_WS_URL');
+    expect(error.message).not.toContain('tok_SECRET_2');
+  });
+});
