@@ -124,31 +124,15 @@ export class WorkerStore {
    */
   async listLive(options: { readonly staleAfterMs: number }): Promise<WorkerRecord[]> {
     const now = this.#ctx.now();
-    const live: WorkerRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    try {
-      do {
-        const page = await this.#ctx.db.send(
-          new ScanCommand({
-            TableName: this.#ctx.tables.workers,
-            FilterExpression: 'heartbeatAt > :cut AND #exp > :nowSec',
-            ExpressionAttributeNames: { '#exp': 'expiresAt' },
-            ExpressionAttributeValues: {
-              ':cut': now - options.staleAfterMs,
-              ':nowSec': Math.floor(now / 1000),
-            },
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          const worker = toWorker(item);
-          if (worker && isFresh(worker, now, options.staleAfterMs)) live.push(worker);
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    } catch (error) {
-      throw toStoreError(error, 'scan of live workers');
-    }
+    const live = await this.#scan(
+      {
+        FilterExpression: 'heartbeatAt > :cut AND #exp > :nowSec',
+        ExpressionAttributeNames: { '#exp': 'expiresAt' },
+        ExpressionAttributeValues: { ':cut': now - options.staleAfterMs, ':nowSec': Math.floor(now / 1000) },
+      },
+      (worker) => isFresh(worker, now, options.staleAfterMs),
+      'scan of live workers',
+    );
     return live.sort((a, b) => a.load - b.load || (a.workerId < b.workerId ? -1 : 1));
   }
 
@@ -158,27 +142,41 @@ export class WorkerStore {
    */
   async listAll(): Promise<WorkerRecord[]> {
     const now = this.#ctx.now();
-    const all: WorkerRecord[] = [];
+    const all = await this.#scan(
+      { ConsistentRead: true },
+      (worker) => worker.expiresAt * 1000 > now,
+      'scan of workers',
+    );
+    return all.sort((a, b) => (a.workerId < b.workerId ? -1 : a.workerId > b.workerId ? 1 : 0));
+  }
+
+  /** One paginated Scan of the workers table, keeping the rows `keep` accepts. */
+  async #scan(
+    input: Omit<ConstructorParameters<typeof ScanCommand>[0], 'TableName' | 'ExclusiveStartKey'>,
+    keep: (worker: WorkerRecord) => boolean,
+    context: string,
+  ): Promise<WorkerRecord[]> {
+    const kept: WorkerRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     try {
       do {
         const page = await this.#ctx.db.send(
           new ScanCommand({
             TableName: this.#ctx.tables.workers,
-            ConsistentRead: true,
+            ...input,
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           }),
         );
         for (const item of page.Items ?? []) {
           const worker = toWorker(item);
-          if (worker && worker.expiresAt * 1000 > now) all.push(worker);
+          if (worker && keep(worker)) kept.push(worker);
         }
         startKey = page.LastEvaluatedKey;
       } while (startKey);
     } catch (error) {
-      throw toStoreError(error, 'scan of workers');
+      throw toStoreError(error, context);
     }
-    return all.sort((a, b) => (a.workerId < b.workerId ? -1 : a.workerId > b.workerId ? 1 : 0));
+    return kept;
   }
 
   /**

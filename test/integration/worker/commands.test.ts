@@ -5,14 +5,7 @@
  * attributes, and end.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerEvent } from '../../../src/protocol/index.js';
-import { type Guest, type System, startSystem } from './harness.js';
-
-type Of<T extends ServerEvent['type']> = Extract<ServerEvent, { type: T }>;
-const is =
-  <T extends ServerEvent['type']>(type: T, extra: (e: Of<T>) => boolean = () => true) =>
-  (e: ServerEvent): e is Of<T> =>
-    e.type === type && extra(e as Of<T>);
+import { type Guest, is, type Of, type System, startSystem } from './harness.js';
 
 describe('worker: commands and refusals (one worker process)', () => {
   let system: System;

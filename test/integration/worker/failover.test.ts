@@ -4,14 +4,7 @@
  * side really sent: the guest's texts (through the public API) and the agent's (through the emulator).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ServerEvent } from '../../../src/protocol/index.js';
-import { type Guest, type System, sleep, startSystem, type WorkerProcess, waitUntil } from './harness.js';
-
-type Of<T extends ServerEvent['type']> = Extract<ServerEvent, { type: T }>;
-const is =
-  <T extends ServerEvent['type']>(type: T, extra: (e: Of<T>) => boolean = () => true) =>
-  (e: ServerEvent): e is Of<T> =>
-    e.type === type && extra(e as Of<T>);
+import { type Guest, is, type System, sleep, startSystem, type WorkerProcess, waitUntil } from './harness.js';
 
 /** One conversation and the ground truth of what each side sent. */
 interface Conversation {

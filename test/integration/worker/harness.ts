@@ -278,6 +278,14 @@ export class Guest {
   }
 }
 
+export type Of<T extends ServerEvent['type']> = Extract<ServerEvent, { type: T }>;
+
+/** A type guard for `Guest.waitFor`: an event of `type` for which `extra` holds. */
+export const is =
+  <T extends ServerEvent['type']>(type: T, extra: (e: Of<T>) => boolean = () => true) =>
+  (e: ServerEvent): e is Of<T> =>
+    e.type === type && extra(e as Of<T>);
+
 export async function waitUntil(
   condition: () => Promise<boolean> | boolean,
   timeoutMs: number,

@@ -1,12 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ServerEvent } from '../../../src/protocol/index.js';
-import { type System, startSystem, waitUntil } from './harness.js';
-
-type Of<T extends ServerEvent['type']> = Extract<ServerEvent, { type: T }>;
-const is =
-  <T extends ServerEvent['type']>(type: T, extra: (e: Of<T>) => boolean = () => true) =>
-  (e: ServerEvent): e is Of<T> =>
-    e.type === type && extra(e as Of<T>);
+import { is, type System, startSystem, waitUntil } from './harness.js';
 
 describe('worker: one session end to end', () => {
   let system: System | undefined;
