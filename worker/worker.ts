@@ -298,7 +298,14 @@ export class Worker {
         },
       );
       this.#runners.set(sessionId, runner);
-      if (!(await runner.open())) this.#runners.delete(sessionId);
+      try {
+        if (!(await runner.open())) this.#runners.delete(sessionId);
+      } catch (error) {
+        // Not opened (the store failed, or the session names no endpoint): the next sweep tries again.
+        this.#runners.delete(sessionId);
+        await runner.close('lost');
+        throw error;
+      }
     } catch (error) {
       if (
         error instanceof StoreError &&

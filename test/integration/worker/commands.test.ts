@@ -5,7 +5,8 @@
  * attributes, and end.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Guest, is, type Of, type System, startSystem } from './harness.js';
+import { WebSocket } from 'ws';
+import { type Guest, is, type Of, type System, startSystem, withTimeout } from './harness.js';
 
 describe('worker: commands and refusals (one worker process)', () => {
   let system: System;
@@ -125,6 +126,27 @@ describe('worker: commands and refusals (one worker process)', () => {
     expect(applied.attributes).toMatchObject({ page: 'checkout' });
     const session = system.emulator.sessions().find((x) => x.token === token);
     expect(session?.customAttributes).toMatchObject({ page: 'checkout' });
+  });
+
+  it("passes the guest's typing upstream as a Typing event", async () => {
+    const { guest, token } = await active();
+    const feed = new WebSocket(`${system.emulator.httpUrl.replace('http', 'ws')}/emulator/console`);
+    const typed = new Promise<void>((resolve) => {
+      feed.on('message', (data: Buffer) => {
+        const event = JSON.parse(data.toString('utf8')) as {
+          type: string;
+          token: string | null;
+          request?: { message?: { events?: { eventType?: string }[] } };
+        };
+        const kinds = event.request?.message?.events?.map((e) => e.eventType) ?? [];
+        if (event.type === 'fromGuest' && event.token === token && kinds.includes('Typing')) resolve();
+      });
+    });
+    await new Promise((resolve) => feed.once('open', resolve));
+    guest.frame({ action: 'typing' });
+    await guest.waitFor(is('ack', (e) => e.action === 'typing'));
+    await withTimeout(typed, 5_000, 'no Typing event reached Genesys');
+    feed.terminate();
   });
 
   it('end closes the Genesys session and tells every connection', async () => {
