@@ -4,7 +4,16 @@
  * side really sent: the guest's texts (through the public API) and the agent's (through the emulator).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Guest, is, type System, sleep, startSystem, type WorkerProcess, waitUntil } from './harness.js';
+import {
+  DEFAULT_TIMING,
+  type Guest,
+  is,
+  type System,
+  sleep,
+  startSystem,
+  type WorkerProcess,
+  waitUntil,
+} from './harness.js';
 
 /** One conversation and the ground truth of what each side sent. */
 interface Conversation {
@@ -114,7 +123,8 @@ describe('worker failover (multi-process)', () => {
   });
 
   it('SIGKILL: three workers, 30 sessions; the dead worker’s sessions move within 15 s and nothing is lost', async () => {
-    system = await startSystem();
+    // The default timing: "within 15 s" is about what a deployment gets.
+    system = await startSystem({ timing: DEFAULT_TIMING });
     const s = system;
     const workers = [await s.spawnWorker('w-a'), await s.spawnWorker('w-b'), await s.spawnWorker('w-c')];
     const conversations = await openConversations(s, 30);
@@ -160,7 +170,7 @@ describe('worker failover (multi-process)', () => {
   }, 120_000);
 
   it('SIGTERM: the stopping worker hands its sessions over with no pause longer than a few seconds', async () => {
-    system = await startSystem();
+    system = await startSystem({ timing: DEFAULT_TIMING });
     const s = system;
     const leaving = await s.spawnWorker('w-leaving');
     const conversations = await openConversations(s, 8);

@@ -12,6 +12,7 @@ import { type GenesysEmulator, startGenesysEmulator } from '../../../src/genesys
 import { parseServerEvent, type ServerEvent } from '../../../src/protocol/index.js';
 import { TABLE_ENV, type TableKey } from '../../../src/store/tables.js';
 import type { TranscriptEntry } from '../../../src/store/transcript.js';
+import { WORKER_DEFAULTS } from '../../../worker/config.js';
 import type { WorkerHealth } from '../../../worker/worker.js';
 import { openSocket, type Relay, startRelay } from '../relay/harness.js';
 
@@ -23,8 +24,15 @@ export interface Timing {
   readonly sweepIntervalMs: number;
 }
 
-/** Fast enough for a test, with the same ratios as the defaults (2 s / 10 s / 3 s). */
+/** Fast enough for a test, with about the ratios of the defaults. */
 export const FAST: Timing = { heartbeatIntervalMs: 400, staleAfterMs: 2_500, sweepIntervalMs: 700 };
+
+/** The production defaults (worker/config.ts): what the acceptance figures are about. */
+export const DEFAULT_TIMING: Timing = {
+  heartbeatIntervalMs: WORKER_DEFAULTS.heartbeatIntervalMs,
+  staleAfterMs: WORKER_DEFAULTS.staleAfterMs,
+  sweepIntervalMs: WORKER_DEFAULTS.sweepIntervalMs,
+};
 
 export interface System {
   readonly relay: Relay;
