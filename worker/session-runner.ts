@@ -677,11 +677,12 @@ export class SessionRunner {
   }
 
   async #onTyping(event: TypingEvent): Promise<void> {
-    if (event.author === 'system') return;
+    // Genesys' Outbound Typing events name no originating entity (reference §5): they are the agent's
+    // side typing ("showAgentTypingIndicator"); only a bot's are marked as such.
     await this.#post({
       type: 'typing',
       sessionId: this.sessionId,
-      from: event.author,
+      from: event.author === 'bot' ? 'bot' : 'agent',
       state: event.durationMs > 0 ? 'on' : 'off',
       durationMs: event.durationMs,
     });

@@ -238,7 +238,10 @@ export class Guest {
       const found = this.events.slice(from).find(match);
       if (found !== undefined) return found;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching event within ${timeoutMs} ms`);
+      if (left <= 0) {
+        const seen = this.events.slice(from).map((e) => JSON.stringify(e).slice(0, 200));
+        throw new Error(`no matching event within ${timeoutMs} ms; received since: ${seen.join(', ')}`);
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.#waiters.push(() => {

@@ -35,4 +35,39 @@ describe('worker: one session end to end', () => {
     const texts = system.emulator.transcript(token).map((m) => m.text);
     expect(texts).toEqual(['hello', 'Hi there']);
   });
+
+  it('receipts move the guest entry on; typing and presence reach the frontend without being stored', async () => {
+    system = await startSystem();
+    await system.spawnWorker('w-events');
+    const guest = await system.guest();
+    const sessionId = await guest.start();
+    await guest.waitFor(is('connect', (e) => e.status === 'active'));
+    await guest.send('are you there?', 'c-r');
+    await guest.waitFor(is('status', (e) => e.clientMessageId === 'c-r' && e.status === 'sent'));
+    const token = await system.tokenOf(sessionId);
+    const [entry] = await system.transcript(sessionId);
+    system.emulator.agent.receipt(token, entry?.genesysId as string, 'Delivered');
+    system.emulator.agent.receipt(token, entry?.genesysId as string, 'Read');
+    await guest.waitFor(is('readReceipt', (e) => e.sequenceId === 1 && e.status === 'read'));
+    expect((await system.transcript(sessionId))[0]?.status).toBe('read');
+
+    system.emulator.agent.typing(token, 3_000);
+    const typing = await guest.waitFor(is('typing'));
+    expect(typing).toMatchObject({ from: 'agent', state: 'on', durationMs: 3_000 });
+
+    system.emulator.agent.disconnect(token, { readOnly: true });
+    const presence = await guest.waitFor(is('presence', (e) => e.presence === 'disconnect'));
+    expect(presence.readOnly).toBe(true);
+    await waitUntil(
+      async () => (await system?.relay.deps.sessions.get(sessionId))?.status === 'readOnly',
+      5_000,
+      'the session is read-only',
+    );
+    // Only the guest's message is in the transcript: typing, receipts and presence are not entries.
+    expect((await system.transcript(sessionId)).map((e) => e.direction)).toEqual(['guest']);
+    // A send now is refused by the relay itself.
+    guest.frame({ action: 'send', text: 'hello?', clientMessageId: 'c-late' });
+    const refused = await guest.waitFor(is('error', (e) => e.clientMessageId === 'c-late'));
+    expect(refused.code).toBe('session_read_only');
+  });
 });
