@@ -13,6 +13,7 @@
  *   in between leaves it for the next owner, who re-sends with `maybeSent` (reconciled from history).
  */
 import type { ChannelConstraints } from '../src/domain/constraints.js';
+import { contextByteSize } from '../src/domain/context.js';
 import type {
   ClosedEvent,
   EchoEvent,
@@ -141,7 +142,8 @@ export class SessionRunner {
     const resumeFrom = this.#takenOver ? await this.#lastActivity(record) : undefined;
     const guest = this.#deps.openGuest(record, resumeFrom === undefined ? {} : { resumeFrom });
     this.#guest = guest;
-    if (Object.keys(record.context).length > 0) guest.setCustomAttributes({ ...record.context });
+    const attributes = this.#initialAttributes(record);
+    if (Object.keys(attributes).length > 0) guest.setCustomAttributes(attributes);
     guest.on('ready', (event) => this.#serial(() => this.#onReady(event)));
     guest.on('message', (event) => this.#serial(() => this.#onMessage(event)));
     guest.on('echo', (event) => this.#serial(() => this.#onEcho(event)));
@@ -222,6 +224,23 @@ export class SessionRunner {
       this.#deps.onClosed(this.sessionId, mode);
     })();
     return this.#closing;
+  }
+
+  /**
+   * What rides on the first message: guestInfo and metadata (protocol.md, `connect`) under the context,
+   * which wins on a shared key. If together they would exceed the deployment's budget, guestInfo and
+   * metadata are left out (the guest's own context is what the relay checked and promised to send).
+   */
+  #initialAttributes(record: SessionRecord): Record<string, string> {
+    const extra: Record<string, string> = {};
+    for (const [key, value] of Object.entries(record.guestInfo ?? {})) extra[key] = value;
+    for (const [key, value] of Object.entries(record.metadata ?? {})) extra[key] = String(value);
+    const combined = { ...extra, ...record.context };
+    if (contextByteSize(combined) <= record.constraints.maxCustomDataBytes) return combined;
+    this.#deps.log.warn('guestInfo and metadata do not fit the custom attribute budget: not sent', {
+      sessionId: this.sessionId,
+    });
+    return { ...record.context };
   }
 
   #isOurs(record: SessionRecord): boolean {

@@ -149,6 +149,25 @@ describe('worker: commands and refusals (one worker process)', () => {
     feed.terminate();
   });
 
+  it('sends guestInfo and metadata as custom attributes with the first message', async () => {
+    const guest = await system.guest();
+    const sessionId = await guest.start({
+      guestInfo: { firstName: 'Ada', email: 'ada@example.test' },
+      metadata: { plan: 'gold', seats: 3 },
+    });
+    await guest.waitFor(is('connect', (e) => e.status === 'active'));
+    await guest.send('hi', 'gi-1');
+    await guest.waitFor(is('status', (e) => e.clientMessageId === 'gi-1' && e.status === 'sent'));
+    const token = await system.tokenOf(sessionId);
+    const session = system.emulator.sessions().find((x) => x.token === token);
+    expect(session?.customAttributes).toMatchObject({
+      firstName: 'Ada',
+      email: 'ada@example.test',
+      plan: 'gold',
+      seats: '3',
+    });
+  });
+
   it('end closes the Genesys session and tells every connection', async () => {
     const { guest, sessionId } = await active();
     guest.frame({ action: 'end' });

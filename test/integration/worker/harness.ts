@@ -252,9 +252,9 @@ export class Guest {
     }
   }
 
-  async start(): Promise<string> {
+  async start(extra: Record<string, unknown> = {}): Promise<string> {
     const from = this.events.length;
-    this.ws.send(JSON.stringify({ action: 'connect', clientMessageId: randomUUID() }));
+    this.ws.send(JSON.stringify({ action: 'connect', clientMessageId: randomUUID(), ...extra }));
     const event = await this.waitFor(
       (e): e is Extract<ServerEvent, { type: 'connect' }> => e.type === 'connect',
       10_000,
