@@ -1,0 +1,58 @@
+/** Where the CLI writes, and its colours: only when the stream is a terminal (and NO_COLOR is unset). */
+export interface Colors {
+  red(text: string): string;
+  green(text: string): string;
+  dim(text: string): string;
+  bold(text: string): string;
+  cyan(text: string): string;
+}
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  readonly color: Colors;
+  /** Lines typed by the user (chat); absent when stdin is not readable. */
+  readonly input?: NodeJS.ReadableStream;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Resolves when the user asks to stop (Ctrl-C / SIGTERM). */
+  readonly interrupted: Promise<string>;
+}
+
+/** A problem the user can fix: printed as `error: …`, exit code 2 (bad input) or 1. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+const wrap = (open: number, close: number) => (text: string) => `\u001b[${open}m${text}\u001b[${close}m`;
+
+export const ANSI: Colors = {
+  red: wrap(31, 39),
+  green: wrap(32, 39),
+  cyan: wrap(36, 39),
+  dim: wrap(2, 22),
+  bold: wrap(1, 22),
+};
+
+const same = (text: string) => text;
+export const PLAIN: Colors = { red: same, green: same, cyan: same, dim: same, bold: same };
+
+export function processIo(): Io {
+  const tty = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
+  const interrupted = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  return {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    color: tty ? ANSI : PLAIN,
+    input: process.stdin,
+    env: process.env,
+    interrupted,
+  };
+}

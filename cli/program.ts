@@ -1,0 +1,170 @@
+/**
+ * The `guest-relay` command (commander 14): `start`, `chat`, `token`, `transcript`, `emulator`.
+ * Each command's work lives in its own module; this file is the interface: names, flags, help, and how
+ * an error becomes a message and an exit code (1: failed, 2: bad input).
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ACCESS_TOKEN_ROLES } from '../src/auth/tokens.js';
+import { runChat } from './chat.js';
+import { runEmulator } from './emulator.js';
+import { CliError, type Io } from './io.js';
+import { runStart } from './start.js';
+import { runToken } from './token.js';
+import { runTranscript } from './transcript.js';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0 || n > 65_535)
+    throw new InvalidArgumentError('a port number (0-65535)');
+  return n;
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('a whole number ≥ 1');
+  return n;
+}
+
+export function buildProgram(io: Io): Command {
+  const program = new Command('guest-relay')
+    .description(
+      'Simulated Genesys Cloud Web Messaging guests: run the stack, chat, mint tokens, export transcripts.',
+    )
+    .version('0.1.0')
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)');
+
+  program
+    .command('start')
+    .description(
+      'Run the whole system on this machine (database, gateway, handlers, worker, Genesys emulator, web page).',
+    )
+    .addOption(
+      new Option('--host <host>', 'address every server listens on')
+        .env('GUEST_RELAY_HOST')
+        .default('127.0.0.1'),
+    )
+    .addOption(new Option('--port <port>', 'web page').env('GUEST_RELAY_PORT').argParser(port).default(3000))
+    .addOption(
+      new Option('--api-port <port>', 'public WebSocket API')
+        .env('GUEST_RELAY_API_PORT')
+        .argParser(port)
+        .default(3001),
+    )
+    .addOption(
+      new Option('--control-port <port>', 'control API (workers)')
+        .env('GUEST_RELAY_CONTROL_PORT')
+        .argParser(port)
+        .default(3002),
+    )
+    .addOption(
+      new Option('--emulator-port <port>', 'Genesys emulator')
+        .env('EMULATOR_PORT')
+        .argParser(port)
+        .default(8787),
+    )
+    .addOption(
+      new Option('--secret <secret>', 'token signing secret (default: random per run)').env(
+        'ACCESS_TOKEN_SECRET',
+      ),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'log level of the services')
+        .choices(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'])
+        .env('LOG_LEVEL')
+        .default('WARN'),
+    )
+    .addHelpText(
+      'after',
+      `
+Real Genesys instead of the emulator:
+  GENESYS_DEPLOYMENT_ID and GENESYS_REGION (e.g. eu_west_1 or mypurecloud.ie), optional GENESYS_ORIGIN;
+  or GENESYS_DEPLOYMENT_ID with GENESYS_WS_URL and GENESYS_API_URL for any other guest-API endpoint.`,
+    )
+    .action(async (options) => runStart(options, io));
+
+  program
+    .command('chat')
+    .description('Talk as a guest from the terminal, against any guest-relay stack.')
+    .requiredOption('--url <url>', 'the public WebSocket URL (ws:// or wss://)')
+    .addOption(
+      new Option('--token <token>', 'an access token (guest role)')
+        .env('GUEST_RELAY_TOKEN')
+        .makeOptionMandatory(),
+    )
+    .option('--session <sessionId>', 'resume this session instead of starting one')
+    .option('--deployment-id <id>', 'the Genesys deployment of a new session')
+    .addHelpText('after', '\nIn the chat: type a line to send it; /typing, /end, /quit, /help.')
+    .action(async (options) => runChat(options, io));
+
+  program
+    .command('token')
+    .description('Mint an access token from the signing secret.')
+    .addOption(
+      new Option('--secret <secret>', 'the signing secret').env('ACCESS_TOKEN_SECRET').makeOptionMandatory(),
+    )
+    .addOption(new Option('--team <team>', 'the team the token belongs to').default('local'))
+    .addOption(
+      new Option('--role <role>', 'what it may do').choices([...ACCESS_TOKEN_ROLES]).default('guest'),
+    )
+    .addOption(
+      new Option('--ttl <seconds>', 'lifetime in seconds (at most 86400)').argParser(positive).default(3600),
+    )
+    .addOption(new Option('--subject <subject>', 'who it is for (appears in logs)'))
+    .addOption(
+      new Option('--audience <audience>', 'must match the stack')
+        .env('ACCESS_TOKEN_AUDIENCE')
+        .default('guest-relay'),
+    )
+    .action(async (options) => runToken(options, io));
+
+  program
+    .command('transcript')
+    .description('Export a session as JSON or Markdown.')
+    .requiredOption('--url <url>', 'the public WebSocket URL')
+    .addOption(
+      new Option('--token <token>', 'an access token').env('GUEST_RELAY_TOKEN').makeOptionMandatory(),
+    )
+    .requiredOption('--session <sessionId>', 'the session to export')
+    .addOption(new Option('--format <format>', 'output format').choices(['json', 'md']).default('json'))
+    .action(async (options) => runTranscript(options, io));
+
+  program
+    .command('emulator')
+    .description('Run the Genesys emulator alone (guest API, agent console, faults).')
+    .addOption(new Option('--port <port>', 'port').env('EMULATOR_PORT').argParser(port).default(8787))
+    .option('--host <host>', 'address', '127.0.0.1')
+    .option('--deployment-id <id>', 'the deployment id it serves')
+    .option('--script <file>', 'bot script (YAML or JSON)')
+    .option('--no-script', 'no bot: drive the agent yourself')
+    .option('--verbose', 'log every guest request')
+    .action(async (options) => runEmulator(options, io));
+
+  return program;
+}
+
+/** Runs the program; resolves with the exit code for commands that finish (start/chat/emulator keep running). */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.err(`${io.color.red('error:')} ${error.message}\n`);
+      return error.exitCode;
+    }
+    // commander's own exits: help and version are 0; usage errors are 2 (already printed).
+    const exit = error as { code?: string; exitCode?: number };
+    if (typeof exit.code === 'string' && exit.code.startsWith('commander.')) {
+      return exit.code === 'commander.helpDisplayed' ||
+        exit.code === 'commander.version' ||
+        exit.exitCode === 0
+        ? 0
+        : 2;
+    }
+    io.err(`${io.color.red('error:')} ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,81 @@
+/** `guest-relay start` / `npm start`: local mode, until Ctrl-C. */
+
+import { type LocalOptions, startLocalStack } from '../local/stack.js';
+import { genesysEndpoint, regionDomain } from '../src/genesys/client/index.js';
+import { CliError, type Io } from './io.js';
+
+export interface StartOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly apiPort: number;
+  readonly controlPort: number;
+  readonly emulatorPort: number;
+  readonly secret?: string;
+  readonly logLevel: LocalOptions['logLevel'];
+}
+
+/** Real Genesys (or another guest-API endpoint) from the environment; undefined = the emulator. */
+export function genesysFromEnv(env: Io['env']): LocalOptions['genesys'] {
+  const deploymentId = env.GENESYS_DEPLOYMENT_ID?.trim();
+  const region = env.GENESYS_REGION?.trim();
+  const wsUrl = env.GENESYS_WS_URL?.trim();
+  const apiUrl = env.GENESYS_API_URL?.trim();
+  const origin = env.GENESYS_ORIGIN?.trim();
+  if (!deploymentId && !region && !wsUrl && !apiUrl) return undefined;
+  if (!deploymentId) throw new CliError('GENESYS_DEPLOYMENT_ID is required to talk to Genesys.', 2);
+  let endpoint: { wsUrl: string; apiUrl: string };
+  if (wsUrl || apiUrl) {
+    if (!wsUrl || !apiUrl) throw new CliError('GENESYS_WS_URL and GENESYS_API_URL go together.', 2);
+    endpoint = genesysEndpoint({ wsUrl, apiUrl });
+  } else {
+    const domain = region ? regionDomain(region) : undefined;
+    if (!domain)
+      throw new CliError('GENESYS_REGION must be a region name (eu_west_1) or domain (mypurecloud.ie).', 2);
+    endpoint = genesysEndpoint({ domain });
+  }
+  return { deploymentId, endpoint, ...(origin ? { origin } : {}) };
+}
+
+export async function runStart(options: StartOptions, io: Io): Promise<void> {
+  const genesys = genesysFromEnv(io.env);
+  const started = Date.now();
+  let stack: Awaited<ReturnType<typeof startLocalStack>>;
+  try {
+    stack = await startLocalStack({
+      host: options.host,
+      port: options.port,
+      apiPort: options.apiPort,
+      controlPort: options.controlPort,
+      emulatorPort: options.emulatorPort,
+      logLevel: options.logLevel,
+      ...(options.secret ? { secret: options.secret } : {}),
+      ...(genesys ? { genesys } : {}),
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'EADDRINUSE') {
+      throw new CliError(
+        `A port is in use: ${(error as Error).message}. Choose others with --port, --api-port, …`,
+      );
+    }
+    throw error;
+  }
+  const c = io.color;
+  io.out(
+    [
+      '',
+      c.bold(c.green(`guest-relay is running (${Date.now() - started} ms)`)),
+      `  web page        ${c.cyan(stack.pageUrl)}`,
+      `  WebSocket       ${c.cyan(stack.wsUrl)}?token=<token>`,
+      `  guest token     ${stack.token}`,
+      `  agent token     ${stack.agentToken}`,
+      `  Genesys         ${stack.emulatorUrl ? `emulator ${stack.emulatorUrl} (deployment ${stack.deploymentId})` : `deployment ${stack.deploymentId}`}`,
+      c.dim('  Tokens are valid 12 hours. Press Ctrl+C to stop.'),
+      '',
+    ].join('\n'),
+  );
+  const signal = await io.interrupted;
+  io.out(`\n${signal}: stopping…\n`);
+  await stack.stop();
+  io.out('stopped\n');
+}

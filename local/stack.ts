@@ -1,0 +1,251 @@
+/**
+ * Local mode (DESIGN §4): the whole system in one process, on loopback, with the same code as the cloud.
+ *
+ * - dynalite (in-process) with the tables provisioned from the shared definitions;
+ * - the gateway emulator twice: the public API (the real authorizer and route handlers of `lambdas/`) and
+ *   the control API (the real control handlers);
+ * - the worker (the same runtime as the Fargate task) in-process;
+ * - the Genesys emulator with its default bot, unless real Genesys (or another guest-API endpoint) is
+ *   configured;
+ * - the web simulator, served with a `config.json` that names the URLs and a ready access token.
+ */
+import { randomBytes } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import { createRoutes, type RouteHandler, type RouteKey } from '../lambdas/routes.js';
+import {
+  type AccessTokenRole,
+  createAuthorizer,
+  loadAuthConfig,
+  mintAccessToken,
+  secretFromString,
+} from '../src/auth/index.js';
+import { createControlHandlers } from '../src/control/index.js';
+import type { Authorizer, LambdaLike, WebSocketApi } from '../src/gateway/emulator/index.js';
+import { startWebSocketApi } from '../src/gateway/emulator/index.js';
+import type { GenesysEndpoint } from '../src/genesys/client/index.js';
+import { type GenesysEmulator, startGenesysEmulator } from '../src/genesys/emulator/index.js';
+import { createRedactingLogger } from '../src/logging/logger.js';
+import { createRelayDeps } from '../src/relay/index.js';
+import { type EmbeddedDynamo, provisionTables, startDynalite, tableNames } from '../src/store/index.js';
+import { loadWorkerConfig } from '../worker/config.js';
+import { startWorkerRuntime, type WorkerRuntime } from '../worker/runtime.js';
+import { type StaticServer, startStaticServer } from './static-server.js';
+
+/** Local engines and emulators accept any static pair; nothing here talks to AWS. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+const REGION = 'us-east-1';
+const AUDIENCE = 'guest-relay';
+const TEAM = 'local';
+
+export interface LocalOptions {
+  /** Every server listens here only. Default 127.0.0.1. */
+  readonly host: string;
+  /** The web page. 0 = any free port. */
+  readonly port: number;
+  /** The public WebSocket API. */
+  readonly apiPort: number;
+  /** The control API (workers only). */
+  readonly controlPort: number;
+  /** The Genesys emulator (ignored with real Genesys). */
+  readonly emulatorPort: number;
+  /** Real Genesys or another guest-API endpoint; absent = the emulator. */
+  readonly genesys?: {
+    readonly deploymentId: string;
+    readonly endpoint: GenesysEndpoint;
+    readonly origin?: string;
+  };
+  /** The signing secret of access tokens; default: a random one for this run. */
+  readonly secret?: string;
+  /** Lifetime of the printed tokens. */
+  readonly tokenTtlSeconds: number;
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+}
+
+export const LOCAL_DEFAULTS: Omit<LocalOptions, 'genesys' | 'secret'> = Object.freeze({
+  host: '127.0.0.1',
+  port: 3000,
+  apiPort: 3001,
+  controlPort: 3002,
+  emulatorPort: 8787,
+  tokenTtlSeconds: 12 * 60 * 60,
+  logLevel: 'WARN',
+});
+
+export interface LocalStack {
+  readonly pageUrl: string;
+  /** The public API's WebSocket URL (add `?token=…`). */
+  readonly wsUrl: string;
+  /** A guest access token for team `local`, valid `tokenTtlSeconds`. */
+  readonly token: string;
+  /** An agent-console token (resume and read any session of team `local`). */
+  readonly agentToken: string;
+  readonly deploymentId: string;
+  /** The emulator's HTTP base (agent console, faults), absent with real Genesys. */
+  readonly emulatorUrl?: string;
+  readonly emulator?: GenesysEmulator;
+  readonly publicApi: WebSocketApi;
+  readonly worker: WorkerRuntime;
+  /** Mints another token with this run's secret. */
+  mintToken(role: AccessTokenRole, ttlSeconds?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: Partial<LocalOptions> = {}): Promise<LocalStack> {
+  const o: LocalOptions = { ...LOCAL_DEFAULTS, ...options };
+  const log = createRedactingLogger({ serviceName: 'guest-relay-local', logLevel: o.logLevel });
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async (): Promise<void> => {
+    for (const step of stops.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        log.warn('stop step failed', { error });
+      }
+    }
+  };
+  try {
+    const dynamo: EmbeddedDynamo = await startDynalite();
+    stops.push(() => dynamo.close());
+    const client = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    stops.push(async () => client.destroy());
+    const tables = tableNames('local-');
+    await provisionTables(client, tables);
+
+    let emulator: GenesysEmulator | undefined;
+    let endpoint: GenesysEndpoint;
+    let deploymentId: string;
+    if (o.genesys === undefined) {
+      emulator = await startGenesysEmulator({ host: o.host, port: o.emulatorPort });
+      stops.push(() => (emulator as GenesysEmulator).close());
+      endpoint = { wsUrl: emulator.wsUrl, apiUrl: emulator.httpUrl };
+      deploymentId = emulator.deploymentId;
+    } else {
+      endpoint = o.genesys.endpoint;
+      deploymentId = o.genesys.deploymentId;
+    }
+
+    const control = createControlHandlers();
+    const controlApi = await startWebSocketApi({
+      host: o.host,
+      port: o.controlPort,
+      routes: {
+        $connect: (event) => control.$connect(event),
+        $disconnect: (event) => control.$disconnect(event),
+        register: (event) => control.register(event),
+        ping: (event) => control.ping(event),
+        $default: (event) => control.$default(event),
+      },
+    });
+    stops.push(() => controlApi.close());
+
+    const secret = o.secret ?? randomBytes(32).toString('base64url');
+    const authConfig = loadAuthConfig({ ACCESS_TOKEN_SECRET: secret, ACCESS_TOKEN_AUDIENCE: AUDIENCE });
+    let routes: Record<RouteKey, RouteHandler> | undefined;
+    const forward =
+      (key: RouteKey): LambdaLike =>
+      async (event, context) => {
+        if (routes === undefined) throw new Error('routes not ready');
+        return routes[key](event as never, context as Context);
+      };
+    const keys: RouteKey[] = [
+      '$connect',
+      '$disconnect',
+      '$default',
+      'connect',
+      'send',
+      'typing',
+      'context',
+      'upload',
+      'history',
+      'end',
+      'ping',
+    ];
+    const publicApi = await startWebSocketApi({
+      host: o.host,
+      port: o.apiPort,
+      routes: Object.fromEntries(keys.map((key) => [key, forward(key)])),
+      // The authorizer's event type is AWS's; the emulator hands it the same shape.
+      authorizer: createAuthorizer({ config: authConfig, logger: log }) as unknown as Authorizer,
+    });
+    stops.push(() => publicApi.close());
+    const deps = createRelayDeps(
+      {
+        tables,
+        publicManagementEndpoint: publicApi.managementEndpoint,
+        controlManagementEndpoint: controlApi.managementEndpoint,
+        dynamodbEndpoint: dynamo.endpoint,
+        region: REGION,
+        defaultDeploymentId: deploymentId,
+        workerStaleAfterMs: 10_000,
+      },
+      { logger: log, credentials: LOCAL_CREDENTIALS, dynamodb: client },
+    );
+    routes = createRoutes(deps, log);
+
+    const workerConfig = loadWorkerConfig({
+      WORKER_ID: `w-local-${randomBytes(3).toString('hex')}`,
+      AWS_REGION: REGION,
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      SESSIONS_TABLE: tables.sessions,
+      TRANSCRIPT_TABLE: tables.transcript,
+      CONNECTIONS_TABLE: tables.connections,
+      WORKERS_TABLE: tables.workers,
+      PUBLIC_MANAGEMENT_ENDPOINT: publicApi.managementEndpoint,
+      CONTROL_URL: controlApi.url,
+      CONTROL_AUTH: 'none',
+      HEALTH_HOST: o.host,
+      HEALTH_PORT: '0',
+      GENESYS_WS_URL: endpoint.wsUrl,
+      GENESYS_API_URL: endpoint.apiUrl,
+      LOG_LEVEL: o.logLevel,
+      ...(o.genesys?.origin === undefined ? {} : { GENESYS_ORIGIN: o.genesys.origin }),
+    });
+    const worker = await startWorkerRuntime(workerConfig, {
+      log,
+      credentials: LOCAL_CREDENTIALS,
+      dynamodb: client,
+    });
+    stops.push(() => worker.stop());
+
+    const mintToken = (role: AccessTokenRole, ttlSeconds = o.tokenTtlSeconds): Promise<string> =>
+      mintAccessToken(
+        { team: TEAM, role, subject: `local-${role}`, ttlSeconds },
+        { secret: secretFromString(secret), audience: AUDIENCE, now: Date.now() },
+      );
+    const token = await mintToken('guest');
+    const agentToken = await mintToken('agent-console');
+    const web: StaticServer = await startStaticServer({
+      host: o.host,
+      port: o.port,
+      config: () => ({
+        wsUrl: publicApi.url,
+        token,
+        agentToken,
+        deploymentId,
+        ...(emulator === undefined ? {} : { emulatorUrl: emulator.httpUrl }),
+      }),
+    });
+    stops.push(() => web.close());
+
+    return {
+      pageUrl: web.url,
+      wsUrl: publicApi.url,
+      token,
+      agentToken,
+      deploymentId,
+      ...(emulator === undefined ? {} : { emulatorUrl: emulator.httpUrl, emulator }),
+      publicApi,
+      worker,
+      mintToken,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * Local mode and the `guest-relay` command, as a newcomer meets them: `npm start` (a real child process)
+ * serves the page and a working WebSocket quickly and stops cleanly on Ctrl-C; `guest-relay chat` holds
+ * a conversation with the emulator's bot through a pseudo-terminal; `token` and `transcript` work and
+ * fail clearly.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../../local/stack.js';
+import { verifyAccessToken } from '../../../src/auth/index.js';
+import { secretFromString } from '../../../src/auth/secret.js';
+import { openSocket } from '../relay/harness.js';
+import { Guest, is, waitUntil } from '../worker/harness.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const CLI = ['--import', 'tsx', 'cli/main.ts'];
+
+interface Run {
+  readonly child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+function run(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+  detached = false,
+): Run {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    // Its own process group, so that a test can send Ctrl-C to all of it, as a terminal does.
+    detached,
+    env: { ...process.env, NO_COLOR: '1', NODE_NO_WARNINGS: '1', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    text += chunk.toString('utf8');
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    text += chunk.toString('utf8');
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => text, exited };
+}
+
+function cli(args: readonly string[], env: Record<string, string> = {}): Run {
+  return run(process.execPath, [...CLI, ...args], env);
+}
+
+describe('npm start', () => {
+  it('serves the page and a working WebSocket within 10 s, and stops on Ctrl-C', async () => {
+    const started = Date.now();
+    const start = run(
+      'npm',
+      ['start', '--', '--port', '0', '--api-port', '0', '--control-port', '0', '--emulator-port', '0'],
+      {},
+      true,
+    );
+    try {
+      await waitUntil(
+        () => /guest token\s+\S+/.test(start.output()),
+        20_000,
+        `npm start is ready: ${start.output()}`,
+        50,
+      );
+      const page = /web page\s+(\S+)/.exec(start.output())?.[1] as string;
+      const ws = /WebSocket\s+(ws:\S+)\?token=/.exec(start.output())?.[1] as string;
+      const token = /guest token\s+(\S+)/.exec(start.output())?.[1] as string;
+      const html = await fetch(page);
+      expect(html.status).toBe(200);
+      expect(await html.text()).toContain('guest-relay');
+      const config = (await (await fetch(new URL('config.json', page))).json()) as { wsUrl: string };
+      expect(config.wsUrl).toBe(ws);
+      const guest = new Guest(await openSocket(`${ws}?token=${encodeURIComponent(token)}`));
+      await guest.start();
+      await guest.waitFor(is('connect', (e) => e.status === 'active'));
+      const readyMs = Date.now() - started;
+      expect(readyMs).toBeLessThan(10_000);
+      await guest.send('hello', 'm-1');
+      const greeting = await guest.waitFor(is('message', (e) => e.direction === 'bot'));
+      expect(greeting.text).toContain("I'm the Genesys emulator's bot");
+      guest.ws.close();
+      // Ctrl-C in a terminal signals the whole foreground process group (npm and the stack).
+      process.kill(-(start.child.pid as number), 'SIGINT');
+      await waitUntil(() => start.output().includes('stopped'), 10_000, 'stopped', 50);
+    } finally {
+      try {
+        process.kill(-(start.child.pid as number), 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }, 60_000);
+});
+
+describe('guest-relay CLI against a local stack', () => {
+  let stack: LocalStack;
+  const secret = 'cli-test-secret-0123456789abcdef0123456789';
+  beforeAll(async () => {
+    stack = await startLocalStack({
+      port: 0,
+      apiPort: 0,
+      controlPort: 0,
+      emulatorPort: 0,
+      secret,
+      logLevel: 'SILENT',
+    });
+  }, 30_000);
+  afterAll(() => stack.stop());
+
+  it('chat holds a conversation with the bot through a pseudo-terminal, quick replies included', async () => {
+    const command = [process.execPath, ...CLI, 'chat', '--url', stack.wsUrl, '--token', stack.token]
+      .map((part) => `'${part}'`)
+      .join(' ');
+    // `script` gives the chat a real terminal (a pty), as a person typing has.
+    const chat = run('script', ['-qfec', command, '/dev/null']);
+    try {
+      await waitUntil(
+        () => chat.output().includes('started session'),
+        15_000,
+        `chat started: ${chat.output()}`,
+        50,
+      );
+      chat.child.stdin?.write('hello there\n');
+      await waitUntil(
+        () => chat.output().includes("I'm the Genesys emulator's bot"),
+        10_000,
+        'the greeting',
+        50,
+      );
+      expect(chat.output()).toMatch(/you:.*hello there/);
+      expect(chat.output()).toContain('1) Show a card');
+      chat.child.stdin?.write('5\n');
+      await waitUntil(() => /you:.*Goodbye/.test(chat.output()), 10_000, 'the quick reply was sent', 50);
+      chat.child.stdin?.write('/quit\n');
+      expect(await chat.exited).toBe(0);
+      const sessionId = /started session (\S+)/.exec(chat.output())?.[1] as string;
+
+      const md = cli([
+        'transcript',
+        '--url',
+        stack.wsUrl,
+        '--token',
+        stack.agentToken,
+        '--session',
+        sessionId,
+        '--format',
+        'md',
+      ]);
+      expect(await md.exited).toBe(0);
+      expect(md.output()).toContain(`# Transcript of session ${sessionId}`);
+      expect(md.output()).toMatch(/1\. \*\*Guest\*\* .*hello there/);
+      expect(md.output()).toContain("I'm the Genesys emulator's bot");
+      const json = cli([
+        'transcript',
+        '--url',
+        stack.wsUrl,
+        '--token',
+        stack.agentToken,
+        '--session',
+        sessionId,
+      ]);
+      expect(await json.exited).toBe(0);
+      const parsed = JSON.parse(json.output()) as { entries: { sequenceId: number }[] };
+      expect(parsed.entries.map((e) => e.sequenceId)).toEqual(parsed.entries.map((_, i) => i + 1));
+    } finally {
+      chat.child.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('token mints a token the stack accepts; bad input exits 2 with a clear message', async () => {
+    const minted = cli([
+      'token',
+      '--secret',
+      secret,
+      '--team',
+      'local',
+      '--role',
+      'agent-console',
+      '--ttl',
+      '600',
+    ]);
+    expect(await minted.exited).toBe(0);
+    const token = minted.output().trim();
+    const claims = await verifyAccessToken(token, { secret: secretFromString(secret), now: Date.now() });
+    expect(claims).toMatchObject({ team: 'local', role: 'agent-console' });
+
+    const missing = cli(['token']);
+    expect(await missing.exited).toBe(2);
+    expect(missing.output()).toContain('--secret');
+    const badRole = cli(['token', '--secret', secret, '--role', 'root']);
+    expect(await badRole.exited).toBe(2);
+    expect(badRole.output()).toMatch(/guest, agent-console, admin/);
+    const refused = cli([
+      'transcript',
+      '--url',
+      stack.wsUrl,
+      '--token',
+      'not-a-token',
+      '--session',
+      'x'.repeat(22),
+    ]);
+    expect(await refused.exited).toBe(1);
+    expect(refused.output()).toContain('refused the token');
+    expect(refused.output()).not.toContain('at ');
+  }, 30_000);
+
+  it('--help lists every command; no colours when the output is not a terminal', async () => {
+    const help = cli(['--help']);
+    expect(await help.exited).toBe(0);
+    for (const name of ['start', 'chat', 'token', 'transcript', 'emulator'])
+      expect(help.output()).toContain(name);
+    expect(help.output()).not.toContain('\u001b[');
+  });
+});
