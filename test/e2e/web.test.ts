@@ -9,6 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import { createManagementSdk, ManagementClient } from '../../src/gateway/management-client.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -16,6 +17,19 @@ if (!available && process.env.CI) {
   throw new Error(`Chromium is required in CI (${CHROMIUM}); .ci/run installs it with apt-get.`);
 }
 const SHOTS = 'test-results/screenshots';
+
+/** What API Gateway does when a connection is deleted: the real management SDK against the emulator. */
+async function dropConnection(stack: LocalStack, connectionId: string): Promise<void> {
+  const client = new ManagementClient({
+    sdk: createManagementSdk({
+      endpoint: stack.publicApi.managementEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+    connections: { delete: async () => {} },
+  });
+  await client.delete(connectionId);
+}
 
 describe.runIf(available)('web simulator (Chromium)', () => {
   let stack: LocalStack;
@@ -109,6 +123,24 @@ describe.runIf(available)('web simulator (Chromium)', () => {
     await agent.getByRole('button', { name: 'Send as agent' }).click();
     await guest.locator('#transcript li.agent', { hasText: 'Yes, still here.' }).waitFor();
 
+    // The gateway drops the guest's own connection: the pane counts down, reconnects and resumes.
+    // In the page (a string: the test's own TypeScript has no DOM types): record every connection state.
+    await guest.evaluate(`(() => {
+      const target = document.getElementById('conn-state');
+      window.connStates = [];
+      new MutationObserver(() => window.connStates.push(target.textContent)).observe(target, {
+        childList: true, characterData: true, subtree: true,
+      });
+    })()`);
+    const [connection] = stack.publicApi.connections();
+    await dropConnection(stack, connection?.connectionId as string);
+    await expect
+      .poll(() => guest.evaluate<string>(`window.connStates.join('|')`))
+      .toMatch(/reconnecting in [\d.]+ s.*connected/);
+    await agent.getByLabel('Reply', { exact: true }).fill('Welcome back.');
+    await agent.getByRole('button', { name: 'Send as agent' }).click();
+    await guest.locator('#transcript li.agent', { hasText: 'Welcome back.' }).waitFor();
+
     // Show sequence ids, save the screenshots, then reload: the page resumes the same session.
     await guest.getByLabel('Show sequence ids').check();
     await guest.locator('#guest').screenshot({ path: `${SHOTS}/guest-pane.png` });
@@ -133,6 +165,9 @@ describe.runIf(available)('web simulator (Chromium)', () => {
     await guest.keyboard.type('after reload');
     await guest.keyboard.press('Enter');
     await guest.locator('#transcript li.guest[data-status="sent"]', { hasText: 'after reload' }).waitFor();
+    // The agent ends the conversation: the guest is told it is read-only now.
+    await agent.getByRole('button', { name: 'Disconnect' }).click();
+    await guest.locator('#transcript li.note', { hasText: 'left the conversation (read-only now)' }).waitFor();
     await guestContext.close();
     await agentContext.close();
   }, 90_000);
