@@ -4,7 +4,7 @@
  * its own connection id (`register`, which API Gateway does not tell a client) and to stay under the
  * idle timeout (`ping`). DESIGN §2: the control API is a second WebSocket API with IAM authorization.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** worker → control API: "which connection am I?" The answer is a route response (`registered`). */
 export const registerFrameSchema = z.object({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JsonValue } from '../domain/context.js';
 import { MAX_CLIENT_ID_LENGTH } from './limits.js';
 

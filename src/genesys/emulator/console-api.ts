@@ -2,7 +2,7 @@
  * `/emulator/*` over HTTP: the agent console (sessions, transcripts, agent messages, typing, receipts,
  * disconnects) and the fault API. Bodies are validated with zod; a bad one gets 400 with every problem.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AgentConsole } from './agent-console.js';
 import type { EmulatorCore } from './core.js';
 import { isDropCode } from './faults.js';

@@ -3,7 +3,7 @@
  * Genesys does (unknown keys ignored; `channel` inside `message` or at the top level), with a wire error
  * code for anything unusable. Pure.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeIssues } from './scripts.js';
 
 /** "Web messaging API does not enforce any specific check on the format and the token cannot exceed 2048 characters" (F2). */

@@ -5,7 +5,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StructuredMessage } from '../responses.js';
 import type { EmulatorCore } from './core.js';
 import { HttpError, parseWith, type Router, readBody, readJson, sendJson } from './http.js';

@@ -5,7 +5,7 @@
  *
  * Pure: validation and matching only; playing replies is script-player.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export type CardAction =
   | { readonly type: 'Link'; readonly text: string; readonly url: string }
