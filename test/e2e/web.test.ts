@@ -167,7 +167,9 @@ describe.runIf(available)('web simulator (Chromium)', () => {
     await guest.locator('#transcript li.guest[data-status="sent"]', { hasText: 'after reload' }).waitFor();
     // The agent ends the conversation: the guest is told it is read-only now.
     await agent.getByRole('button', { name: 'Disconnect' }).click();
-    await guest.locator('#transcript li.note', { hasText: 'left the conversation (read-only now)' }).waitFor();
+    await guest
+      .locator('#transcript li.note', { hasText: 'left the conversation (read-only now)' })
+      .waitFor();
     await guestContext.close();
     await agentContext.close();
   }, 90_000);
