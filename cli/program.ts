@@ -9,6 +9,7 @@ import { runChat } from './chat.js';
 import { runEmulator } from './emulator.js';
 import { CliError, type Io } from './io.js';
 import { runStart } from './start.js';
+import { runTest } from './test/command.js';
 import { runToken } from './token.js';
 import { runTranscript } from './transcript.js';
 
@@ -129,6 +130,38 @@ Real Genesys instead of the emulator:
     .requiredOption('--session <sessionId>', 'the session to export')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'md']).default('json'))
     .action(async (options) => runTranscript(options, io));
+
+  program
+    .command('test')
+    .description('Run scripted conversations (YAML scenario files) against a local stack or a deployed one.')
+    .argument('<files...>', 'scenario files or globs, e.g. "tests/**/*.yaml"')
+    .option('--url <url>', 'a deployed stack (wss://…); without it a local stack is started for the run')
+    .addOption(new Option('--token <token>', 'access token for --url').env('GUEST_RELAY_TOKEN'))
+    .addOption(new Option('--parallel <n>', 'scenarios at once').argParser(positive).default(1))
+    .option('--junit <file>', 'write a JUnit XML report')
+    .option('--json <file>', 'write a JSON report')
+    .addOption(
+      new Option('--genesys-region <region>', 'for expectParticipantData: the Genesys region').env(
+        'GENESYS_REGION',
+      ),
+    )
+    .addOption(
+      new Option('--genesys-client-id <id>', 'for expectParticipantData: an OAuth client').env(
+        'GENESYS_CLIENT_ID',
+      ),
+    )
+    .addOption(
+      new Option('--genesys-client-secret <secret>', 'for expectParticipantData: its secret').env(
+        'GENESYS_CLIENT_SECRET',
+      ),
+    )
+    .option('--genesys-api-url <url>', 'another Platform API base (with --genesys-login-url)')
+    .option('--genesys-login-url <url>', 'where POST /oauth/token is')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 all passed, 1 a scenario failed, 2 bad input. Scenario format: docs/ci.md.',
+    )
+    .action(async (files: string[], options) => runTest(files, options, io));
 
   program
     .command('emulator')

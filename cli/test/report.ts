@@ -1,0 +1,94 @@
+/** What `guest-relay test` writes: the console report, JUnit XML (what CI servers read) and JSON. */
+import type { Colors } from '../io.js';
+import type { ScenarioResult } from './runner.js';
+
+export function formatResult(result: ScenarioResult, c: Colors): string {
+  const time = `${(result.durationMs / 1000).toFixed(1)} s`;
+  if (result.passed) return `${c.green('✓')} ${result.name} ${c.dim(`(${result.file}, ${time})`)}\n`;
+  const failure = result.failure;
+  const lines = [`${c.red('✗')} ${c.bold(result.name)} ${c.dim(`(${result.file}, ${time})`)}`];
+  if (failure) {
+    lines.push(`    step (line ${failure.line}): ${failure.step}`);
+    lines.push(`    ${c.red(failure.message)}`);
+    if (failure.transcript.length > 0) {
+      lines.push('    transcript around the step:');
+      for (const line of failure.transcript) lines.push(`      ${line}`);
+    } else {
+      lines.push('    transcript: (empty)');
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function summary(results: readonly ScenarioResult[], durationMs: number, c: Colors): string {
+  const failed = results.filter((r) => !r.passed).length;
+  const text = `${results.length - failed} passed, ${failed} failed (${results.length} scenarios, ${(durationMs / 1000).toFixed(1)} s)`;
+  return `\n${failed === 0 ? c.green(text) : c.red(text)}\n`;
+}
+
+function xml(text: string): string {
+  return (
+    text
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+      // Characters XML 1.0 does not allow at all.
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+  );
+}
+
+const seconds = (ms: number): string => (ms / 1000).toFixed(3);
+
+/** JUnit XML: one testsuite per scenario file, one testcase per scenario, a failure element when it failed. */
+export function junit(results: readonly ScenarioResult[], timestamp: Date): string {
+  const byFile = new Map<string, ScenarioResult[]>();
+  for (const result of results) byFile.set(result.file, [...(byFile.get(result.file) ?? []), result]);
+  const total = results.reduce((sum, r) => sum + r.durationMs, 0);
+  const failures = results.filter((r) => !r.passed).length;
+  const out = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="guest-relay test" tests="${results.length}" failures="${failures}" errors="0" time="${seconds(total)}">`,
+  ];
+  let id = 0;
+  for (const [file, suite] of byFile) {
+    const suiteFailures = suite.filter((r) => !r.passed).length;
+    const suiteTime = suite.reduce((sum, r) => sum + r.durationMs, 0);
+    out.push(
+      `  <testsuite name="${xml(file)}" id="${id++}" package="guest-relay" hostname="localhost" tests="${suite.length}" failures="${suiteFailures}" errors="0" skipped="0" time="${seconds(suiteTime)}" timestamp="${timestamp.toISOString().slice(0, 19)}">`,
+    );
+    out.push('    <properties/>');
+    for (const result of suite) {
+      const open = `    <testcase name="${xml(result.name)}" classname="${xml(file)}" time="${seconds(result.durationMs)}"`;
+      if (result.passed) {
+        out.push(`${open}/>`);
+        continue;
+      }
+      const failure = result.failure;
+      const message = failure ? `line ${failure.line}: ${failure.message}` : 'failed';
+      const details = failure
+        ? [`step: ${failure.step}`, failure.message, '', ...failure.transcript].join('\n')
+        : '';
+      out.push(`${open}>`);
+      out.push(`      <failure message="${xml(message)}" type="ScenarioFailure">${xml(details)}</failure>`);
+      out.push('    </testcase>');
+    }
+    out.push('    <system-out/>', '    <system-err/>', '  </testsuite>');
+  }
+  out.push('</testsuites>', '');
+  return out.join('\n');
+}
+
+export function json(results: readonly ScenarioResult[], durationMs: number): string {
+  return `${JSON.stringify(
+    {
+      passed: results.filter((r) => r.passed).length,
+      failed: results.filter((r) => !r.passed).length,
+      durationMs,
+      scenarios: results,
+    },
+    null,
+    2,
+  )}\n`;
+}

@@ -1,0 +1,326 @@
+/**
+ * `guest-relay test`: the examples pass against local mode; every step kind fails with a helpful message
+ * when its expectation is not met; scenario files with mistakes are refused with line numbers; reordered
+ * and delayed pushes change nothing; 20 scenarios run 5 at a time and the JUnit report is what CI servers
+ * read.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ParticipantData } from '../../../cli/test/participant-data.js';
+import { runScenario, type Target } from '../../../cli/test/runner.js';
+import { parseScenarioFile, type Scenario, ScenarioFileError } from '../../../cli/test/scenario.js';
+import { type LocalStack, startLocalStack } from '../../../local/stack.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+function cli(args: readonly string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', NODE_NO_WARNINGS: '1' },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
+
+function scenario(yaml: string): Scenario {
+  const [first] = parseScenarioFile('inline.yaml', yaml);
+  return first as Scenario;
+}
+
+/** One scenario with the default bot's greeting first, then `steps` (YAML list items, indented 4). */
+function greeted(steps: string, extra = ''): Scenario {
+  return scenario(
+    `config:\n  stepTimeoutSeconds: 1.5\n${extra}scenarios:\n  "s":\n    - say: hi\n    - waitForReplyContaining: I'm the Genesys emulator's bot\n${steps}`,
+  );
+}
+
+describe('guest-relay test: the examples and the CLI', () => {
+  it('runs the examples against a local stack it starts itself, and writes JSON', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'guest-relay-test-'));
+    const result = await cli(['test', 'examples/*.yaml', '--json', join(dir, 'report.json')]);
+    expect(result.output).toMatch(/6 passed, 0 failed/);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as {
+      passed: number;
+      scenarios: unknown[];
+    };
+    expect(report.passed).toBe(6);
+  }, 90_000);
+
+  it('refuses scenario files with mistakes, naming file, line and column, exit code 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'guest-relay-test-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(
+      file,
+      [
+        'config:',
+        '  deploymentId: 7d1e7a5c-2f0b-4e0a-9b1c-e6a1a7f0c0de',
+        '  colour: blue',
+        'scenarios:',
+        '  "typos":',
+        '    - say: hi',
+        '    - waitForReplyContainin: hello',
+        '    - waitForReplyMatching: "(unclosed"',
+        '    - expectQuickReplies: Yes',
+        '    - say: hi',
+        '      timeout: -1',
+        '',
+      ].join('\n'),
+    );
+    const result = await cli(['test', file]);
+    expect(result.code).toBe(2);
+    expect(result.output).toContain(`${file}:3:3: config: unknown key "colour"`);
+    expect(result.output).toContain(`${file}:7:7: unknown step "waitForReplyContainin"`);
+    expect(result.output).toMatch(
+      new RegExp(`${file}:8:\\d+: waitForReplyMatching: not a valid regular expression`),
+    );
+    expect(result.output).toMatch(new RegExp(`${file}:9:\\d+: expectQuickReplies must be a list`));
+    expect(result.output).toMatch(new RegExp(`${file}:11:\\d+: timeout must be a number of seconds`));
+    const none = await cli(['test', join(dir, 'nothing-*.yaml')]);
+    expect(none.code).toBe(2);
+    expect(none.output).toContain('No scenario file matches');
+  }, 30_000);
+
+  it('runs 20 scenarios 5 at a time and writes a JUnit report CI servers accept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'guest-relay-test-'));
+    const lines = ['scenarios:'];
+    for (let i = 1; i <= 20; i++) {
+      lines.push(
+        `  "conversation ${i}":`,
+        '    - say: hi',
+        "    - waitForReplyContaining: I'm the Genesys emulator's bot",
+      );
+      lines.push(
+        i === 7 ? '    - waitForReplyContaining: this never comes' : '    - say: menu',
+        i === 7 ? '      timeout: 1' : '    - waitForReplyContaining: Here is what I can do',
+      );
+    }
+    writeFileSync(join(dir, 'many.yaml'), `${lines.join('\n')}\n`);
+    const junitFile = join(dir, 'junit.xml');
+    const started = Date.now();
+    const result = await cli(['test', join(dir, 'many.yaml'), '--parallel', '5', '--junit', junitFile]);
+    const took = Date.now() - started;
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('19 passed, 1 failed (20 scenarios');
+    // Five at a time: far less than 20 one after the other (each takes about 2 s).
+    expect(took).toBeLessThan(30_000);
+    const xml = readFileSync(junitFile, 'utf8');
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const parsed = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '',
+      isArray: (name) => ['testsuite', 'testcase'].includes(name),
+    }).parse(xml) as {
+      testsuites: { tests: string; failures: string; testsuite: Record<string, unknown>[] };
+    };
+    // The attributes the JUnit schema (Ant's junit.xsd, which Jenkins, GitLab and others read) requires.
+    expect(parsed.testsuites).toMatchObject({ tests: '20', failures: '1' });
+    const [suite] = parsed.testsuites.testsuite;
+    for (const attribute of [
+      'name',
+      'tests',
+      'failures',
+      'errors',
+      'time',
+      'timestamp',
+      'hostname',
+      'id',
+      'package',
+    ]) {
+      expect(suite?.[attribute], attribute).toBeDefined();
+    }
+    expect(suite?.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
+    const cases = suite?.testcase as Record<string, unknown>[];
+    expect(cases).toHaveLength(20);
+    for (const testcase of cases) {
+      expect(testcase.name).toEqual(expect.any(String));
+      expect(testcase.classname).toEqual(expect.any(String));
+      expect(Number(testcase.time)).toBeGreaterThan(0);
+    }
+    const failed = cases.find((c) => c.name === 'conversation 7') as {
+      failure: { message: string; type: string };
+    };
+    expect(failed.failure.message).toContain('no reply containing "this never comes"');
+    expect(failed.failure.type).toBe('ScenarioFailure');
+  }, 90_000);
+});
+
+describe('guest-relay test: every step kind fails helpfully', () => {
+  let stack: LocalStack;
+  let target: Target;
+  beforeAll(async () => {
+    stack = await startLocalStack({
+      port: 0,
+      apiPort: 0,
+      controlPort: 0,
+      emulatorPort: 0,
+      logLevel: 'SILENT',
+    });
+    const base = stack.emulatorUrl as string;
+    target = {
+      url: stack.wsUrl,
+      token: stack.token,
+      participantData: new ParticipantData({
+        apiUrl: base,
+        loginUrl: `${base}/login`,
+        clientId: 'emulator-client',
+        clientSecret: 'emulator-secret',
+      }),
+    };
+  }, 30_000);
+  afterAll(() => stack.stop());
+
+  async function failure(s: Scenario, t: Target = target) {
+    const result = await runScenario(s, t);
+    expect(result.passed).toBe(false);
+    return result.failure as NonNullable<typeof result.failure>;
+  }
+
+  it('say: a refused message names the code', async () => {
+    const f = await failure(greeted(`    - say: ${'x'.repeat(4001)}\n`));
+    expect(f.message).toContain('refused with text_too_long');
+    expect(f.line).toBe(7);
+  });
+
+  it('waitForReplyContaining and waitForReplyMatching: what was awaited, and the transcript around it', async () => {
+    const contains = await failure(
+      greeted('    - say: menu\n    - waitForReplyContaining: Nothing like this\n'),
+    );
+    expect(contains.message).toBe('no reply containing "Nothing like this" within 1.5 s');
+    expect(contains.transcript.join('\n')).toContain('#4 bot: Here is what I can do:');
+    const matching = await failure(greeted('    - say: menu\n    - waitForReplyMatching: /^nothing/i\n'));
+    expect(matching.message).toBe('no reply matching /^nothing/i within 1.5 s');
+  });
+
+  it('expectQuickReplies and chooseQuickReply: what was offered instead', async () => {
+    const expected = await failure(greeted('    - expectQuickReplies: [Yes, No]\n'));
+    expect(expected.message).toMatch(
+      /expected quick replies \[Yes, No\], #2 offers \[Show a card, .*Goodbye\]/,
+    );
+    const chosen = await failure(greeted('    - chooseQuickReply: Maybe\n'));
+    expect(chosen.message).toContain('no reply offering the quick reply "Maybe" (offered last: [Show a card');
+  });
+
+  it('expectTyping: nobody typed', async () => {
+    const f = await failure(greeted('    - expectTyping:\n'));
+    expect(f.message).toBe('no typing indicator from the agent or bot within 1.5 s');
+  });
+
+  it('setContext: too large for the deployment', async () => {
+    const big = `    - setContext:\n        blob: "${'y'.repeat(3000)}"\n`;
+    const f = await failure(greeted(big));
+    expect(f.message).toContain('setContext: refused with context_too_large');
+  });
+
+  it('upload: a type the deployment refuses', async () => {
+    const f = await failure(
+      greeted(
+        '    - upload:\n        filename: tool.exe\n        content: MZ\n        contentType: application/x-msdownload\n',
+      ),
+    );
+    expect(f.message).toMatch(/refused with attachment_(type_not_allowed|extension_blocked)/);
+  });
+
+  it('expectParticipantData: which attribute differs, and how', async () => {
+    const f = await failure(
+      greeted(
+        '    - setContext:\n        page: home\n    - expectParticipantData:\n        page: checkout\n        plan: gold\n',
+      ),
+    );
+    expect(f.message).toBe(
+      'participant data differs: page is "home", expected "checkout"; plan is missing, expected "gold"',
+    );
+    const none = await failure(greeted('    - expectParticipantData:\n        page: home\n'), {
+      url: target.url,
+      token: target.token,
+    });
+    expect(none.message).toContain('needs Genesys Platform API access');
+  });
+
+  it('disconnect: a step that needs the connection says so', async () => {
+    const f = await failure(greeted('    - disconnect:\n    - say: are you there?\n'));
+    expect(f.message).toContain('not connected (a "disconnect" step without "reconnect")');
+  });
+
+  it('reconnect: a stack that refuses the token says so', { timeout: 30_000 }, async () => {
+    // A token that expires before the reconnect (1 s, plus the authorizer's 5 s clock tolerance).
+    const shortLived = { ...target, token: await stack.mintToken('guest', 1) };
+    const f = await failure(
+      greeted('    - disconnect:\n    - expectNoReplyWithin: 6.5\n    - reconnect:\n'),
+      shortLived,
+    );
+    expect(f.message).toContain('refused the token');
+  });
+
+  it('expectNoReplyWithin: the reply that came', async () => {
+    const f = await failure(greeted('    - say: menu\n    - expectNoReplyWithin: 1.5\n'));
+    expect(f.message).toMatch(/expected no reply within 1\.5 s, got #4 bot: Here is what I can do:/);
+  });
+
+  it('a scenario over its own time limit stops there', async () => {
+    const f = await failure(
+      scenario(
+        'scenarios:\n  "slow":\n    timeoutSeconds: 1\n    steps:\n      - say: slow\n      - waitForReplyContaining: That took a while\n        timeout: 10\n',
+      ),
+    );
+    expect(f.message).toBe('the scenario took longer than 1 s');
+  });
+
+  it('passes without any added delay when the emulator reorders and delays pushes', async () => {
+    stack.emulator?.faults.reorderPushes(3);
+    stack.emulator?.faults.delayPushes(250);
+    try {
+      const result = await runScenario(
+        scenario(
+          [
+            'scenarios:',
+            '  "reordered":',
+            '    - say: file',
+            '    - waitForReplyContaining: Here is your invoice.',
+            '    - say: agent',
+            '    - waitForReplyContaining: Let me find someone for you',
+            "    - waitForReplyContaining: Hi, I'm Alex",
+            '',
+          ].join('\n'),
+        ),
+        target,
+      );
+      expect(result.failure).toBeUndefined();
+      expect(result.passed).toBe(true);
+    } finally {
+      stack.emulator?.faults.reset();
+    }
+  }, 30_000);
+
+  it('parses the scripted-dialogue format of existing tools unchanged', () => {
+    const [first] = parseScenarioFile(
+      'legacy.yaml',
+      'config:\n  deploymentId: xxxxxxxx-xxxx\n  region: xxxx.pure.cloud\nscenarios:\n  "Accept Survey":\n    - say: hi\n    - waitForReplyContaining: Can we ask you some questions?\n    - say: Yes\n    - waitForReplyMatching: Thank you! Now for the next question[\\.]+\n',
+    );
+    expect(first).toMatchObject({
+      name: 'Accept Survey',
+      deploymentId: 'xxxxxxxx-xxxx',
+      region: 'xxxx.pure.cloud',
+    });
+    expect(first?.steps.map((s) => s.step.kind)).toEqual([
+      'say',
+      'waitForReplyContaining',
+      'say',
+      'waitForReplyMatching',
+    ]);
+    expect(() => parseScenarioFile('x.yaml', 'scenarios: {}\n')).toThrow(ScenarioFileError);
+  });
+});
