@@ -26,17 +26,22 @@ export function summary(results: readonly ScenarioResult[], durationMs: number, 
   return `\n${failed === 0 ? c.green(text) : c.red(text)}\n`;
 }
 
+/** Characters XML 1.0 does not allow at all (most C0 controls, U+FFFE, U+FFFF). */
+function allowedInXml(char: string): boolean {
+  const code = char.charCodeAt(0);
+  if (code === 0x9 || code === 0xa || code === 0xd) return true;
+  return code >= 0x20 && code !== 0xfffe && code !== 0xffff;
+}
+
 function xml(text: string): string {
-  return (
-    text
-      .replace(/&/g, '&amp;')
-      .replace(/</g, '&lt;')
-      .replace(/>/g, '&gt;')
-      .replace(/"/g, '&quot;')
-      .replace(/'/g, '&apos;')
-      // Characters XML 1.0 does not allow at all.
-      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
-  );
+  return [...text]
+    .filter(allowedInXml)
+    .join('')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 }
 
 const seconds = (ms: number): string => (ms / 1000).toFixed(3);
