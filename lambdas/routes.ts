@@ -10,7 +10,7 @@
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { ClientAction, ClientFrame } from '../src/protocol/index.js';
+import { CLIENT_ACTIONS, type ClientAction, type ClientFrame } from '../src/protocol/index.js';
 import {
   type ActionHandlers,
   createConnectActionHandler,
@@ -38,6 +38,14 @@ import { wsResponse } from './middleware/ws-response.js';
 export type RouteHandler = (event: WsEvent, context: Context) => Promise<WsRouteResponse>;
 
 export type RouteKey = '$connect' | '$disconnect' | '$default' | ClientAction;
+
+/** Every route of the public API: what a gateway (the local emulator, infra/) must wire. */
+export const ROUTE_KEYS: readonly RouteKey[] = Object.freeze([
+  '$connect',
+  '$disconnect',
+  '$default',
+  ...CLIENT_ACTIONS,
+]);
 
 export interface RouteOptions {
   /** Check every answer against the protocol's schemas (tests, local mode). */

@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { createRoutes, type RouteHandler, type RouteKey } from '../lambdas/routes.js';
+import { createRoutes, ROUTE_KEYS, type RouteHandler, type RouteKey } from '../lambdas/routes.js';
 import {
   type AccessTokenRole,
   createAuthorizer,
@@ -129,17 +129,10 @@ export async function startLocalStack(options: Partial<LocalOptions> = {}): Prom
       deploymentId = o.genesys.deploymentId;
     }
 
-    const control = createControlHandlers();
     const controlApi = await startWebSocketApi({
       host: o.host,
       port: o.controlPort,
-      routes: {
-        $connect: (event) => control.$connect(event),
-        $disconnect: (event) => control.$disconnect(event),
-        register: (event) => control.register(event),
-        ping: (event) => control.ping(event),
-        $default: (event) => control.$default(event),
-      },
+      routes: createControlHandlers(),
     });
     stops.push(() => controlApi.close());
 
@@ -152,23 +145,10 @@ export async function startLocalStack(options: Partial<LocalOptions> = {}): Prom
         if (routes === undefined) throw new Error('routes not ready');
         return routes[key](event as never, context as Context);
       };
-    const keys: RouteKey[] = [
-      '$connect',
-      '$disconnect',
-      '$default',
-      'connect',
-      'send',
-      'typing',
-      'context',
-      'upload',
-      'history',
-      'end',
-      'ping',
-    ];
     const publicApi = await startWebSocketApi({
       host: o.host,
       port: o.apiPort,
-      routes: Object.fromEntries(keys.map((key) => [key, forward(key)])),
+      routes: Object.fromEntries(ROUTE_KEYS.map((key) => [key, forward(key)])),
       // The authorizer's event type is AWS's; the emulator hands it the same shape.
       authorizer: createAuthorizer({ config: authConfig, logger: log }) as unknown as Authorizer,
     });

@@ -4,7 +4,12 @@ import { readFile } from 'node:fs/promises';
 import { glob } from 'tinyglobby';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { CliError, type Io } from '../io.js';
-import { ParticipantData, type PlatformApiConfig, platformApiForRegion } from './participant-data.js';
+import {
+  emulatorPlatformApi,
+  ParticipantData,
+  type PlatformApiConfig,
+  platformApiForRegion,
+} from './participant-data.js';
 import { formatResult, json, junit, summary } from './report.js';
 import { runAll, type Target } from './runner.js';
 import { parseScenarioFile, type Scenario, ScenarioFileError } from './scenario.js';
@@ -21,9 +26,6 @@ export interface TestOptions {
   readonly genesysClientId?: string;
   readonly genesysClientSecret?: string;
 }
-
-/** The emulator's built-in OAuth client (docs/emulator.md). */
-const EMULATOR_CLIENT = { clientId: 'emulator-client', clientSecret: 'emulator-secret' };
 
 async function loadScenarios(patterns: readonly string[]): Promise<Scenario[]> {
   const files = (await glob([...patterns], { onlyFiles: true, expandDirectories: false })).sort();
@@ -97,15 +99,10 @@ export async function runTest(patterns: readonly string[], options: TestOptions,
       emulatorPort: 0,
       logLevel: 'SILENT',
     });
-    const emulatorUrl = stack.emulatorUrl as string;
     target = {
       url: stack.wsUrl,
       token: stack.token,
-      participantData: new ParticipantData({
-        apiUrl: emulatorUrl,
-        loginUrl: `${emulatorUrl}/login`,
-        ...EMULATOR_CLIENT,
-      }),
+      participantData: new ParticipantData(emulatorPlatformApi(stack.emulatorUrl as string)),
     };
   }
   const tty = process.stderr.isTTY === true;

@@ -26,6 +26,16 @@ export function platformApiForRegion(
   return { loginUrl: `https://login.${domain}`, apiUrl: `https://api.${domain}`, clientId, clientSecret };
 }
 
+/** The Genesys emulator's Platform API with its built-in OAuth client (docs/emulator.md). */
+export function emulatorPlatformApi(emulatorUrl: string): PlatformApiConfig {
+  return {
+    apiUrl: emulatorUrl,
+    loginUrl: `${emulatorUrl}/login`,
+    clientId: 'emulator-client',
+    clientSecret: 'emulator-secret',
+  };
+}
+
 export class ParticipantData {
   readonly #config: PlatformApiConfig;
   #token: { value: string; until: number } | undefined;

@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.js';
 import { PUBLIC_ROUTES } from '../../infra/constructs/public-api.js';
 import type { GuestRelayStack } from '../../infra/stack.js';
+import { ROUTE_KEYS } from '../../lambdas/routes.js';
 import { CONTROL_ROUTE_KEYS } from '../../src/control/handlers.js';
 import { TABLE_ENV, TABLES, type TableKey, TTL_ATTRIBUTE } from '../../src/store/tables.js';
 
@@ -45,6 +46,8 @@ describe('the CDK stack (template)', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').filter(([, r]) =>
       JSON.stringify(r.Properties.ApiId).includes(publicApi),
     );
+    // Every route the handlers serve (lambdas/routes.ts) is wired in the cloud too.
+    expect(Object.keys(PUBLIC_ROUTES).sort()).toEqual([...ROUTE_KEYS].sort());
     expect(routes.map(([, r]) => r.Properties.RouteKey).sort()).toEqual(Object.keys(PUBLIC_ROUTES).sort());
     for (const [, route] of routes) {
       const key = route.Properties.RouteKey as string;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ParticipantData } from '../../../cli/test/participant-data.js';
+import { emulatorPlatformApi, ParticipantData } from '../../../cli/test/participant-data.js';
 import { runScenario, type Target } from '../../../cli/test/runner.js';
 import { parseScenarioFile, type Scenario, ScenarioFileError } from '../../../cli/test/scenario.js';
 import { type LocalStack, startLocalStack } from '../../../local/stack.js';
@@ -169,16 +169,10 @@ describe('guest-relay test: every step kind fails helpfully', () => {
       emulatorPort: 0,
       logLevel: 'SILENT',
     });
-    const base = stack.emulatorUrl as string;
     target = {
       url: stack.wsUrl,
       token: stack.token,
-      participantData: new ParticipantData({
-        apiUrl: base,
-        loginUrl: `${base}/login`,
-        clientId: 'emulator-client',
-        clientSecret: 'emulator-secret',
-      }),
+      participantData: new ParticipantData(emulatorPlatformApi(stack.emulatorUrl as string)),
     };
   }, 30_000);
   afterAll(() => stack.stop());

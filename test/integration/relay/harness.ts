@@ -10,7 +10,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { WebSocket } from 'ws';
 import { createRedactingLogger } from '../../../lambdas/middleware/ws-logger.js';
-import { createRoutes, type RouteHandler, type RouteKey } from '../../../lambdas/routes.js';
+import { createRoutes, ROUTE_KEYS, type RouteHandler, type RouteKey } from '../../../lambdas/routes.js';
 import {
   createAuthorizer,
   loadAuthConfig,
@@ -127,21 +127,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     config: loadAuthConfig({ ACCESS_TOKEN_SECRET: TEST_SECRET, ACCESS_TOKEN_AUDIENCE: AUDIENCE }),
     logger,
   });
-  const keys: RouteKey[] = [
-    '$connect',
-    '$disconnect',
-    '$default',
-    'connect',
-    'send',
-    'typing',
-    'context',
-    'upload',
-    'history',
-    'end',
-    'ping',
-  ];
   const publicApi = await startWebSocketApi({
-    routes: Object.fromEntries(keys.map((key) => [key, forward(key)])),
+    routes: Object.fromEntries(ROUTE_KEYS.map((key) => [key, forward(key)])),
     authorizer: auth as unknown as Authorizer,
   });
 

@@ -23,15 +23,8 @@ describe('control connection', () => {
   });
 
   it('rotates before the gateway closes it and loses no doorbell rung at the registered id', async () => {
-    const handlers = createControlHandlers();
     api = await startWebSocketApi({
-      routes: {
-        $connect: (e) => handlers.$connect(e),
-        $disconnect: (e) => handlers.$disconnect(e),
-        register: (e) => handlers.register(e),
-        ping: (e) => handlers.ping(e),
-        $default: (e) => handlers.$default(e),
-      },
+      routes: createControlHandlers(),
       // Without rotation every connection would be cut after 1.2 s.
       limits: { maxConnectionMs: 1_200 },
     });
@@ -88,14 +81,8 @@ describe('control connection', () => {
   }, 20_000);
 
   it('reconnects with backoff after the connection is cut, and reports the gap', async () => {
-    const handlers = createControlHandlers();
     api = await startWebSocketApi({
-      routes: {
-        $connect: (e) => handlers.$connect(e),
-        register: (e) => handlers.register(e),
-        ping: (e) => handlers.ping(e),
-        $default: (e) => handlers.$default(e),
-      },
+      routes: createControlHandlers(),
     });
     const ids: (string | undefined)[] = [];
     link = new ControlLink({
