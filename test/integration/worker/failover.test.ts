@@ -122,7 +122,9 @@ describe('worker failover (multi-process)', () => {
     system = undefined;
   });
 
-  it('SIGKILL: three workers, 30 sessions; the dead worker’s sessions move within 15 s and nothing is lost', async () => {
+  it('SIGKILL: three workers, 30 sessions; the dead worker’s sessions move within 15 s and nothing is lost', async ({
+    annotate,
+  }) => {
     // The default timing: "within 15 s" is about what a deployment gets.
     system = await startSystem({ timing: DEFAULT_TIMING });
     const s = system;
@@ -161,6 +163,9 @@ describe('worker failover (multi-process)', () => {
       250,
     );
     // Measured from the kill: the last of its sessions had a new owner this soon.
+    await annotate(
+      `takeover after SIGKILL: ${((tookOverAt - killedAt) / 1000).toFixed(1)} s for ${victimSessions.length} sessions`,
+    );
     expect(tookOverAt - killedAt).toBeLessThanOrEqual(15_000);
     for (const c of conversations) await expectExact(s, c);
     noSecretsIn(
@@ -169,7 +174,9 @@ describe('worker failover (multi-process)', () => {
     );
   }, 120_000);
 
-  it('SIGTERM: the stopping worker hands its sessions over with no pause longer than a few seconds', async () => {
+  it('SIGTERM: the stopping worker hands its sessions over with no pause longer than a few seconds', async ({
+    annotate,
+  }) => {
     system = await startSystem({ timing: DEFAULT_TIMING });
     const s = system;
     const leaving = await s.spawnWorker('w-leaving');
@@ -194,6 +201,9 @@ describe('worker failover (multi-process)', () => {
     );
     // Every message sent during the handover arrived within a few seconds of the signal.
     expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+    await annotate(
+      `handover after SIGTERM: every message sent ${(handoverMs / 1000).toFixed(1)} s after the signal`,
+    );
     expect(handoverMs).toBeLessThan(5_000);
     for (const c of conversations) expect(await s.owner(c.sessionId)).toBe(staying.name);
     for (const c of conversations) await expectExact(s, c);

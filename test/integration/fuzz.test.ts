@@ -1,0 +1,24 @@
+/**
+ * A small run of `npm run fuzz` inside the suite: hostile frames against the local stack's public API
+ * each get their documented answer, a flood is stored or refused with rate_limited (nothing else), and
+ * the stack still holds a conversation afterwards.
+ */
+import { describe, expect, it } from 'vitest';
+import { CASES, failed, runFuzz } from '../../bench/fuzz/run.js';
+
+describe('fuzzing the public API (small run)', () => {
+  it('answers every hostile frame as documented and keeps working', async () => {
+    const report = await runFuzz({ perCase: 4, flood: 110, seed: 7 });
+    for (const c of report.cases) {
+      expect(c.unexpected, c.name).toEqual([]);
+      expect(c.expected, c.name).toBe(4);
+    }
+    expect(report.cases.map((c) => c.name)).toEqual(CASES.map((c) => c.name));
+    // Every send is either stored or refused with rate_limited (the queue holds 100): none is dropped
+    // silently and none gets another answer. How many are refused depends on how fast the worker drains.
+    expect(report.flood.other).toBe(0);
+    expect(report.flood.accepted + report.flood.rateLimited).toBe(110);
+    expect(report.afterwards).toBe('conversation held');
+    expect(failed(report)).toBe(false);
+  }, 90_000);
+});
