@@ -26,7 +26,7 @@ export interface MessageEvent {
   readonly metadata?: Readonly<Record<string, string>>;
   /** It arrived after a later-timed message had already been emitted (outside the reorder window). */
   readonly late?: true;
-  /** It was missed while the socket was down and fetched from the REST history. */
+  /** It was missed (the socket was down, or another holder had the session: `resumeFrom`) and fetched from the REST history. */
   readonly fromHistory?: true;
 }
 
