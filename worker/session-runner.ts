@@ -70,6 +70,10 @@ export interface RunnerCounters {
   duplicatesDropped: number;
 }
 
+/** An upload waits this long for the upstream session to come back, this many times, before it fails. */
+const RECONNECT_WAIT_MS = 5_000;
+const RECONNECT_RETRIES = 3;
+
 class RunnerClosed extends Error {
   override readonly name = 'RunnerClosed';
 }
@@ -508,17 +512,18 @@ export class SessionRunner {
     let result: UploadResult;
     try {
       if (upload.inline === true && stored.data !== undefined) {
-        result = await guest.upload({
-          fileName: upload.filename,
-          fileType: upload.contentType,
-          bytes: Buffer.from(stored.data, 'base64'),
-        });
+        const bytes = Buffer.from(stored.data, 'base64');
+        result = await this.#whenConnected(() =>
+          guest.upload({ fileName: upload.filename, fileType: upload.contentType, bytes }),
+        );
       } else {
-        const slot = await guest.requestUploadSlot({
-          fileName: upload.filename,
-          fileType: upload.contentType,
-          fileSize: upload.size,
-        });
+        const slot = await this.#whenConnected(() =>
+          guest.requestUploadSlot({
+            fileName: upload.filename,
+            fileType: upload.contentType,
+            fileSize: upload.size,
+          }),
+        );
         await this.#post({
           type: 'upload',
           ...ref,
@@ -543,6 +548,40 @@ export class SessionRunner {
     });
     if (stored.send) await this.#sendUploaded(stored, key, upload.filename, upload.contentType, result);
     return this.#complete(command);
+  }
+
+  /**
+   * Requests other than sends fail at once while the upstream socket is down (GENESYS_CONNECTION_LOST):
+   * wait for the session to be ready again and retry, a bounded number of times, before telling the
+   * frontend `upstream_unavailable`. A reconnect in progress is not a reason to fail an upload.
+   */
+  async #whenConnected<T>(action: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await action();
+      } catch (error) {
+        const lost = error instanceof GenesysError && error.code === 'GENESYS_CONNECTION_LOST';
+        if (!lost || attempt >= RECONNECT_RETRIES || this.#closed) throw error;
+        if (!(await this.#nextReady(RECONNECT_WAIT_MS))) throw error;
+      }
+    }
+  }
+
+  /** True once the upstream session is ready again (a new SessionResponse), false after `ms`. */
+  #nextReady(ms: number): Promise<boolean> {
+    const guest = this.#guest;
+    if (guest === undefined) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const off = guest.on('ready', () => {
+        clearTimeout(timer);
+        off();
+        resolve(true);
+      });
+      const timer = setTimeout(() => {
+        off();
+        resolve(false);
+      }, ms);
+    });
   }
 
   async #sendUploaded(

@@ -108,7 +108,10 @@ describe.runIf(available)('web simulator (Chromium)', () => {
       mimeType: 'image/png',
       buffer: Buffer.from([137, 80, 78, 71, 1, 2, 3]),
     });
-    await guest.locator('#upload-state', { hasText: 'Uploaded photo.png' }).waitFor();
+    // Polled, so that a failure shows what the pane said instead (an upload refusal, an HTTP status).
+    await expect
+      .poll(() => guest.locator('#upload-state').textContent(), { timeout: 30_000 })
+      .toBe('Uploaded photo.png');
     await guest.locator('#transcript li.guest[data-status="sent"] a', { hasText: 'photo.png' }).waitFor();
 
     // The upstream socket is dropped: the worker reconnects; the conversation carries on.

@@ -54,9 +54,12 @@ describe('worker: commands and refusals (one worker process)', () => {
     expect(system.emulator.transcript(token).map((m) => m.text)).toEqual(['accepted']);
   });
 
-  it('an upload while Genesys cannot be reached fails with upstream_unavailable', async () => {
+  it('an upload while Genesys cannot be reached fails with upstream_unavailable', {
+    timeout: 40_000,
+  }, async () => {
     const { guest, token } = await active();
-    system.emulator.faults.refuseConnects(3_000);
+    // Longer than the worker waits for the session to come back (5 s) before it gives up.
+    system.emulator.faults.refuseConnects(20_000);
     system.emulator.faults.dropSockets(token);
     guest.frame({
       action: 'upload',
@@ -65,9 +68,38 @@ describe('worker: commands and refusals (one worker process)', () => {
       size: 10,
       uploadId: 'up-down',
     });
-    const failed = await guest.waitFor(is('uploadFailed', (e) => e.uploadId === 'up-down'));
+    const failed = await guest.waitFor(
+      is('uploadFailed', (e) => e.uploadId === 'up-down'),
+      20_000,
+    );
     expect(failed.code).toBe('upstream_unavailable');
     system.emulator.faults.reset();
+  });
+
+  it('an upload asked for while the upstream socket reconnects waits for it instead of failing', async () => {
+    const { guest, token } = await active();
+    system.emulator.faults.refuseConnects(1_500);
+    system.emulator.faults.dropSockets(token);
+    guest.frame({
+      action: 'upload',
+      filename: 'late.txt',
+      contentType: 'text/plain',
+      data: Buffer.from('sent after the reconnect').toString('base64'),
+      uploadId: 'up-late',
+    });
+    await guest.waitFor(
+      is('uploaded', (e) => e.uploadId === 'up-late'),
+      20_000,
+    );
+    const message = await guest.waitFor(
+      is('message', (e) => e.direction === 'guest'),
+      10_000,
+    );
+    await guest.waitFor(
+      is('status', (e) => e.sequenceId === message.sequenceId && e.status === 'sent'),
+      10_000,
+    );
+    expect(guest.events.some((e) => e.type === 'uploadFailed')).toBe(false);
   });
 
   it('relays the presigned URL; after the PUT the attachment is sent with its caption', async () => {
