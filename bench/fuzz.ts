@@ -28,7 +28,7 @@ const rows = report.cases.map((c) => ({
 }));
 console.table(rows);
 console.log(
-  `flood: ${report.flood.sent} sends at once on one session: ${report.flood.accepted} stored, ${report.flood.rateLimited} rate_limited, ${report.flood.other} other ${JSON.stringify(report.flood.otherCodes)}`,
+  `flood: ${report.flood.sent} sends at once on one session: ${report.flood.accepted} stored, ${report.flood.rateLimited} rate_limited, ${report.flood.busy} service_unavailable, ${report.flood.other} other ${JSON.stringify(report.flood.otherCodes)}`,
 );
 console.log(`afterwards: ${report.afterwards}`);
 console.log(

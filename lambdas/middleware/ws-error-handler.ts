@@ -1,5 +1,10 @@
 import type { MiddlewareObj } from '@middy/core';
-import { errorEventFor, type ProtocolErrorOptions, serializeEvent } from '../../src/protocol/index.js';
+import {
+  errorEventFor,
+  ProtocolError,
+  type ProtocolErrorOptions,
+  serializeEvent,
+} from '../../src/protocol/index.js';
 import { withDefaults } from './options.js';
 import type { WsEvent, WsLog, WsRouteResponse } from './types.js';
 
@@ -14,7 +19,8 @@ const defaults: WsErrorHandlerOptions = { logger: undefined };
  * Turns anything thrown by the handler (or a later middleware) into exactly one `error` event, sent
  * as the route response `{ statusCode: 200, body }`. Only exposed errors (ProtocolError, DomainError,
  * or `expose: true` with a documented code) keep their code and message; everything else becomes
- * `internal_error` with a generic message, and its details go to the log only.
+ * `internal_error` with a generic message, and its details go to the log only. A handler that ran out of
+ * time (middy's early timeout) is `service_unavailable` with `retryAfterMs`: a retry is the right answer.
  *
  * On `$connect` / `$disconnect` there is no one to send an event to: the answer is a bare 500.
  */
@@ -25,11 +31,20 @@ export function wsErrorHandler(
   return {
     name: 'wsErrorHandler',
     onError: (request) => {
-      const { error } = request;
-      const event = errorEventFor(error, contextOf(request.event.frame));
+      const context = contextOf(request.event.frame);
+      const error = isTimeout(request.error)
+        ? new ProtocolError(
+            'service_unavailable',
+            'The request took too long (the service is busy); send it again, with the same clientMessageId.',
+            { ...context, retryAfterMs: TIMEOUT_RETRY_AFTER_MS, cause: request.error },
+          )
+        : request.error;
+      const event = errorEventFor(error, context);
       if (event.code === 'internal_error') {
         if (error instanceof Error) logger?.error('request failed', error);
         else logger?.error('request failed', { thrown: String(error) });
+      } else if (error !== request.error) {
+        logger?.warn('request timed out', { code: event.code, action: event.action ?? null });
       } else {
         logger?.warn('request refused', { code: event.code, action: event.action ?? null });
       }
@@ -39,6 +54,21 @@ export function wsErrorHandler(
           : { statusCode: 500 };
     },
   };
+}
+
+/** How long a client should wait before sending a timed-out request again. */
+const TIMEOUT_RETRY_AFTER_MS = 1_000;
+
+/**
+ * middy's `timeoutEarlyResponse` (the Lambda is about to run out of time) throws a TimeoutError: the
+ * service was too busy, which is `service_unavailable` (retryable), not an internal error.
+ */
+function isTimeout(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.name === 'TimeoutError' &&
+    (error.cause as { package?: unknown } | undefined)?.package === '@middy/core'
+  );
 }
 
 function contextOf(frame: unknown): Pick<ProtocolErrorOptions, 'action' | 'clientMessageId'> {

@@ -17,6 +17,12 @@ export interface GatewayLimits {
   readonly maxConnectionMs: number;
   /** A handler (or the authorizer) that takes longer fails as a timed-out integration. AWS: 29 s. */
   readonly integrationTimeoutMs: number;
+  /**
+   * The Lambda function's own timeout, as its context reports it (`getRemainingTimeInMillis`). A deployed
+   * function's timeout is shorter than the integration's (infra/: 10 s), so the handler gives up first
+   * and can answer; at most `integrationTimeoutMs`.
+   */
+  readonly functionTimeoutMs: number;
 }
 
 export interface GatewayLogger {
@@ -75,6 +81,7 @@ export const DEFAULT_LIMITS: GatewayLimits = Object.freeze({
   idleTimeoutMs: 10 * 60 * 1000,
   maxConnectionMs: 2 * 60 * 60 * 1000,
   integrationTimeoutMs: 29_000,
+  functionTimeoutMs: 10_000,
 });
 
 export const systemClock: Clock = Object.freeze({

@@ -130,7 +130,7 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
     const context = lambdaContext({
       functionName: functionNameFor(opts.functionNamePrefix, routeKey),
       region: opts.region,
-      timeoutMs: limits.integrationTimeoutMs,
+      timeoutMs: Math.min(limits.functionTimeoutMs, limits.integrationTimeoutMs),
       now: () => clock.now(),
     });
     return new Promise<R>((resolve, reject) => {

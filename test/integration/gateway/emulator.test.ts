@@ -181,8 +181,9 @@ describe('gateway emulator: handshake', () => {
       },
     });
     await connect(api);
-    expect(remaining).toBeGreaterThan(28_000);
-    expect(remaining).toBeLessThanOrEqual(29_000);
+    // The function's own timeout (10 s by default, as infra/ deploys it), not the integration's 29 s.
+    expect(remaining).toBeGreaterThan(9_000);
+    expect(remaining).toBeLessThanOrEqual(10_000);
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

@@ -179,6 +179,28 @@ describe('wsErrorHandler', () => {
     expect(logged).not.toContain(TOKEN);
   });
 
+  it('answers a handler that runs out of time with service_unavailable and retryAfterMs', async () => {
+    const logs = captureLogs();
+    // A Lambda with 40 ms left: middy gives up early (its timeoutEarlyResponse) while the handler waits.
+    const shortContext = { getRemainingTimeInMillis: () => 40 } as unknown as Context;
+    const response = await stack(() => new Promise((resolve) => setTimeout(resolve, 500)))(
+      wsEvent(JSON.stringify({ action: 'send', text: 'hi', clientMessageId: 'c-3' })),
+      shortContext,
+    );
+    logs.restore();
+    expect(events(response)).toEqual([
+      expect.objectContaining({
+        type: 'error',
+        code: 'service_unavailable',
+        retryable: true,
+        retryAfterMs: 1000,
+        action: 'send',
+        clientMessageId: 'c-3',
+      }),
+    ]);
+    expect(logs.lines.join('\n')).toContain('request timed out');
+  });
+
   it('answers a bare 500 on $connect, where no event can be sent', async () => {
     const logs = captureLogs();
     const handler = middy<WsEvent>()
