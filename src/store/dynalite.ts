@@ -1,6 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 
+/** How long close() waits for requests still in progress. */
+const CLOSE_WAIT_MS = 15_000;
+
 export interface EmbeddedDynamo {
   /** http://127.0.0.1:PORT: the endpoint for a DynamoDBClient. */
   readonly endpoint: string;
@@ -19,11 +22,31 @@ export async function startDynalite(options: { host?: string; port?: number } = 
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  // Requests dynalite is still working on. A request whose client has gone (a destroyed SDK client, a
+  // handler that timed out) is still processed; closing the database under it throws an uncaught error
+  // from inside dynalite. So close waits until every request has been answered (bounded).
+  let active = 0;
+  server.on('request', (_request, response) => {
+    active++;
+    const end = response.end.bind(response) as (...args: unknown[]) => unknown;
+    let counted = true;
+    response.end = ((...args: unknown[]) => {
+      if (counted) {
+        counted = false;
+        active--;
+      }
+      return end(...args);
+    }) as typeof response.end;
+  });
   let closed: Promise<void> | undefined;
   return {
     endpoint: `http://${host}:${port}`,
     close() {
-      closed ??= new Promise<void>((resolve) => server.close(() => resolve()));
+      closed ??= (async () => {
+        const deadline = Date.now() + CLOSE_WAIT_MS;
+        while (active > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      })();
       return closed;
     },
   };
