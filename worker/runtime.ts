@@ -148,6 +148,8 @@ export async function startWorkerRuntime(
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       staleAfterMs: config.staleAfterMs,
       sweepIntervalMs: config.sweepIntervalMs,
+      orphanGraceMs: config.orphanGraceMs,
+      orphanCheckIntervalMs: config.orphanCheckIntervalMs,
     },
   );
   const started = worker;

@@ -60,11 +60,14 @@ export interface RunnerDeps {
   /** Called once, when the runner has closed (for whatever reason). */
   readonly onClosed: (sessionId: string, mode: CloseMode) => void;
   readonly counters: RunnerCounters;
+  /** A pending guest entry without a send command, stored longer ago than this, lost its command. */
+  readonly orphanGraceMs: number;
 }
 
 /** Figures the health endpoint reports. */
 export interface RunnerCounters {
   writes: number;
+  orphansQueued: number;
   upstreamSends: number;
   appended: number;
   duplicatesDropped: number;
@@ -73,6 +76,8 @@ export interface RunnerCounters {
 /** An upload waits this long for the upstream session to come back, this many times, before it fails. */
 const RECONNECT_WAIT_MS = 5_000;
 const RECONNECT_RETRIES = 3;
+/** How many of a session's newest entries `healOrphans` looks at. */
+const ORPHAN_SCAN_ENTRIES = 50;
 
 class RunnerClosed extends Error {
   override readonly name = 'RunnerClosed';
@@ -189,6 +194,54 @@ export class SessionRunner {
           this.drain();
         }
       });
+  }
+
+  /** When `healOrphans` last ran (epoch ms). */
+  orphansCheckedAt = 0;
+
+  /**
+   * Finds guest entries that were stored but never got their `send` command (the handler died between
+   * the two writes: durable first, so the message is stored) and queues the command, so the message is
+   * sent after all. Looks at the newest entries only: an orphan is found within one check interval.
+   */
+  async healOrphans(): Promise<void> {
+    this.orphansCheckedAt = this.#deps.now();
+    if (this.#closed) return;
+    const page = await this.#deps.transcript.page(this.sessionId, {
+      limit: ORPHAN_SCAN_ENTRIES,
+      direction: 'backward',
+    });
+    const record = await this.#deps.sessions.get(this.sessionId);
+    if (record === undefined || !this.#isOurs(record)) return;
+    // An upload in progress sends its own entry (found by its key); leave those to it.
+    if (Object.values(record.pending).some((command) => command.type === 'upload')) return;
+    const cutoff = this.#deps.now() - this.#deps.orphanGraceMs;
+    let queued = 0;
+    for (const entry of page.entries) {
+      if (entry.direction !== 'guest' || entry.status !== 'pending' || entry.storedAt > cutoff) continue;
+      if (record.pending[entry.entryId] !== undefined || this.#inProgress.has(entry.entryId)) continue;
+      try {
+        const result = await this.#write(() =>
+          this.#deps.sessions.addPending(this.sessionId, {
+            id: entry.entryId,
+            type: 'send',
+            seq: entry.seq,
+            createdAt: this.#deps.now(),
+          }),
+        );
+        if (result.added) queued++;
+      } catch (error) {
+        this.#onFailure(error, 'orphan entry');
+      }
+    }
+    if (queued > 0) {
+      this.#deps.counters.orphansQueued += queued;
+      this.#deps.log.warn('stored messages had no send command (their handler died): queued them', {
+        sessionId: this.sessionId,
+        count: queued,
+      });
+      this.drain();
+    }
   }
 
   /** The guest is typing: tell Genesys (GuestSession rate-limits it). */

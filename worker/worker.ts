@@ -42,6 +42,8 @@ export interface WorkerTiming {
   readonly heartbeatIntervalMs: number;
   readonly staleAfterMs: number;
   readonly sweepIntervalMs: number;
+  readonly orphanGraceMs: number;
+  readonly orphanCheckIntervalMs: number;
 }
 
 export type WorkerState = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -77,6 +79,7 @@ export class Worker {
   readonly #startedAt: number;
   readonly counters: WorkerCounters = {
     writes: 0,
+    orphansQueued: 0,
     upstreamSends: 0,
     appended: 0,
     duplicatesDropped: 0,
@@ -260,6 +263,13 @@ export class Worker {
     // 4. What the store says I own against what I run (the index lags: confirm before closing).
     const listed = new Set((await this.#d.sessions.listOwned(me)).map((owned) => owned.sessionId));
     for (const sessionId of listed) if (!this.#runners.has(sessionId)) void this.#adopt(sessionId);
+    // 5. Stored messages whose send command was lost, once per check interval per session.
+    for (const runner of [...this.#runners.values()]) {
+      if (this.#d.now() - runner.orphansCheckedAt < this.#t.orphanCheckIntervalMs) continue;
+      await runner
+        .healOrphans()
+        .catch((error) => this.#d.log.warn('orphan check failed', { sessionId: runner.sessionId, error }));
+    }
     for (const runner of this.#runners.values()) {
       if (listed.has(runner.sessionId)) continue;
       const record = await this.#d.sessions.get(runner.sessionId);
@@ -295,6 +305,7 @@ export class Worker {
           now: this.#d.now,
           onClosed: (id, mode) => this.#onRunnerClosed(id, mode, runner),
           counters: this.counters,
+          orphanGraceMs: this.#t.orphanGraceMs,
         },
       );
       this.#runners.set(sessionId, runner);

@@ -6,14 +6,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { type Guest, is, type Of, type System, startSystem, withTimeout } from './harness.js';
+import { type Guest, is, type Of, type System, startSystem, waitUntil, withTimeout } from './harness.js';
 
 describe('worker: commands and refusals (one worker process)', () => {
   let system: System;
   beforeAll(async () => {
     // Genesys' own text limit is shorter than the one the relay knows, so Genesys answers 4011.
     system = await startSystem({ emulatorLimits: { maxTextLength: 20 } });
-    await system.spawnWorker('w-commands');
+    // Orphan checks often and with a short grace, so that the orphaned-entry test runs in seconds.
+    await system.spawnWorker('w-commands', { ORPHAN_GRACE_MS: '300', ORPHAN_CHECK_INTERVAL_MS: '500' });
   }, 30_000);
   afterAll(() => system.close());
 
@@ -198,6 +199,28 @@ describe('worker: commands and refusals (one worker process)', () => {
       plan: 'gold',
       seats: '3',
     });
+  });
+
+  it('sends a stored message whose send command was never written (its handler died in between)', async () => {
+    const { sessionId, token } = await active();
+    // What a send handler that crashed after its first write leaves: the entry, and no command.
+    const { entry } = await system.relay.deps.transcript.append(sessionId, {
+      direction: 'guest',
+      status: 'pending',
+      text: 'orphan, not lost',
+    });
+    expect((await system.relay.deps.sessions.get(sessionId))?.pending[entry.entryId]).toBeUndefined();
+    await waitUntil(
+      async () => (await system.relay.deps.transcript.get(sessionId, entry.seq))?.status === 'sent',
+      15_000,
+      'the orphaned entry was sent',
+    ).catch(async (error) => {
+      // Say what became of the entry instead.
+      throw new Error(
+        `${error}: ${JSON.stringify(await system.relay.deps.transcript.get(sessionId, entry.seq))}`,
+      );
+    });
+    expect(system.emulator.transcript(token).filter((m) => m.text === 'orphan, not lost')).toHaveLength(1);
   });
 
   it('end closes the Genesys session and tells every connection', async () => {

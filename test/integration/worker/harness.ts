@@ -44,6 +44,8 @@ export interface System {
   tokenOf(sessionId: string): Promise<string>;
   owner(sessionId: string): Promise<string | undefined>;
   transcript(sessionId: string): Promise<TranscriptEntry[]>;
+  /** Every worker's log lines so far (for a failing test's message). */
+  workerLogs(): Record<string, unknown>[];
   close(): Promise<void>;
 }
 
@@ -123,6 +125,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
         cursor = page.cursor;
       } while (cursor !== undefined);
       return entries;
+    },
+    workerLogs() {
+      return workers.flatMap((worker) => worker.logs);
     },
     async close() {
       for (const guest of guests) guest.ws.terminate();
