@@ -1,5 +1,6 @@
 /** `guest-relay transcript`: every entry of a session, as JSON or Markdown, on stdout. */
 import type { ServerEvent } from '../src/protocol/index.js';
+import { entryText, guestStatus } from './entry-text.js';
 import type { Io } from './io.js';
 import { type EventOf, isType, RelayClient } from './relay-client.js';
 
@@ -35,20 +36,9 @@ export function toMarkdown(sessionId: string, entries: readonly Entry[]): string
       entry.direction === 'guest'
         ? 'Guest'
         : (entry.sender?.nickname ?? entry.sender?.name ?? entry.direction);
-    const extras = entry.content.map((item) =>
-      item.kind === 'quickReply'
-        ? `[quick reply: ${item.text}]`
-        : item.kind === 'attachment'
-          ? `[attachment: ${item.filename ?? item.id}]`
-          : item.kind === 'buttonResponse'
-            ? `[chose: ${item.text}]`
-            : `[${item.kind}]`,
-    );
-    const text = [entry.text ?? '', ...extras].filter((part) => part.length > 0).join(' ');
-    const status =
-      entry.direction === 'guest'
-        ? ` _(${entry.status}${entry.failure ? `: ${entry.failure.code}` : ''})_`
-        : '';
+    const text = entryText(entry);
+    const state = guestStatus(entry);
+    const status = state ? ` _(${state})_` : '';
     lines.push(`${entry.sequenceId}. **${who}** (${entry.time}): ${text}${status}`);
   }
   return `${lines.join('\n')}\n`;

@@ -5,6 +5,7 @@
  * step that waits a duration, by definition.
  */
 import { randomUUID } from 'node:crypto';
+import { entryText, guestStatus } from '../entry-text.js';
 import { Conversation, type Entry, StepFailure } from './conversation.js';
 import type { ParticipantData } from './participant-data.js';
 import type { PlacedStep, Scenario } from './scenario.js';
@@ -46,18 +47,8 @@ const TRANSCRIPT_CONTEXT = 8;
 
 function describe(entry: Entry): string {
   const who = entry.direction === 'guest' ? 'guest' : (entry.sender?.nickname ?? entry.direction);
-  const extras = entry.content.map((item) =>
-    item.kind === 'quickReply'
-      ? `[quick reply: ${item.text}]`
-      : item.kind === 'attachment'
-        ? `[attachment: ${item.filename ?? item.id}]`
-        : item.kind === 'buttonResponse'
-          ? `[chose: ${item.text}]`
-          : `[${item.kind}]`,
-  );
-  const status =
-    entry.direction === 'guest' ? ` (${entry.status}${entry.failure ? `: ${entry.failure.code}` : ''})` : '';
-  return `#${entry.sequenceId} ${who}: ${[entry.text ?? '', ...extras].filter(Boolean).join(' ')}${status}`;
+  const status = guestStatus(entry);
+  return `#${entry.sequenceId} ${who}: ${entryText(entry)}${status ? ` (${status})` : ''}`;
 }
 
 function textOf(entry: Entry): string {
