@@ -362,7 +362,8 @@ export function failed(report: FuzzReport): boolean {
   return (
     report.cases.some((c) => c.expected !== c.sent) ||
     report.flood.other > 0 ||
-    report.flood.accepted + report.flood.rateLimited + report.flood.busy !== report.flood.sent ||
+    report.flood.busy > 0 ||
+    report.flood.accepted + report.flood.rateLimited !== report.flood.sent ||
     report.afterwards !== 'conversation held'
   );
 }

@@ -102,7 +102,8 @@ export const ERROR_CODES = {
     retryable: false,
   },
   rate_limited: {
-    meaning: "The session's queue of unsent commands is full; wait `retryAfterMs` and send again.",
+    meaning:
+      "The session's queue of unsent commands is full, or too many of its messages are being stored at once (a burst); wait `retryAfterMs` and send again.",
     retryable: true,
     genesys: [429, 4029],
   },

@@ -188,6 +188,16 @@ export function queueFull(frame: ClientFrame, retryAfterMs: number): ProtocolErr
   );
 }
 
+/** More sends of one session are being stored at this moment than the store admits at once. */
+export function tooManyAtOnce(frame: ClientFrame, retryAfterMs: number): ProtocolError {
+  return refusal(
+    frame,
+    'rate_limited',
+    'Too many messages of this session are being stored at once; try again shortly.',
+    { retryAfterMs },
+  );
+}
+
 /** A wait that lets a full queue drain by a few sends at the session's pace. */
 export function retryAfterFor(constraints: ChannelConstraints): number {
   return Math.ceil((1000 / Math.max(1, constraints.sendRatePerSecond)) * 2);

@@ -1,9 +1,11 @@
 /**
- * `send`: the guest's message becomes a transcript entry (pending) and a `send` command for the owner,
- * in that order, then the doorbell. A retried clientMessageId returns the first entry.
+ * `send`: the guest's message is admitted (a bounded number of sends per session are stored at once),
+ * becomes a transcript entry (pending) and a `send` command for the owner, in that order, then the
+ * doorbell. A retried clientMessageId returns the first entry.
  */
 import type { ContentItem, MessageEvent, SendAction } from '../protocol/index.js';
 import { StoreError } from '../store/errors.js';
+import { AdmissionError, type SessionRecord } from '../store/sessions.js';
 import type { AppendResult } from '../store/transcript.js';
 import {
   assertAllowed,
@@ -15,6 +17,7 @@ import {
   reparse,
   retryAfterFor,
   sessionFor,
+  tooManyAtOnce,
 } from './access.js';
 import type { RelayDeps } from './deps.js';
 import { ringDoorbell } from './doorbell.js';
@@ -29,46 +32,83 @@ export function createSendHandler(deps: RelayDeps) {
     const retryAfterMs = retryAfterFor(session.constraints);
     const { sessionId } = session;
 
+    // A retry must find its entry even when the queue is full now, so it needs no admission.
+    const retried =
+      frame.clientMessageId === undefined
+        ? undefined
+        : await deps.transcript
+            .findByKey(sessionId, { clientMessageId: frame.clientMessageId })
+            .catch((error: unknown) => {
+              throw mapStoreError(frame, error, retryAfterMs);
+            });
+    const ticket = retried === undefined ? await admit(deps, frame, session, retryAfterMs) : undefined;
+    let ownerId: string | undefined;
     let appended: AppendResult;
     try {
-      if (frame.clientMessageId !== undefined) {
-        // A retry must find its entry even when the queue is full now.
-        const first = await deps.transcript.findByKey(sessionId, { clientMessageId: frame.clientMessageId });
-        if (first === undefined) assertRoom(deps, frame, session);
-      } else {
-        assertRoom(deps, frame, session);
+      appended = await appendEntry(deps, frame, sessionId, retryAfterMs);
+      const { entry, created } = appended;
+      // A retry re-queues its command only while the entry is still pending: once the worker has sent it
+      // (and completed the command), queuing it again would send it twice.
+      if (created || entry.status === 'pending') {
+        try {
+          ({ ownerId } = await deps.sessions.addPending(sessionId, {
+            id: entry.entryId,
+            type: 'send',
+            seq: entry.seq,
+            createdAt: deps.now(),
+          }));
+        } catch (error) {
+          if (created) await failOrphan(deps, sessionId, entry.seq, error);
+          throw commandRefusal(frame, error, retryAfterMs);
+        }
       }
-      appended = await deps.transcript.append(sessionId, {
-        direction: 'guest',
-        status: 'pending',
-        content: contentOf(frame),
-        ...(frame.text === undefined ? {} : { text: frame.text }),
-        ...(frame.clientMessageId === undefined ? {} : { clientMessageId: frame.clientMessageId }),
-      });
-    } catch (error) {
-      throw mapStoreError(frame, error, retryAfterMs);
+    } finally {
+      if (ticket !== undefined) await deps.sessions.releaseSend(sessionId, ticket);
     }
-    const { entry, created } = appended;
-
-    let ownerId: string | undefined;
-    // A retry re-queues its command only while the entry is still pending: once the worker has sent it
-    // (and completed the command), queuing it again would send it twice.
-    if (created || entry.status === 'pending') {
-      try {
-        ({ ownerId } = await deps.sessions.addPending(sessionId, {
-          id: entry.entryId,
-          type: 'send',
-          seq: entry.seq,
-          createdAt: deps.now(),
-        }));
-      } catch (error) {
-        if (created) await failOrphan(deps, sessionId, entry.seq, error);
-        throw commandRefusal(frame, error, retryAfterMs);
-      }
-    }
+    const { entry } = appended;
     const bell = ownerId === undefined ? { queued: false } : await ringDoorbell(deps, { sessionId, ownerId });
     return messageEvent(entry, { queued: bell.queued });
   };
+}
+
+/**
+ * Admission before the append (SessionStore.admitSend): a burst beyond the queue bound, or beyond the
+ * sends one session may store at once, is refused here with `rate_limited`, at the cost of one write.
+ */
+async function admit(
+  deps: RelayDeps,
+  frame: SendAction,
+  session: SessionRecord,
+  retryAfterMs: number,
+): Promise<string> {
+  assertRoom(deps, frame, session);
+  try {
+    return await deps.sessions.admitSend(session.sessionId);
+  } catch (error) {
+    if (error instanceof AdmissionError && error.refusal === 'admitting') {
+      throw tooManyAtOnce(frame, retryAfterMs);
+    }
+    throw commandRefusal(frame, error, retryAfterMs);
+  }
+}
+
+async function appendEntry(
+  deps: RelayDeps,
+  frame: SendAction,
+  sessionId: string,
+  retryAfterMs: number,
+): Promise<AppendResult> {
+  try {
+    return await deps.transcript.append(sessionId, {
+      direction: 'guest',
+      status: 'pending',
+      content: contentOf(frame),
+      ...(frame.text === undefined ? {} : { text: frame.text }),
+      ...(frame.clientMessageId === undefined ? {} : { clientMessageId: frame.clientMessageId }),
+    });
+  } catch (error) {
+    throw mapStoreError(frame, error, retryAfterMs);
+  }
 }
 
 /**

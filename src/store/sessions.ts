@@ -11,6 +11,7 @@
  * item (STORE_NOT_FOUND, STORE_FENCED, or the operation's own conflict) because ReturnValuesOnCondition-
  * CheckFailure is not available on every engine we test on.
  */
+import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChannelConstraints } from '../domain/constraints.js';
 import { StoreError, toStoreError } from './errors.js';
@@ -169,9 +170,35 @@ export interface SessionStoreOptions {
   readonly maxPending: number;
   /** How long an ended session's item is kept before TTL may delete it. */
   readonly endedRetentionMs: number;
+  /**
+   * Sends of one session that may be between admission and their queued command at once
+   * ({@link SessionStore.admitSend}); one more is refused with STORE_QUEUE_FULL.
+   */
+  readonly maxAdmitting: number;
+  /** An admission not released within … (its handler died) no longer counts. */
+  readonly admissionTtlMs: number;
 }
 
-const DEFAULTS: SessionStoreOptions = { maxPending: 100, endedRetentionMs: 30 * 24 * 60 * 60 * 1000 };
+const DEFAULTS: SessionStoreOptions = {
+  maxPending: 100,
+  endedRetentionMs: 30 * 24 * 60 * 60 * 1000,
+  maxAdmitting: 16,
+  admissionTtlMs: 30_000,
+};
+
+/** Why {@link SessionStore.admitSend} refused: the queue of commands, or sends being stored right now. */
+export type AdmissionRefusal = 'queue' | 'admitting';
+
+/** STORE_QUEUE_FULL from {@link SessionStore.admitSend}, saying which bound was reached. */
+export class AdmissionError extends StoreError {
+  override readonly name = 'AdmissionError';
+  readonly refusal: AdmissionRefusal;
+
+  constructor(refusal: AdmissionRefusal, message: string) {
+    super('STORE_QUEUE_FULL', message);
+    this.refusal = refusal;
+  }
+}
 
 /** Reads and writes session items. */
 export class SessionStore {
@@ -397,6 +424,88 @@ export class SessionStore {
       throw new StoreError('STORE_CONFLICT', `pending command of session ${sessionId}: the session changed`, {
         cause: error,
       });
+    }
+  }
+
+  /**
+   * Admits one guest send before its entry is appended: a ticket in the session's `admitting` string set,
+   * written only while fewer than `maxAdmitting` sends are being stored and the queue has room. Appends
+   * to one session contend on the next seq (each loser re-reads the tail), so the work of a burst grows
+   * with the square of its size; bounding the sends in progress keeps it small, and the rest of a burst
+   * is refused at the cost of one write instead of timing out. Tickets carry their expiry: one left by a
+   * handler that died stops counting after `admissionTtlMs` and is removed when it is in the way.
+   * Returns the ticket for {@link releaseSend}. STORE_QUEUE_FULL (with `details.refusal`) when full,
+   * STORE_CONFLICT on an ended session, STORE_NOT_FOUND when absent; nothing is changed by any of them.
+   */
+  async admitSend(sessionId: string): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      const now = this.#ctx.now();
+      const ticket = `${now + this.#options.admissionTtlMs}:${randomUUID()}`;
+      try {
+        await this.#ctx.db.send(
+          new UpdateCommand({
+            TableName: this.#ctx.tables.sessions,
+            Key: key(sessionId),
+            UpdateExpression: 'ADD #adm :ticket',
+            ConditionExpression:
+              'attribute_exists(pk) AND #st <> :ended AND (attribute_not_exists(#adm) OR size(#adm) < :maxAdm) ' +
+              'AND (attribute_not_exists(#pend) OR size(#pend) < :maxPend)',
+            ExpressionAttributeNames: { '#adm': 'admitting', '#pend': 'pending', '#st': 'status' },
+            ExpressionAttributeValues: {
+              ':ticket': new Set([ticket]),
+              ':ended': 'ended',
+              ':maxAdm': this.#options.maxAdmitting,
+              ':maxPend': this.#options.maxPending,
+            },
+          }),
+        );
+        return ticket;
+      } catch (error) {
+        const mapped = mapError(error, `send admission of session ${sessionId}`);
+        if (mapped.code !== 'STORE_CONFLICT') throw mapped;
+      }
+      // Which condition failed? Re-read (the engine does not say).
+      const { record, item } = await this.#readLive(sessionId, 'send admission');
+      if (Object.keys(record.pending).length >= this.#options.maxPending) {
+        throw admissionRefused(sessionId, 'queue', `${this.#options.maxPending} commands are pending`);
+      }
+      const expired = ticketsOf(item).filter((t) => ticketExpiry(t) <= now);
+      if (expired.length === 0 || attempt > 1) {
+        throw admissionRefused(
+          sessionId,
+          'admitting',
+          `${this.#options.maxAdmitting} sends are being stored`,
+        );
+      }
+      await this.#releaseTickets(sessionId, expired);
+    }
+  }
+
+  /** Gives an admission back (its command is queued, or the send failed). Best effort by design: a
+   * ticket that stays behind expires. Never throws. */
+  async releaseSend(sessionId: string, ticket: string): Promise<void> {
+    try {
+      await this.#releaseTickets(sessionId, [ticket]);
+    } catch {
+      // The ticket expires after admissionTtlMs; nothing else depends on this write.
+    }
+  }
+
+  async #releaseTickets(sessionId: string, tickets: readonly string[]): Promise<void> {
+    try {
+      await this.#ctx.db.send(
+        new UpdateCommand({
+          TableName: this.#ctx.tables.sessions,
+          Key: key(sessionId),
+          UpdateExpression: 'DELETE #adm :tickets',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#adm': 'admitting' },
+          ExpressionAttributeValues: { ':tickets': new Set(tickets) },
+        }),
+      );
+    } catch (error) {
+      const mapped = mapError(error, `send admission of session ${sessionId}`);
+      if (mapped.code !== 'STORE_CONFLICT') throw mapped; // gone: nothing to release
     }
   }
 
@@ -859,11 +968,27 @@ function toItem(record: SessionRecord): Record<string, unknown> {
 /** The stored item as a SessionRecord. Items are only written by this class, so a shape check suffices. */
 function toSession(item: Record<string, unknown> | undefined): SessionRecord | undefined {
   if (!item || typeof item.pk !== 'string' || item.sk !== SESSION_SK) return undefined;
-  const { pk, sk: _sk, ...rest } = item;
+  const { pk, sk: _sk, admitting: _admitting, ...rest } = item;
   return {
     ...(rest as Omit<SessionRecord, 'sessionId'>),
     sessionId: pk,
     context: isRecord(rest.context) ? (rest.context as Record<string, string>) : {},
     pending: isRecord(rest.pending) ? (rest.pending as Record<string, PendingCommand>) : {},
   };
+}
+
+/** The admission tickets on a session item (a string set, read back as a Set). */
+function ticketsOf(item: Record<string, unknown>): string[] {
+  const tickets = item.admitting;
+  return tickets instanceof Set ? [...tickets].filter((t): t is string => typeof t === 'string') : [];
+}
+
+/** A ticket is `<expiry epoch ms>:<uuid>`; an unparseable one counts as expired. */
+function ticketExpiry(ticket: string): number {
+  const expiry = Number(ticket.slice(0, ticket.indexOf(':')));
+  return Number.isFinite(expiry) ? expiry : 0;
+}
+
+function admissionRefused(sessionId: string, refusal: AdmissionRefusal, why: string): AdmissionError {
+  return new AdmissionError(refusal, `session ${sessionId}: ${why} (send not admitted)`);
 }

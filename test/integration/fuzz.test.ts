@@ -8,17 +8,19 @@ import { CASES, failed, runFuzz } from '../../bench/fuzz/run.js';
 
 describe('fuzzing the public API (small run)', () => {
   it('answers every hostile frame as documented and keeps working', async () => {
-    const report = await runFuzz({ perCase: 4, flood: 60, seed: 7 });
+    const report = await runFuzz({ perCase: 4, flood: 200, seed: 7 });
     for (const c of report.cases) {
       expect(c.unexpected, c.name).toEqual([]);
       expect(c.expected, c.name).toBe(4);
     }
     expect(report.cases.map((c) => c.name)).toEqual(CASES.map((c) => c.name));
-    // Every send is stored, or refused with rate_limited or service_unavailable (too busy, retry): none
-    // is dropped silently, none gets another answer. 60 at once stay within the handlers' time limit:
-    // bigger bursts leave timed-out handlers running after the stack stops (docs/performance.md).
+    // Every send is stored or refused with rate_limited: none is dropped silently, none times out
+    // (admission before the append keeps the work of a burst bounded), none gets another answer.
     expect(report.flood.other).toBe(0);
-    expect(report.flood.accepted + report.flood.rateLimited + report.flood.busy).toBe(60);
+    expect(report.flood.busy).toBe(0);
+    expect(report.flood.accepted).toBeGreaterThan(0);
+    expect(report.flood.rateLimited).toBeGreaterThan(0);
+    expect(report.flood.accepted + report.flood.rateLimited).toBe(200);
     expect(report.afterwards).toBe('conversation held');
     expect(failed(report)).toBe(false);
   }, 90_000);

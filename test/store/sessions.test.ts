@@ -2,6 +2,7 @@ import { expect, it, vi } from 'vitest';
 import { DEFAULT_CONSTRAINTS } from '../../src/domain/constraints.js';
 import type { StoreError } from '../../src/store/errors.js';
 import {
+  AdmissionError,
   type CreateSessionInput,
   type Fence,
   NO_OWNER,
@@ -263,6 +264,53 @@ describeOnEngines('SessionStore', ({ store, clock }) => {
       if (r.status === 'rejected') expect((r.reason as StoreError).code).toBe('STORE_QUEUE_FULL');
     }
     expect(Object.keys((await s.get(sessionId))?.pending ?? {})).toHaveLength(5);
+  });
+
+  it('admits sends up to maxAdmitting at once, even when they race, and refuses the rest', async () => {
+    const s = new SessionStore(store(), { maxAdmitting: 4 });
+    const { sessionId } = await s.create(input());
+    const before = await s.get(sessionId);
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => s.admitSend(sessionId)));
+    const tickets = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    expect(tickets).toHaveLength(4);
+    for (const r of results) {
+      if (r.status === 'rejected') {
+        expect(r.reason).toBeInstanceOf(AdmissionError);
+        expect(r.reason).toMatchObject({ code: 'STORE_QUEUE_FULL', refusal: 'admitting' });
+      }
+    }
+    // Tickets are not part of the session record, and a released one makes room again.
+    expect(await s.get(sessionId)).toEqual(before);
+    await s.releaseSend(sessionId, tickets[0] as string);
+    const next = await s.admitSend(sessionId);
+    expect(await codeOf(s.admitSend(sessionId))).toBe('STORE_QUEUE_FULL');
+    for (const ticket of [...tickets.slice(1), next]) await s.releaseSend(sessionId, ticket);
+    await s.releaseSend(sessionId, next); // twice: harmless
+    expect(await s.admitSend(sessionId)).toEqual(expect.any(String));
+  });
+
+  it('forgets an admission its handler never released once it has expired', async () => {
+    const s = new SessionStore(store(), { maxAdmitting: 2, admissionTtlMs: 30_000 });
+    const { sessionId } = await s.create(input());
+    await s.admitSend(sessionId);
+    await s.admitSend(sessionId);
+    expect(await codeOf(s.admitSend(sessionId))).toBe('STORE_QUEUE_FULL');
+    clock.now += 30_000;
+    await expect(s.admitSend(sessionId)).resolves.toEqual(expect.any(String));
+    await expect(s.admitSend(sessionId)).resolves.toEqual(expect.any(String));
+    expect(await codeOf(s.admitSend(sessionId))).toBe('STORE_QUEUE_FULL');
+  });
+
+  it('refuses admission on a full queue, an ended session and a missing one', async () => {
+    const s = new SessionStore(store(), { maxPending: 2 });
+    const { sessionId } = await s.create(input());
+    for (let i = 0; i < 2; i++) await s.addPending(sessionId, command(`c${i}`, clock.now));
+    await expect(s.admitSend(sessionId)).rejects.toMatchObject({ refusal: 'queue' });
+    const { sessionId: ended } = await s.create(input());
+    await s.end(ended, 'test');
+    expect(await codeOf(s.admitSend(ended))).toBe('STORE_CONFLICT');
+    expect(await codeOf(s.admitSend('no-such-session'))).toBe('STORE_NOT_FOUND');
+    await s.releaseSend('no-such-session', '1:x'); // best effort, never throws
   });
 
   it('rejects unknown options', () => {
