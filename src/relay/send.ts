@@ -32,18 +32,10 @@ export function createSendHandler(deps: RelayDeps) {
     const retryAfterMs = retryAfterFor(session.constraints);
     const { sessionId } = session;
 
-    // A retry must find its entry even when the queue is full now, so it needs no admission.
-    const retried =
-      frame.clientMessageId === undefined
-        ? undefined
-        : await deps.transcript
-            .findByKey(sessionId, { clientMessageId: frame.clientMessageId })
-            .catch((error: unknown) => {
-              throw mapStoreError(frame, error, retryAfterMs);
-            });
-    const ticket = retried === undefined ? await admit(deps, frame, session, retryAfterMs) : undefined;
+    const ticket = await admitUnlessRetry(deps, frame, session, retryAfterMs);
     let ownerId: string | undefined;
     let appended: AppendResult;
+    let released = false; // the ticket goes back with the command's write
     try {
       appended = await appendEntry(deps, frame, sessionId, retryAfterMs);
       const { entry, created } = appended;
@@ -51,24 +43,52 @@ export function createSendHandler(deps: RelayDeps) {
       // (and completed the command), queuing it again would send it twice.
       if (created || entry.status === 'pending') {
         try {
-          ({ ownerId } = await deps.sessions.addPending(sessionId, {
-            id: entry.entryId,
-            type: 'send',
-            seq: entry.seq,
-            createdAt: deps.now(),
-          }));
+          const queued = await deps.sessions.addPending(
+            sessionId,
+            { id: entry.entryId, type: 'send', seq: entry.seq, createdAt: deps.now() },
+            ticket === undefined ? {} : { releaseTicket: ticket },
+          );
+          ({ ownerId } = queued);
+          released = queued.added; // an already-pending command (a concurrent retry) wrote nothing
         } catch (error) {
           if (created) await failOrphan(deps, sessionId, entry.seq, error);
           throw commandRefusal(frame, error, retryAfterMs);
         }
       }
     } finally {
-      if (ticket !== undefined) await deps.sessions.releaseSend(sessionId, ticket);
+      if (ticket !== undefined && !released) await deps.sessions.releaseSend(sessionId, ticket);
     }
     const { entry } = appended;
     const bell = ownerId === undefined ? { queued: false } : await ringDoorbell(deps, { sessionId, ownerId });
     return messageEvent(entry, { queued: bell.queued });
   };
+}
+
+/**
+ * The send's admission ticket, or undefined for a retry of a stored `clientMessageId`: a retry must find
+ * its entry even when the queue is full now, so it needs none. The look-up and the admission run side by
+ * side (one store round trip on the common path); a retry gives back the ticket it did not need.
+ */
+async function admitUnlessRetry(
+  deps: RelayDeps,
+  frame: SendAction,
+  session: SessionRecord,
+  retryAfterMs: number,
+): Promise<string | undefined> {
+  const { sessionId } = session;
+  if (frame.clientMessageId === undefined) return admit(deps, frame, session, retryAfterMs);
+  const [found, admitted] = await Promise.allSettled([
+    deps.transcript.findByKey(sessionId, { clientMessageId: frame.clientMessageId }),
+    admit(deps, frame, session, retryAfterMs),
+  ]);
+  const ticket = admitted.status === 'fulfilled' ? admitted.value : undefined;
+  if (found.status === 'rejected' || found.value !== undefined) {
+    if (ticket !== undefined) await deps.sessions.releaseSend(sessionId, ticket);
+    if (found.status === 'rejected') throw mapStoreError(frame, found.reason, retryAfterMs);
+    return undefined;
+  }
+  if (admitted.status === 'rejected') throw admitted.reason;
+  return ticket;
 }
 
 /**

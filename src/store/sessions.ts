@@ -364,8 +364,14 @@ export class SessionStore {
    * them; concurrent adds do not conflict with each other (each sets its own map key). Sets `pendingAt`
    * only when absent, which puts the session into `byOwnerPending`. STORE_QUEUE_FULL at `maxPending`,
    * STORE_CONFLICT on an ended session, STORE_NOT_FOUND when absent; nothing is changed by any of them.
+   * `releaseTicket`: the send admission ({@link admitSend}) is given back by the same write (when the
+   * write is refused, the caller still holds it and releases it with {@link releaseSend}).
    */
-  async addPending(sessionId: string, command: PendingCommand): Promise<AddPendingResult> {
+  async addPending(
+    sessionId: string,
+    command: PendingCommand,
+    options: { readonly releaseTicket?: string } = {},
+  ): Promise<AddPendingResult> {
     if (command.id.length === 0) throw new StoreError('STORE_INVALID_REQUEST', 'pending command: empty id');
     const commandBytes = itemSize({ command });
     if (commandBytes > MAX_PENDING_COMMAND_BYTES) {
@@ -385,22 +391,30 @@ export class SessionStore {
       `session ${sessionId} with its pending commands`,
     );
     const now = this.#ctx.now();
+    const release = options.releaseTicket;
     try {
       const { Attributes } = await this.#ctx.db.send(
         new UpdateCommand({
           TableName: this.#ctx.tables.sessions,
           Key: key(sessionId),
           UpdateExpression:
-            'SET #pend.#id = :cmd, pendingAt = if_not_exists(pendingAt, :now), updatedAt = :now ADD pendingRev :one',
+            'SET #pend.#id = :cmd, pendingAt = if_not_exists(pendingAt, :now), updatedAt = :now ADD pendingRev :one' +
+            (release === undefined ? '' : ' DELETE #adm :ticket'),
           ConditionExpression:
             'attribute_exists(pk) AND #st <> :ended AND attribute_not_exists(#pend.#id) AND size(#pend) < :max',
-          ExpressionAttributeNames: { '#pend': 'pending', '#id': command.id, '#st': 'status' },
+          ExpressionAttributeNames: {
+            '#pend': 'pending',
+            '#id': command.id,
+            '#st': 'status',
+            ...(release === undefined ? {} : { '#adm': 'admitting' }),
+          },
           ExpressionAttributeValues: {
             ':cmd': command,
             ':now': now,
             ':one': 1,
             ':ended': 'ended',
             ':max': this.#options.maxPending,
+            ...(release === undefined ? {} : { ':ticket': new Set([release]) }),
           },
           ReturnValues: 'ALL_NEW',
         }),

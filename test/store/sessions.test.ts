@@ -289,6 +289,16 @@ describeOnEngines('SessionStore', ({ store, clock }) => {
     expect(await s.admitSend(sessionId)).toEqual(expect.any(String));
   });
 
+  it('gives an admission back with the write that queues the command', async () => {
+    const s = new SessionStore(store(), { maxAdmitting: 1 });
+    const { sessionId } = await s.create(input());
+    const ticket = await s.admitSend(sessionId);
+    expect(await codeOf(s.admitSend(sessionId))).toBe('STORE_QUEUE_FULL');
+    await s.addPending(sessionId, command('c0', clock.now), { releaseTicket: ticket });
+    expect(Object.keys((await s.get(sessionId))?.pending ?? {})).toEqual(['c0']);
+    await expect(s.admitSend(sessionId)).resolves.toEqual(expect.any(String));
+  });
+
   it('forgets an admission its handler never released once it has expired', async () => {
     const s = new SessionStore(store(), { maxAdmitting: 2, admissionTtlMs: 30_000 });
     const { sessionId } = await s.create(input());
