@@ -12,7 +12,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { provisionTables } from '../src/store/provision.js';
 import { createStoreContext } from '../src/store/store-context.js';
 import { tableNames } from '../src/store/tables.js';
@@ -23,6 +23,7 @@ import {
   startDynaliteEngine,
   startDynamoDbLocal,
 } from '../test/store/engines.js';
+import type { Figure } from './support/report.js';
 
 const SEQUENTIAL_APPENDS = 500;
 const WRITERS = 10;
@@ -114,46 +115,75 @@ async function measure(engine: Engine): Promise<Figures[]> {
   }
 }
 
-const results: Record<string, Figures[]> = {};
-const notes: string[] = [];
-
-results.dynalite = await measure(await startDynaliteEngine());
-if (javaAvailable()) {
-  results['DynamoDB Local'] = await measure(await startDynamoDbLocal());
-} else {
-  notes.push('DynamoDB Local skipped: no Java runtime (java -version failed).');
+export interface StoreBench {
+  readonly results: Record<string, Figures[]>;
+  readonly notes: string[];
 }
 
-const rows = Object.entries(results).flatMap(([engine, figures]) =>
-  figures.map((f) => [
-    engine,
-    f.operation,
-    f.medianMs.toFixed(2),
-    f.p99Ms.toFixed(2),
-    f.opsPerSecond.toFixed(0),
-  ]),
-);
-const header = ['engine', 'operation', 'median ms', 'p99 ms', 'ops/s'];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-const line = (cells: readonly string[]) =>
-  cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-const output = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ...notes];
-process.stdout.write(`${output.join('\n')}\n`);
+/** Both engines (DynamoDB Local only where Java is present), every operation. */
+export async function runStoreBench(): Promise<StoreBench> {
+  const results: Record<string, Figures[]> = {};
+  const notes: string[] = [];
+  results.dynalite = await measure(await startDynaliteEngine());
+  if (javaAvailable()) {
+    results['DynamoDB Local'] = await measure(await startDynamoDbLocal());
+  } else {
+    notes.push('DynamoDB Local skipped: no Java runtime (java -version failed).');
+  }
+  return { results, notes };
+}
 
-const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'store.json');
-await mkdir(dirname(out), { recursive: true });
-await writeFile(
-  out,
-  `${JSON.stringify(
-    {
-      node: process.version,
-      measuredAt: new Date().toISOString(),
-      settings: { SEQUENTIAL_APPENDS, WRITERS, APPENDS_PER_WRITER, PAGE_SIZE, PAGE_READS },
-      results,
-      notes,
-    },
-    null,
-    2,
-  )}\n`,
-);
-process.stdout.write('Written bench/results/store.json\n');
+/** The same figures as rows of the `npm run bench` table (median and p99 per engine and operation). */
+export function storeFigures(bench: StoreBench): Figure[] {
+  return Object.entries(bench.results).flatMap(([engine, figures]) =>
+    figures.flatMap((f): Figure[] => [
+      {
+        section: 'store',
+        measure: `${engine}: ${f.operation}, median`,
+        value: f.medianMs,
+        unit: 'ms',
+        note: `${f.opsPerSecond.toFixed(0)} ops/s`,
+      },
+      { section: 'store', measure: `${engine}: ${f.operation}, p99`, value: f.p99Ms, unit: 'ms' },
+    ]),
+  );
+}
+
+async function main(): Promise<void> {
+  const { results, notes } = await runStoreBench();
+  const rows = Object.entries(results).flatMap(([engine, figures]) =>
+    figures.map((f) => [
+      engine,
+      f.operation,
+      f.medianMs.toFixed(2),
+      f.p99Ms.toFixed(2),
+      f.opsPerSecond.toFixed(0),
+    ]),
+  );
+  const header = ['engine', 'operation', 'median ms', 'p99 ms', 'ops/s'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  const output = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ...notes];
+  process.stdout.write(`${output.join('\n')}\n`);
+
+  const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'store.json');
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(
+    out,
+    `${JSON.stringify(
+      {
+        node: process.version,
+        measuredAt: new Date().toISOString(),
+        settings: { SEQUENTIAL_APPENDS, WRITERS, APPENDS_PER_WRITER, PAGE_SIZE, PAGE_READS },
+        results,
+        notes,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  process.stdout.write('Written bench/results/store.json\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

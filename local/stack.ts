@@ -60,9 +60,11 @@ export interface LocalOptions {
   /** Lifetime of the printed tokens. */
   readonly tokenTtlSeconds: number;
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** How long the worker holds Genesys pushes to order them (worker default 300 ms; 0 = not held). */
+  readonly reorderWindowMs?: number;
 }
 
-export const LOCAL_DEFAULTS: Omit<LocalOptions, 'genesys' | 'secret'> = Object.freeze({
+export const LOCAL_DEFAULTS: Omit<LocalOptions, 'genesys' | 'secret' | 'reorderWindowMs'> = Object.freeze({
   host: '127.0.0.1',
   port: 3000,
   apiPort: 3001,
@@ -184,6 +186,7 @@ export async function startLocalStack(options: Partial<LocalOptions> = {}): Prom
       GENESYS_API_URL: endpoint.apiUrl,
       LOG_LEVEL: o.logLevel,
       ...(o.genesys?.origin === undefined ? {} : { GENESYS_ORIGIN: o.genesys.origin }),
+      ...(o.reorderWindowMs === undefined ? {} : { REORDER_WINDOW_MS: String(o.reorderWindowMs) }),
     });
     const worker = await startWorkerRuntime(workerConfig, {
       log,

@@ -9,6 +9,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { BUNDLING } from '../bundling.js';
 
 export interface RelayFunctionProps {
   /** The file under lambdas/, e.g. 'send.ts'. */
@@ -51,12 +52,11 @@ export class RelayFunction extends Construct {
       environment: { NODE_OPTIONS: '--enable-source-maps', ...(props.environment ?? {}) },
       bundling: {
         format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        externalModules: ['@aws-sdk/*'],
-        // ESM output with CommonJS dependencies (ws, middy's core is ESM; some are not) needs `require`.
-        banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+        minify: BUNDLING.minify,
+        sourceMap: BUNDLING.sourceMap,
+        target: BUNDLING.target,
+        externalModules: [...BUNDLING.externalModules],
+        banner: BUNDLING.banner,
       },
     });
   }
