@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { startLocalStack } from '../../local/stack.js';
 import { parseServerEvent, type ServerEvent } from '../../src/protocol/index.js';
+import { mulberry32 } from '../support/random.js';
 
 type Expect = { readonly error: string } | { readonly close: number };
 
@@ -17,18 +18,6 @@ interface Case {
   /** The frame (text, raw bytes sent as a text frame, or binary). `needsSession`: after a `connect`. */
   make(random: () => number): { readonly data: string | Buffer; readonly binary?: boolean };
   readonly needsSession?: boolean;
-}
-
-/** A small deterministic PRNG (mulberry32): the same seed gives the same run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const pick = <T>(random: () => number, items: readonly T[]): T =>
@@ -330,7 +319,7 @@ export async function runFuzz(options: {
   readonly seed: number;
 }): Promise<FuzzReport> {
   const started = Date.now();
-  const random = prng(options.seed);
+  const random = mulberry32(options.seed);
   const rssBefore = process.memoryUsage().rss;
   const stack = await startLocalStack({
     port: 0,

@@ -127,6 +127,17 @@ export class EmulatedConnection {
     this.#graceTimer.unref();
   }
 
+  /**
+   * Cuts the TCP connection without a close frame, as a network failure does (a fault hook, not an AWS
+   * feature): the client sees 1006 and `closed` reports 1006, unless a close handshake had already begun.
+   */
+  drop(): void {
+    if (this.#closed) return;
+    this.#clearTimers();
+    if (this.#graceTimer) clearTimeout(this.#graceTimer);
+    this.#ws.terminate();
+  }
+
   #touch(): void {
     this.#lastActiveAt = this.#clock.now();
     this.#armIdle();

@@ -42,6 +42,12 @@ export interface WebSocketApi {
    * (known or not) are answered 429 LimitExceededException. A count of 0 disarms it.
    */
   throttle(connectionId: string, count: number): void;
+  /**
+   * Fault hook (not an AWS feature): cuts the TCP connection of every open connection for which `filter`
+   * holds (every one without a filter), as a network failure would: no close frame, the client sees 1006
+   * and $disconnect runs with disconnectStatusCode 1006. Returns the ids of the connections dropped.
+   */
+  dropConnections(filter?: (connection: ConnectionSnapshot) => boolean): string[];
   /** Closes every connection (1001 'Going away'), waits for their $disconnect handlers, stops listening. */
   close(): Promise<void>;
 }
@@ -423,6 +429,11 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
       if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`throttle: bad count ${count}`);
       if (count === 0) throttles.delete(connectionId);
       else throttles.set(connectionId, count);
+    },
+    dropConnections(filter = () => true) {
+      const dropped = [...live.values()].filter((c) => c.open && filter(c.snapshot()));
+      for (const connection of dropped) connection.drop();
+      return dropped.map((c) => c.connectionId);
     },
     close() {
       closed ??= (async () => {

@@ -403,6 +403,40 @@ describe('gateway emulator: @connections with the real SDK client', () => {
   });
 });
 
+describe('gateway emulator: dropConnections fault hook', () => {
+  it('cuts the chosen connections as a network failure: the client sees 1006, $disconnect runs with 1006', async () => {
+    const { api, log } = await start();
+    const kept = await open(api.url, { headers: { 'User-Agent': 'kept' } });
+    const victim = await open(api.url, { headers: { 'User-Agent': 'victim' } });
+    sockets.push(kept, victim);
+    const victimId = api.connections().find((c) => c.userAgent === 'victim')?.connectionId;
+    const done = closed(victim);
+    expect(api.dropConnections((c) => c.userAgent === 'victim')).toEqual([victimId]);
+    expect(await done).toEqual({ code: 1006, reason: '' });
+    const disconnect = await log.next('$disconnect');
+    expect(disconnect.requestContext.connectionId).toBe(victimId);
+    expect(disconnect.requestContext.disconnectStatusCode).toBe(1006);
+    expect(api.connections().map((c) => c.userAgent)).toEqual(['kept']);
+    const sdk = sdkFor(api.managementEndpoint);
+    await expect(
+      sdk.send(new PostToConnectionCommand({ ConnectionId: victimId, Data: Buffer.from('x') })),
+    ).rejects.toBeInstanceOf(GoneException);
+    sdk.destroy();
+  });
+
+  it('drops every open connection without a filter, and nothing when none is open', async () => {
+    const { api, log } = await start();
+    const clients = [await connect(api), await connect(api)];
+    const closes = Promise.all(clients.map(closed));
+    expect(api.dropConnections()).toHaveLength(2);
+    expect((await closes).map((c) => c.code)).toEqual([1006, 1006]);
+    await log.next('$disconnect');
+    await log.next('$disconnect');
+    expect(api.connections()).toEqual([]);
+    expect(api.dropConnections()).toEqual([]);
+  });
+});
+
 describe('gateway emulator: close', () => {
   it('closes every connection with 1001 and waits for their $disconnect', async () => {
     const disconnects: number[] = [];
