@@ -5,6 +5,7 @@
  * 10 s, noticed by the next sweep (≤ 3 s later).
  */
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_RECONNECT_PACING } from '../src/domain/reconnect-pacer.js';
 import { endpointFromEnv, type GenesysEndpoint } from '../src/genesys/client/index.js';
 import { DEFAULT_WORKER_STALE_AFTER_MS } from '../src/relay/config.js';
 import { TABLE_ENV, type TableKey, type TableNames } from '../src/store/tables.js';
@@ -29,6 +30,8 @@ export const WORKER_ENV = Object.freeze({
   healthHost: 'HEALTH_HOST',
   healthPort: 'HEALTH_PORT',
   reorderWindowMs: 'REORDER_WINDOW_MS',
+  reconnectRatePerSecond: 'RECONNECT_RATE_PER_SECOND',
+  reconnectBurst: 'RECONNECT_BURST',
   genesysOrigin: 'GENESYS_ORIGIN',
   logLevel: 'LOG_LEVEL',
 });
@@ -66,6 +69,13 @@ export interface WorkerConfig {
   /** 0: any free port (it is logged). */
   readonly healthPort: number;
   readonly reorderWindowMs: number;
+  /**
+   * Upstream reconnects that may start per second, all sessions of the worker together (a crowd dropped
+   * at once is spread over crowd / rate seconds); 0 = no pacing, each session's backoff alone.
+   */
+  readonly reconnectRatePerSecond: number;
+  /** Reconnects that may start at once before the rate applies (a lone drop never waits). */
+  readonly reconnectBurst: number;
   /** Sessions without a stored endpoint or region use this one (GENESYS_WS_URL + GENESYS_API_URL, or GENESYS_REGION). */
   readonly defaultEndpoint?: GenesysEndpoint;
   readonly genesysOrigin?: string;
@@ -83,6 +93,8 @@ export const WORKER_DEFAULTS = Object.freeze({
   controlOverlapMs: 5_000,
   healthPort: 8080,
   reorderWindowMs: 300,
+  reconnectRatePerSecond: DEFAULT_RECONNECT_PACING.ratePerSecond,
+  reconnectBurst: DEFAULT_RECONNECT_PACING.burst,
 });
 
 /**
@@ -215,6 +227,13 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     healthHost: nonEmpty(env[WORKER_ENV.healthHost]) ?? '127.0.0.1',
     healthPort,
     reorderWindowMs: integer(env, WORKER_ENV.reorderWindowMs, WORKER_DEFAULTS.reorderWindowMs, 0),
+    reconnectRatePerSecond: integer(
+      env,
+      WORKER_ENV.reconnectRatePerSecond,
+      WORKER_DEFAULTS.reconnectRatePerSecond,
+      0,
+    ),
+    reconnectBurst: integer(env, WORKER_ENV.reconnectBurst, WORKER_DEFAULTS.reconnectBurst, 1),
     logLevel: logLevel as WorkerConfig['logLevel'],
     ...(dynamodbEndpoint === undefined ? {} : { dynamodbEndpoint }),
     ...(defaultEndpoint === undefined ? {} : { defaultEndpoint }),

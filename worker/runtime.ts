@@ -5,6 +5,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { WebSocket } from 'ws';
+import { ReconnectPacer } from '../src/domain/reconnect-pacer.js';
 import { systemClock } from '../src/gateway/emulator/options.js';
 import { createManagementSdk, ManagementClient } from '../src/gateway/management-client.js';
 import {
@@ -79,6 +80,11 @@ export async function startWorkerRuntime(
       if (worker) worker.counters.upstreamFramesBlocked++;
     },
   });
+  // One pacer for every upstream session of this worker: a crowd dropped at once comes back spread out.
+  const reconnectPacer =
+    config.reconnectRatePerSecond > 0
+      ? new ReconnectPacer({ ratePerSecond: config.reconnectRatePerSecond, burst: config.reconnectBurst })
+      : undefined;
   const openGuest = (record: SessionRecord, opts: { readonly resumeFrom?: number }): GuestSession => {
     const domain = record.region === undefined ? undefined : regionDomain(record.region);
     const endpoint =
@@ -102,6 +108,7 @@ export async function startWorkerRuntime(
         error: (message, fields) => log.error(message, { sessionId: record.sessionId, ...fields }),
       },
       ...(config.genesysOrigin === undefined ? {} : { origin: config.genesysOrigin }),
+      ...(reconnectPacer === undefined ? {} : { reconnectPacer }),
       ...(opts.resumeFrom === undefined ? {} : { resumeFrom: opts.resumeFrom }),
     });
   };

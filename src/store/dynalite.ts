@@ -7,6 +7,8 @@ const CLOSE_WAIT_MS = 15_000;
 export interface EmbeddedDynamo {
   /** http://127.0.0.1:PORT: the endpoint for a DynamoDBClient. */
   readonly endpoint: string;
+  /** Requests answered so far, by operation ('GetItem', 'Query' …): what a benchmark counts per message. */
+  requests(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -26,8 +28,13 @@ export async function startDynalite(options: { host?: string; port?: number } = 
   // handler that timed out) is still processed; closing the database under it throws an uncaught error
   // from inside dynalite. So close waits until every request has been answered (bounded).
   let active = 0;
-  server.on('request', (_request, response) => {
+  const requests: Record<string, number> = {};
+  server.on('request', (request, response) => {
     active++;
+    // The operation is the part of `X-Amz-Target` after the dot (DynamoDB_20120810.GetItem).
+    const target = String(request.headers['x-amz-target'] ?? 'unknown');
+    const operation = target.slice(target.indexOf('.') + 1);
+    requests[operation] = (requests[operation] ?? 0) + 1;
     const end = response.end.bind(response) as (...args: unknown[]) => unknown;
     let counted = true;
     response.end = ((...args: unknown[]) => {
@@ -41,6 +48,7 @@ export async function startDynalite(options: { host?: string; port?: number } = 
   let closed: Promise<void> | undefined;
   return {
     endpoint: `http://${host}:${port}`,
+    requests: () => ({ ...requests }),
     close() {
       closed ??= (async () => {
         const deadline = Date.now() + CLOSE_WAIT_MS;

@@ -589,7 +589,11 @@ export class GuestSession {
       );
       return;
     }
-    const delayMs = this.#backoff.disconnected(this.#o.clock.now());
+    const now = this.#o.clock.now();
+    const backoffMs = this.#backoff.disconnected(now);
+    // Among many sessions dropped at once, the process-wide pacer spreads the starts further.
+    const pacer = this.#o.reconnectPacer;
+    const delayMs = pacer === undefined ? backoffMs : Math.max(backoffMs, pacer.reserve(now) - now);
     const attempt = this.#backoff.attempt - 1;
     this.#transition(SessionState.reconnecting);
     this.#o.logger.warn('genesys socket lost; reconnecting', {

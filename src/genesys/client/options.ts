@@ -5,6 +5,7 @@
  */
 import type { BackoffPolicy } from '../../domain/backoff.js';
 import type { Clock } from '../../domain/clock.js';
+import type { ReconnectSlots } from '../../domain/reconnect-pacer.js';
 import { GenesysError } from '../errors.js';
 import type { GenesysEndpoint } from './endpoint.js';
 
@@ -88,6 +89,12 @@ export interface GuestSessionOptions {
   readonly logger?: Logger;
   /** Reconnect delays: full jitter, base 500 ms, cap 30 s, counter reset after 5 s of uptime. */
   readonly backoff?: Partial<BackoffPolicy>;
+  /**
+   * Shared by the sessions of a process (src/domain/reconnect-pacer.ts): each reconnect reserves a start
+   * there and waits for the later of that and its own backoff delay, so that a crowd dropped at once
+   * comes back spread out. Absent: the backoff delay alone.
+   */
+  readonly reconnectPacer?: ReconnectSlots;
   /** RFC 6455 ping every … (Genesys' mobile SDK: 15 s). */
   readonly pingIntervalMs?: number;
   /** No pong within … of a ping: the socket is dead, reconnect. */
@@ -164,6 +171,7 @@ const INJECTED = [
   'newId',
   'logger',
   'backoff',
+  'reconnectPacer',
 ] as const;
 
 /** Options with every default applied. */
@@ -177,6 +185,7 @@ export type ResolvedOptions = Numbers &
     readonly newId: () => string;
     readonly logger: Logger;
     readonly backoff: Partial<BackoffPolicy>;
+    readonly reconnectPacer: ReconnectSlots | undefined;
   };
 
 /** Whole numbers ≥ 1 (counts) or finite ≥ 0 / > 0 (durations and rates). */
@@ -255,6 +264,7 @@ export function resolveOptions(options: GuestSessionOptions): ResolvedOptions {
     newId,
     logger: options.logger ?? silentLogger,
     backoff: options.backoff ?? {},
+    reconnectPacer: options.reconnectPacer,
   });
 }
 

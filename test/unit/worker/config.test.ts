@@ -71,6 +71,8 @@ describe('loadWorkerConfig: defaults', () => {
       healthHost: '127.0.0.1',
       healthPort: WORKER_DEFAULTS.healthPort,
       reorderWindowMs: WORKER_DEFAULTS.reorderWindowMs,
+      reconnectRatePerSecond: WORKER_DEFAULTS.reconnectRatePerSecond,
+      reconnectBurst: WORKER_DEFAULTS.reconnectBurst,
       logLevel: 'INFO',
     });
     // Optional keys are absent, not undefined (exactOptionalPropertyTypes).
@@ -91,6 +93,8 @@ describe('loadWorkerConfig: defaults', () => {
       controlOverlapMs: 5_000,
       healthPort: 8080,
       reorderWindowMs: 300,
+      reconnectRatePerSecond: 150,
+      reconnectBurst: 20,
     });
     // DESIGN: a dead worker's sessions move within 15 s (stale + one sweep).
     expect(WORKER_DEFAULTS.staleAfterMs + WORKER_DEFAULTS.sweepIntervalMs).toBeLessThanOrEqual(15_000);
@@ -112,6 +116,8 @@ describe('loadWorkerConfig: defaults', () => {
       HEALTH_HOST: '0.0.0.0',
       HEALTH_PORT: '9090',
       REORDER_WINDOW_MS: '0',
+      RECONNECT_RATE_PER_SECOND: '0',
+      RECONNECT_BURST: '5',
       GENESYS_ORIGIN: 'https://example.test',
       LOG_LEVEL: 'warn',
     });
@@ -127,6 +133,8 @@ describe('loadWorkerConfig: defaults', () => {
       healthHost: '0.0.0.0',
       healthPort: 9090,
       reorderWindowMs: 0,
+      reconnectRatePerSecond: 0,
+      reconnectBurst: 5,
       genesysOrigin: 'https://example.test',
       logLevel: 'WARN',
     });
@@ -292,7 +300,12 @@ describe('loadWorkerConfig: numbers', () => {
     'CONTROL_PING_INTERVAL_MS',
     'CONTROL_ROTATE_AFTER_MS',
   ];
-  const ZERO_OK_KEYS = ['CONTROL_OVERLAP_MS', 'REORDER_WINDOW_MS', 'HEALTH_PORT'];
+  const ZERO_OK_KEYS = [
+    'CONTROL_OVERLAP_MS',
+    'REORDER_WINDOW_MS',
+    'HEALTH_PORT',
+    'RECONNECT_RATE_PER_SECOND',
+  ];
 
   it.each([...MILLIS_KEYS, ...ZERO_OK_KEYS])('refuses non-integer and negative %s', (key) => {
     for (const bad of ['1.5', '-1', '-2000', 'abc', '12ms', 'NaN', 'Infinity', '9007199254740993']) {
@@ -310,6 +323,13 @@ describe('loadWorkerConfig: numbers', () => {
     const config = loadWorkerConfig({ ...env, CONTROL_OVERLAP_MS: '0', REORDER_WINDOW_MS: '0' });
     expect(config.controlOverlapMs).toBe(0);
     expect(config.reorderWindowMs).toBe(0);
+  });
+
+  it('allows RECONNECT_RATE_PER_SECOND 0 (no pacing); RECONNECT_BURST must be a whole number >= 1', () => {
+    expect(loadWorkerConfig({ ...env, RECONNECT_RATE_PER_SECOND: '0' }).reconnectRatePerSecond).toBe(0);
+    for (const bad of ['0', '-1', '1.5', 'many']) {
+      expect(refusal({ RECONNECT_BURST: bad }).key, bad).toBe('RECONNECT_BURST');
+    }
   });
 
   it('allows HEALTH_PORT 0 (any free port) and 65535, refuses 65536 and 70000', () => {

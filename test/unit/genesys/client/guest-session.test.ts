@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ReconnectPacer } from '../../../../src/domain/reconnect-pacer.js';
 import { GuestSession, type GuestSessionOptions } from '../../../../src/genesys/client/index.js';
 import { GenesysError, GenesysRequestError } from '../../../../src/genesys/errors.js';
 import { baseOptions, FakeClock, FakeSocket, fakeFetch, flush, MemoryLogger } from './fakes.js';
@@ -484,6 +485,43 @@ describe('GuestSession reconnect', () => {
     expect(of('ready').at(-1)).toMatchObject({ resumed: true, newSession: false });
     expect(second.lastSent()).toMatchObject({ action: 'getJwt' });
     await guest.close();
+  });
+
+  it('waits for the later of its backoff delay and the slot a shared reconnect pacer gives', async () => {
+    const asked: number[] = [];
+    // A pacer with a crowd ahead: the next free slot is 2 s from now.
+    const reconnectPacer = {
+      reserve: (now: number) => {
+        asked.push(now);
+        return now + 2_000;
+      },
+    };
+    const { guest, socket, of } = await ready({ reconnectPacer });
+    socket.drop(1006);
+    expect(asked).toEqual([clock.now()]);
+    expect(of('reconnecting')).toEqual([{ attempt: 0, delayMs: 2_000, cause: 'close 1006' }]);
+    clock.advance(1_999);
+    expect(FakeSocket.last()).toBe(socket);
+    clock.advance(1);
+    expect(FakeSocket.last()).not.toBe(socket);
+    await guest.close();
+  });
+
+  it('is not held up by another session of the pacer that is in a long backoff', async () => {
+    const reconnectPacer = new ReconnectPacer({ ratePerSecond: 10, burst: 1 });
+    const a = await ready({ reconnectPacer });
+    // a's reconnects keep failing: its backoff grows to 2 s (random 0.5 × 4 s).
+    a.socket.drop(1006);
+    for (const delay of [250, 500, 1_000]) {
+      clock.advance(delay);
+      FakeSocket.last().drop(1006);
+    }
+    expect(a.of('reconnecting').at(-1)).toMatchObject({ delayMs: 2_000 });
+    const b = await ready({ reconnectPacer, token: 'other-token-wxyz' });
+    b.socket.drop(1006);
+    expect(b.of('reconnecting')).toEqual([{ attempt: 0, delayMs: 250, cause: 'close 1006' }]);
+    await a.guest.close();
+    await b.guest.close();
   });
 
   it('reconnects when the server closes normally, since Genesys may close at any time', async () => {
