@@ -264,8 +264,7 @@ export class Worker {
     const listed = new Set((await this.#d.sessions.listOwned(me)).map((owned) => owned.sessionId));
     for (const sessionId of listed) if (!this.#runners.has(sessionId)) void this.#adopt(sessionId);
     // 5. Stored messages whose send command was lost, once per check interval per session.
-    for (const runner of [...this.#runners.values()]) {
-      if (this.#d.now() - runner.orphansCheckedAt < this.#t.orphanCheckIntervalMs) continue;
+    for (const runner of this.#orphanChecksDue()) {
       await runner
         .healOrphans()
         .catch((error) => this.#d.log.warn('orphan check failed', { sessionId: runner.sessionId, error }));
@@ -276,6 +275,22 @@ export class Worker {
       if (record === undefined || record.status === 'ended') await runner.close('ended');
       else if (record.ownerId !== me || record.epoch !== runner.fence.epoch) await runner.close('lost');
     }
+  }
+
+  /**
+   * The runners whose orphan check is due, most overdue first, and no more than this sweep's share: a
+   * check interval holds `orphanCheckIntervalMs / sweepIntervalMs` sweeps, so each checks about that
+   * fraction of the sessions (twice it, to catch up). Thousands of sessions started together are then
+   * checked spread over the interval, and one sweep stays short (it also carries pending work and claims).
+   */
+  #orphanChecksDue(): SessionRunner[] {
+    const now = this.#d.now();
+    const due = [...this.#runners.values()].filter(
+      (runner) => now - runner.orphansCheckedAt >= this.#t.orphanCheckIntervalMs,
+    );
+    const sweepsPerInterval = Math.max(1, this.#t.orphanCheckIntervalMs / this.#t.sweepIntervalMs);
+    const share = Math.ceil((2 * this.#runners.size) / sweepsPerInterval);
+    return due.sort((a, b) => a.orphansCheckedAt - b.orphansCheckedAt).slice(0, share);
   }
 
   // ---------------------------------------------------------------- ownership
