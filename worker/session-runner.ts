@@ -78,6 +78,9 @@ const RECONNECT_WAIT_MS = 5_000;
 const RECONNECT_RETRIES = 3;
 /** How many of a session's newest entries `healOrphans` looks at. */
 const ORPHAN_SCAN_ENTRIES = 50;
+/** `#lastActivity` reads at most this many pages backward (the queue bound is 100 unsent sends). */
+const LAST_ACTIVITY_PAGE_SIZE = 50;
+const LAST_ACTIVITY_PAGES = 4;
 
 class RunnerClosed extends Error {
   override readonly name = 'RunnerClosed';
@@ -146,6 +149,8 @@ export class SessionRunner {
     this.#openedAt = this.#deps.now();
     // Epoch 1 is the first claim; a later epoch, or a session already past `starting`, had an owner.
     this.#takenOver = record.epoch > 1 || record.status !== 'starting';
+    // A new session has nothing stored that could be orphaned yet: its first check is one interval away.
+    if (!this.#takenOver) this.orphansCheckedAt = this.#openedAt;
     this.#status = record.status;
     this.#constraints = record.constraints;
     const resumeFrom = this.#takenOver ? await this.#lastActivity(record) : undefined;
@@ -211,15 +216,23 @@ export class SessionRunner {
       limit: ORPHAN_SCAN_ENTRIES,
       direction: 'backward',
     });
+    const cutoff = this.#deps.now() - this.#deps.orphanGraceMs;
+    const candidates = page.entries.filter(
+      (entry) =>
+        entry.direction === 'guest' &&
+        entry.status === 'pending' &&
+        entry.storedAt <= cutoff &&
+        !this.#inProgress.has(entry.entryId),
+    );
+    // Almost always none: an idle session costs one read per check, not two.
+    if (candidates.length === 0) return;
     const record = await this.#deps.sessions.get(this.sessionId);
     if (record === undefined || !this.#isOurs(record)) return;
     // An upload in progress sends its own entry (found by its key); leave those to it.
     if (Object.values(record.pending).some((command) => command.type === 'upload')) return;
-    const cutoff = this.#deps.now() - this.#deps.orphanGraceMs;
     let queued = 0;
-    for (const entry of page.entries) {
-      if (entry.direction !== 'guest' || entry.status !== 'pending' || entry.storedAt > cutoff) continue;
-      if (record.pending[entry.entryId] !== undefined || this.#inProgress.has(entry.entryId)) continue;
+    for (const entry of candidates) {
+      if (record.pending[entry.entryId] !== undefined) continue;
       try {
         const result = await this.#write(() =>
           this.#deps.sessions.addPending(this.sessionId, {
@@ -304,12 +317,32 @@ export class SessionRunner {
     return record.ownerId === this.fence.workerId && record.epoch === this.fence.epoch;
   }
 
-  /** When the transcript last moved (epoch ms): history before it is already stored. */
+  /**
+   * The time (epoch ms) of the newest entry Genesys has seen: history before it is already stored. Guest
+   * entries not yet sent do not count: a guest who kept sending while no worker held the socket stores
+   * them with the current time, and starting the backfill there would skip an agent message said in the
+   * meantime. So the transcript is read backward past them (they are bounded by the queue); when none
+   * of the newest entries qualifies, the whole history is backfilled (duplicates are dropped by key).
+   */
   async #lastActivity(record: SessionRecord): Promise<number> {
-    const page = await this.#deps.transcript.page(this.sessionId, { limit: 1, direction: 'backward' });
-    const last = page.entries[0];
-    const time = last === undefined ? Number.NaN : Date.parse(last.time);
-    return Number.isFinite(time) ? time : record.createdAt;
+    let cursor: string | undefined;
+    for (let pages = 0; pages < LAST_ACTIVITY_PAGES; pages++) {
+      const page = await this.#deps.transcript.page(this.sessionId, {
+        limit: LAST_ACTIVITY_PAGE_SIZE,
+        direction: 'backward',
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      const seen = page.entries.find(
+        (e) => e.direction !== 'guest' || (e.status !== 'pending' && e.status !== 'failed'),
+      );
+      if (seen !== undefined) {
+        const time = Date.parse(seen.time);
+        return Number.isFinite(time) ? time : record.createdAt;
+      }
+      cursor = page.cursor;
+      if (cursor === undefined) break;
+    }
+    return record.createdAt;
   }
 
   // ---------------------------------------------------------------- writes

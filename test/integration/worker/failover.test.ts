@@ -174,6 +174,36 @@ describe('worker failover (multi-process)', () => {
     );
   }, 120_000);
 
+  it('an agent message said while no worker held the socket is stored after the takeover, though the guest kept sending', async () => {
+    // Staleness above the client's 10 s backfill slack: the guest's unsent messages, stored with the
+    // current time, must not move the backfill's starting point past the agent's message.
+    system = await startSystem({
+      timing: { heartbeatIntervalMs: 1_000, staleAfterMs: 13_000, sweepIntervalMs: 1_000 },
+    });
+    const s = system;
+    const first = await s.spawnWorker('w-a');
+    const [c] = await openConversations(s, 1);
+    if (c === undefined) throw new Error('no conversation');
+    c.guestSaid.push('before');
+    await c.guest.send('before', 'before');
+    await waitUntil(() => complete(s, c), 10_000, 'the first message sent');
+    await s.spawnWorker('w-b');
+    await first.kill('SIGKILL');
+    await sleep(1_000);
+    const said = 'said while nobody held the socket';
+    c.agentSaid.push(said);
+    s.emulator.agent.say(c.token, { from: 'agent', nickname: 'Sam', text: said });
+    // The guest keeps sending until the session has a new owner.
+    for (let n = 1; (await s.owner(c.sessionId)) !== 'w-b'; n++) {
+      if (n > 20) throw new Error('no takeover within 30 s');
+      c.guestSaid.push(`while down ${n}`);
+      await c.guest.send(`while down ${n}`, `down-${n}`);
+      await sleep(1_500);
+    }
+    await waitUntil(() => complete(s, c), 30_000, 'every message stored and sent', 250);
+    await expectExact(s, c);
+  }, 90_000);
+
   it('SIGTERM: the stopping worker hands its sessions over with no pause longer than a few seconds', async ({
     annotate,
   }) => {
