@@ -88,6 +88,8 @@ export interface LocalStack {
   readonly emulator?: GenesysEmulator;
   readonly publicApi: WebSocketApi;
   readonly worker: WorkerRuntime;
+  /** The embedded DynamoDB engine (e.g. its request counts). */
+  readonly dynamo: EmbeddedDynamo;
   /** Mints another token with this run's secret. */
   mintToken(role: AccessTokenRole, ttlSeconds?: number): Promise<string>;
   stop(): Promise<void>;
@@ -224,6 +226,7 @@ export async function startLocalStack(options: Partial<LocalOptions> = {}): Prom
       ...(emulator === undefined ? {} : { emulatorUrl: emulator.httpUrl, emulator }),
       publicApi,
       worker,
+      dynamo,
       mintToken,
       stop,
     };

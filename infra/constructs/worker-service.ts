@@ -58,9 +58,10 @@ export class WorkerService extends Construct {
       },
     });
     const cluster = new Cluster(this, 'Cluster', { vpc, containerInsightsV2: ContainerInsights.ENABLED });
+    const memoryMiB = props.memoryMiB ?? 1024;
     this.taskDefinition = new FargateTaskDefinition(this, 'Task', {
       cpu: props.cpu ?? 512,
-      memoryLimitMiB: props.memoryMiB ?? 1024,
+      memoryLimitMiB: memoryMiB,
       runtimePlatform: {
         cpuArchitecture: CpuArchitecture.ARM64,
         operatingSystemFamily: OperatingSystemFamily.LINUX,
@@ -76,7 +77,15 @@ export class WorkerService extends Construct {
         platform: Platform.LINUX_ARM64,
       }),
       logging: new AwsLogDriver({ logGroup, streamPrefix: 'worker' }),
-      environment: { HEALTH_HOST: '127.0.0.1', HEALTH_PORT: '8080', LOG_LEVEL: 'INFO', ...props.environment },
+      environment: {
+        HEALTH_HOST: '127.0.0.1',
+        HEALTH_PORT: '8080',
+        LOG_LEVEL: 'INFO',
+        // Half the task's memory for the V8 heap, stated rather than left to Node's guess: the memory per
+        // session docs/performance.md reports (bench/capacity.ts) is measured with this same ceiling.
+        NODE_OPTIONS: `--max-old-space-size=${Math.floor(memoryMiB / 2)}`,
+        ...props.environment,
+      },
       healthCheck: {
         command: HEALTH_CHECK_COMMAND,
         interval: Duration.seconds(15),

@@ -50,6 +50,30 @@ export const DEFAULT_TYPING_MS = 5000;
 /** Lifetime of a guest JWT from getJwt. */
 export const JWT_LIFETIME_SECONDS = 3600;
 
+/**
+ * What happens to guest sockets, as it happens (`at`: the emulator clock): for a benchmark or a test that
+ * counts connects and resumes at the server (e.g. the reconnect storm). `configured` with
+ * `newSession: false` is a resume.
+ */
+export type GuestSocketObservation =
+  | { readonly type: 'accepted'; readonly at: number }
+  | {
+      readonly type: 'configured';
+      readonly token: string;
+      readonly newSession: boolean;
+      readonly at: number;
+    }
+  | { readonly type: 'closed'; readonly token: string | null; readonly code: number; readonly at: number }
+  /** A guest message (not an event) was accepted and stored: e.g. the relay-latency benchmark's arrival. */
+  | {
+      readonly type: 'message';
+      readonly token: string;
+      readonly text: string | undefined;
+      readonly at: number;
+    };
+
+export type GuestSocketObserver = (observation: GuestSocketObservation) => void;
+
 export class EmulatorCore {
   readonly options: ResolvedOptions;
   readonly urls: EmulatorUrls;
@@ -62,6 +86,7 @@ export class EmulatorCore {
   readonly attachments: AttachmentStore;
   readonly faults: FaultLayer;
   readonly hub = new ConsoleHub();
+  readonly observers = new Set<GuestSocketObserver>();
   readonly player: ScriptPlayer;
   readonly #messageIndex = new Map<string, Conversation>();
   readonly #clearedTokens = new Set<string>();
@@ -301,6 +326,18 @@ export class EmulatorCore {
     const token = socket.session?.token ?? null;
     this.detach(socket);
     this.hub.publish({ type: 'socket', socketId: socket.id, state: 'closed', token, code });
+    this.observe({ type: 'closed', token, code, at: this.now });
+  }
+
+  /** Tells every observer; one that throws is logged and does not stop the others. */
+  observe(observation: GuestSocketObservation): void {
+    for (const observer of this.observers) {
+      try {
+        observer(observation);
+      } catch (error) {
+        this.options.logger.error('emulator observer failed', error);
+      }
+    }
   }
 
   /** Closes a socket cleanly; it leaves its session at once, the teardown follows on 'close'. */

@@ -38,6 +38,7 @@ export class GuestApi {
     const socket = new GuestSocket(ws, core.now);
     core.sockets.add(socket);
     core.hub.publish({ type: 'socket', socketId: socket.id, state: 'open', token: null });
+    core.observe({ type: 'accepted', at: core.now });
     ws.on('message', (data, isBinary) => {
       if (isBinary) core.send(socket, frames.error(400, 'Request failed. Binary frames are not supported.'));
       else this.handle(socket, textOf(data));
@@ -162,6 +163,7 @@ export class GuestApi {
       socket,
       frames.sessionResponse(core.sessionResponse(session, true, newSession, cleared), tracingId),
     );
+    core.observe({ type: 'configured', token: session.token, newSession, at: core.now });
   }
 
   #onMessage(
@@ -236,6 +238,7 @@ export class GuestApi {
     }
     const echo = this.#echoOf(message, conversation.nextTime(core.now), content);
     core.append(conversation, echo);
+    core.observe({ type: 'message', token: session.token, text: message.text, at: core.now });
     core.broadcast(session, frames.structuredMessage(echo, 'message', tracingId));
     core.changed(session);
     this.#react(session, message);

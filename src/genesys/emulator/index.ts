@@ -4,7 +4,13 @@
  */
 export type { AgentConsole } from './agent-console.js';
 export type { ConsoleEvent } from './console-hub.js';
-export { DEFAULT_AGENT_NICKNAME, DEFAULT_TYPING_MS, JWT_LIFETIME_SECONDS } from './core.js';
+export {
+  DEFAULT_AGENT_NICKNAME,
+  DEFAULT_TYPING_MS,
+  type GuestSocketObservation,
+  type GuestSocketObserver,
+  JWT_LIFETIME_SECONDS,
+} from './core.js';
 export { DEFAULT_SCRIPT } from './default-script.js';
 export { EmulatorError, type EmulatorErrorCode } from './errors.js';
 export { type FaultInjector, type FaultState, REORDER_FLUSH_MS } from './faults.js';

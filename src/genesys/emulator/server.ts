@@ -9,7 +9,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { StructuredMessage } from '../responses.js';
 import { type AgentConsole, createAgentConsole } from './agent-console.js';
 import { registerConsoleRoutes } from './console-api.js';
-import { EmulatorCore, type EmulatorUrls } from './core.js';
+import { EmulatorCore, type EmulatorUrls, type GuestSocketObserver } from './core.js';
 import type { FaultInjector } from './faults.js';
 import { GuestApi } from './guest-api.js';
 import { Router } from './http.js';
@@ -30,6 +30,11 @@ export interface GenesysEmulator {
   sessions(): EmulatorSessionSnapshot[];
   /** Everything in the token's current conversation, both directions, in Genesys order. @throws EmulatorError */
   transcript(token: string): StructuredMessage[];
+  /**
+   * Calls `observer` for every guest socket accepted, configured (a new session or a resume) and closed,
+   * and for every guest message accepted, synchronously, with the emulator clock's time. Returns the function that stops it.
+   */
+  observeGuestSockets(observer: GuestSocketObserver): () => void;
   /** Closes every socket (1001) and the server and clears every timer. Idempotent. */
   close(): Promise<void>;
 }
@@ -178,6 +183,12 @@ export async function startGenesysEmulator(options?: EmulatorOptions): Promise<G
     faults: core.faults,
     sessions: () => core.snapshots(),
     transcript: (token) => core.transcript(token),
+    observeGuestSockets(observer) {
+      core.observers.add(observer);
+      return () => {
+        core.observers.delete(observer);
+      };
+    },
     close,
   };
 }
