@@ -1,0 +1,497 @@
+/**
+ * Relay latency, one way, in both directions, at 1, 100 and 500 concurrent guest sessions each sending
+ * one message per second (and the agent answering each session once per second):
+ *
+ * - guest → Genesys: from the frontend's `send` frame to the moment the Genesys emulator accepts the
+ *   `onMessage` (the emulator's observer, in this process);
+ * - Genesys → guest: from `agent.say` at the emulator to the frontend receiving the `message` event.
+ *
+ * Three paths are measured in the same run, so the table shows ratios:
+ * 1. the raw `ws` hop between two processes (an echo server; half the round trip): the physical floor;
+ * 2. a minimal direct relay as the seed tutorial builds it (bench/relay/seed-relay.ts: one process
+ *    forwarding frames to its own upstream socket per frontend, no store);
+ * 3. guest-relay in local mode (bench/relay/local-stack.ts: the handlers, dynalite, the worker).
+ * The load generator and the Genesys emulator run in this process; each relay runs in its own, so both
+ * ends of a path are read on one clock. guest-relay runs with the reorder window at 0 (transport latency
+ * only); the window (300 ms by default) holds Genesys pushes on purpose and is reported apart, with one
+ * extra run at 100 sessions that keeps it.
+ *
+ *   npx tsx bench/relay.ts [--sessions 1,100,500] [--seconds 10] [--paths raw,seed,relay,window]
+ */
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { WebSocket } from 'ws';
+import { type GenesysEmulator, startGenesysEmulator } from '../src/genesys/emulator/index.js';
+import { type Child, spawnChild } from './relay/child.js';
+import { type Figure, formatTable, writeResults } from './support/report.js';
+import { type Summary, sleep, summarise } from './support/stats.js';
+
+const SECTION = 'relay latency';
+/** Sessions brought up at once, and the time all of them may take. */
+const BRING_UP_CONCURRENCY = 25;
+const BRING_UP_LIMIT_MS = 120_000;
+/** After the last message: how long stragglers may take before they count as lost. */
+const GRACE_MS = 10_000;
+/** guest-relay's default reorder window (src/genesys/client/options.ts). */
+const DEFAULT_WINDOW_MS = 300;
+
+export const PATHS = ['raw', 'seed', 'relay', 'window'] as const;
+export type PathKey = (typeof PATHS)[number];
+
+export interface RelayLatencyOptions {
+  readonly sessions: readonly number[];
+  /** Measured seconds per size (after one second of warm-up). */
+  readonly seconds: number;
+  /** Which paths to run (default all): the raw hop, the seed relay, guest-relay, guest-relay with its window. */
+  readonly paths?: readonly PathKey[];
+}
+
+/** One measured path at one size. */
+export interface PathResult {
+  readonly path: 'raw hop' | 'seed relay' | 'guest-relay' | 'guest-relay, 300 ms window';
+  readonly sessions: number;
+  readonly toGenesys: Summary;
+  readonly toGuest: Summary;
+  /** Messages of the measured phase, both directions. */
+  readonly sent: number;
+  /** Messages that had not arrived at the end of the grace period (both directions). */
+  readonly undelivered: number;
+  /** Error events the frontends received, by code (e.g. `service_unavailable` when overloaded). */
+  readonly errors: Readonly<Record<string, number>>;
+  /** Why the run stopped early (e.g. sessions could not all be brought up in time). */
+  readonly failure?: string;
+  /** guest-relay only: DynamoDB requests during the measured phase, by operation, per message driven. */
+  readonly storeRequestsPerMessage?: Readonly<Record<string, number>>;
+}
+
+/** A frontend socket of the benchmark: its own events only go to `onEvent`. */
+interface Frontend {
+  readonly ws: WebSocket;
+  token?: string;
+}
+
+type Kind = 'seed' | 'stack';
+
+function open(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+/** Resolves with the first parsed event of `ws` for which `match` holds. */
+function nextEvent(ws: WebSocket, match: (event: Record<string, unknown>) => boolean, ms = 30_000) {
+  return new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      ws.off('message', onMessage);
+      reject(new Error(`no matching event within ${ms} ms`));
+    }, ms);
+    const onMessage = (data: Buffer): void => {
+      const event = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
+      if (!match(event)) return;
+      clearTimeout(timer);
+      ws.off('message', onMessage);
+      resolve(event);
+    };
+    ws.on('message', onMessage);
+  });
+}
+
+/** Runs `task` over `items` with at most `limit` at once. */
+async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await task(items[next++] as T);
+  });
+  await Promise.all(lanes);
+}
+
+/** Opens `count` frontends on a relay and waits until each has a live upstream Genesys session. */
+async function bringUp(kind: Kind, url: string, count: number): Promise<Frontend[]> {
+  const frontends: Frontend[] = [];
+  const deadline = performance.now() + BRING_UP_LIMIT_MS;
+  await pool(
+    Array.from({ length: count }, (_, i) => i),
+    BRING_UP_CONCURRENCY,
+    async (i) => {
+      if (performance.now() > deadline) {
+        throw new Error(
+          `only ${frontends.length} of ${count} sessions up within ${BRING_UP_LIMIT_MS / 1000} s`,
+        );
+      }
+      const ws = await open(url);
+      frontends[i] = { ws };
+      if (kind === 'seed') {
+        await nextEvent(ws, (e) => e.type === 'connect');
+      } else {
+        const active = nextEvent(ws, (e) => e.type === 'connect' && e.status === 'active');
+        ws.send(JSON.stringify({ action: 'connect', clientMessageId: randomUUID() }));
+        await active;
+      }
+    },
+  );
+  return frontends;
+}
+
+function send(kind: Kind, ws: WebSocket, text: string): void {
+  ws.send(
+    JSON.stringify(
+      kind === 'seed' ? { action: 'send', text } : { action: 'send', text, clientMessageId: randomUUID() },
+    ),
+  );
+}
+
+/**
+ * Learns each frontend's Genesys token: every frontend sends `w <index>` and the emulator's observer
+ * sees which token it arrived with (the agent must address the session by it).
+ */
+async function learnTokens(
+  emulator: GenesysEmulator,
+  kind: Kind,
+  frontends: readonly Frontend[],
+): Promise<void> {
+  let missing = frontends.length;
+  const done = new Promise<void>((resolve) => {
+    const stop = emulator.observeGuestSockets((o) => {
+      if (o.type !== 'message' || !o.text?.startsWith('w ')) return;
+      const frontend = frontends[Number(o.text.slice(2))];
+      if (frontend === undefined || frontend.token !== undefined) return;
+      frontend.token = o.token;
+      if (--missing === 0) {
+        stop();
+        resolve();
+      }
+    });
+  });
+  for (const [i, f] of frontends.entries()) send(kind, f.ws, `w ${i}`);
+  await Promise.race([
+    done,
+    sleep(60_000).then(() => {
+      throw new Error(`${missing} sessions never reached the emulator`);
+    }),
+  ]);
+}
+
+/**
+ * The measured phase: every session sends `g <i> <k>` once a second and the agent says `a <i> <k>` to it
+ * once a second, spread evenly over the second; the first second is warm-up and is not counted.
+ */
+async function drive(
+  emulator: GenesysEmulator,
+  kind: Kind,
+  frontends: readonly Frontend[],
+  seconds: number,
+): Promise<{
+  toGenesys: number[];
+  toGuest: number[];
+  sent: number;
+  undelivered: number;
+  errors: Record<string, number>;
+}> {
+  const sentAt = new Map<string, number>();
+  const toGenesys: number[] = [];
+  const toGuest: number[] = [];
+  const errors: Record<string, number> = {};
+  const warm = (text: string): boolean => text.endsWith(' 0');
+  const stopObserving = emulator.observeGuestSockets((o) => {
+    if (o.type !== 'message' || !o.text?.startsWith('g ')) return;
+    const at = sentAt.get(o.text);
+    if (at === undefined) return;
+    sentAt.delete(o.text);
+    if (!warm(o.text)) toGenesys.push(performance.now() - at);
+  });
+  for (const f of frontends) {
+    f.ws.on('message', (data: Buffer) => {
+      const event = JSON.parse(data.toString('utf8')) as { type?: string; text?: string; code?: string };
+      if (event.type === 'error') errors[event.code ?? '?'] = (errors[event.code ?? '?'] ?? 0) + 1;
+      if (event.type !== 'message' || !event.text?.startsWith('a ')) return;
+      const at = sentAt.get(event.text);
+      if (at === undefined) return;
+      sentAt.delete(event.text);
+      if (!warm(event.text)) toGuest.push(performance.now() - at);
+    });
+  }
+
+  const rounds = seconds + 1;
+  const timers: NodeJS.Timeout[] = [];
+  const finished = frontends.map(
+    (f, i) =>
+      new Promise<void>((resolve) => {
+        let k = 0;
+        const tick = (): void => {
+          const guestText = `g ${i} ${k}`;
+          sentAt.set(guestText, performance.now());
+          send(kind, f.ws, guestText);
+          const agentText = `a ${i} ${k}`;
+          sentAt.set(agentText, performance.now());
+          emulator.agent.say(f.token as string, { from: 'agent', nickname: 'Bench', text: agentText });
+          if (++k === rounds) resolve();
+          else timers.push(setTimeout(tick, 1000));
+        };
+        timers.push(setTimeout(tick, (i * 1000) / frontends.length));
+      }),
+  );
+  await Promise.all(finished);
+  const deadline = performance.now() + GRACE_MS;
+  while (sentAt.size > 0 && performance.now() < deadline) await sleep(50);
+  stopObserving();
+  for (const timer of timers) clearTimeout(timer);
+  const sent = 2 * frontends.length * seconds;
+  return { toGenesys, toGuest, sent, undelivered: sentAt.size, errors };
+}
+
+/** The raw hop: `count` connections to an echo process, one message a second each, half the round trip. */
+async function rawHop(url: string, count: number, seconds: number): Promise<PathResult> {
+  const sockets = await Promise.all(Array.from({ length: count }, () => open(url)));
+  const samples: number[] = [];
+  const sentAt = new Map<string, number>();
+  for (const ws of sockets) {
+    ws.on('message', (data: Buffer) => {
+      const text = data.toString('utf8');
+      const at = sentAt.get(text);
+      if (at === undefined) return;
+      sentAt.delete(text);
+      if (!text.endsWith(' 0')) samples.push((performance.now() - at) / 2);
+    });
+  }
+  await Promise.all(
+    sockets.map(async (ws, i) => {
+      await sleep((i * 1000) / count);
+      for (let k = 0; k <= seconds; k++) {
+        const text = `h ${i} ${k}`;
+        sentAt.set(text, performance.now());
+        ws.send(text);
+        await sleep(1000);
+      }
+    }),
+  );
+  const deadline = performance.now() + GRACE_MS;
+  while (sentAt.size > 0 && performance.now() < deadline) await sleep(50);
+  for (const ws of sockets) ws.terminate();
+  const hop = summarise(samples);
+  const sent = count * seconds;
+  return {
+    path: 'raw hop',
+    sessions: count,
+    toGenesys: hop,
+    toGuest: hop,
+    sent,
+    undelivered: sentAt.size,
+    errors: {},
+  };
+}
+
+/** The local stack's DynamoDB requests so far, by operation (it answers `ask`). */
+async function storeRequests(relay: Child<unknown>): Promise<Record<string, number>> {
+  const answer = (await relay.ask()) as { dynamoRequests?: Record<string, number> };
+  return answer.dynamoRequests ?? {};
+}
+
+/** One relay (seed or guest-relay) at one size, against a fresh Genesys emulator. */
+async function relayRun(
+  path: PathResult['path'],
+  count: number,
+  seconds: number,
+  windowMs: number,
+): Promise<PathResult> {
+  const emulator = await startGenesysEmulator({ script: null });
+  let relay: Child<{ url: string; token?: string }> | undefined;
+  let frontends: Frontend[] = [];
+  try {
+    const kind: Kind = path === 'seed relay' ? 'seed' : 'stack';
+    relay =
+      kind === 'seed'
+        ? await spawnChild('bench/relay/seed-relay.ts', [emulator.wsUrl, emulator.deploymentId])
+        : await spawnChild('bench/relay/local-stack.ts', [
+            emulator.wsUrl,
+            emulator.httpUrl,
+            emulator.deploymentId,
+            String(windowMs),
+          ]);
+    const url =
+      relay.info.token === undefined
+        ? relay.info.url
+        : `${relay.info.url}?token=${encodeURIComponent(relay.info.token)}`;
+    frontends = await bringUp(kind, url, count);
+    await learnTokens(emulator, kind, frontends);
+    const before = kind === 'stack' ? await storeRequests(relay) : {};
+    const run = await drive(emulator, kind, frontends, seconds);
+    const after = kind === 'stack' ? await storeRequests(relay) : {};
+    const driven = 2 * count * (seconds + 1);
+    const perMessage = Object.fromEntries(
+      Object.entries(after).map(([op, n]) => [op, (n - (before[op] ?? 0)) / driven]),
+    );
+    return {
+      ...(kind === 'stack' ? { storeRequestsPerMessage: perMessage } : {}),
+      path,
+      sessions: count,
+      toGenesys: summarise(run.toGenesys),
+      toGuest: summarise(run.toGuest),
+      sent: run.sent,
+      undelivered: run.undelivered,
+      errors: run.errors,
+    };
+  } catch (error) {
+    // An overloaded relay can fail to bring every session up in time: report it, keep benchmarking.
+    const none = summarise([]);
+    const failure = error instanceof Error ? error.message : String(error);
+    return {
+      path,
+      sessions: count,
+      toGenesys: none,
+      toGuest: none,
+      sent: 0,
+      undelivered: 0,
+      errors: {},
+      failure,
+    };
+  } finally {
+    for (const f of frontends) f?.ws.terminate();
+    await relay?.stop();
+    await emulator.close();
+  }
+}
+
+/** Every path at every size, then the figures. */
+export async function measureRelayLatency(
+  options: RelayLatencyOptions,
+): Promise<{ figures: Figure[]; runs: PathResult[] }> {
+  const runs: PathResult[] = [];
+  const paths = new Set(options.paths ?? PATHS);
+  if (paths.has('raw')) {
+    const echo = await spawnChild<{ url: string }>('bench/relay/echo-server.ts');
+    try {
+      for (const n of options.sessions) runs.push(await rawHop(echo.info.url, n, options.seconds));
+    } finally {
+      await echo.stop();
+    }
+  }
+  for (const n of paths.has('seed') ? options.sessions : []) {
+    runs.push(await relayRun('seed relay', n, options.seconds, 0));
+  }
+  for (const n of paths.has('relay') ? options.sessions : []) {
+    runs.push(await relayRun('guest-relay', n, options.seconds, 0));
+  }
+  if (paths.has('window')) {
+    const n = options.sessions.includes(100) ? 100 : (options.sessions[0] ?? 1);
+    runs.push(await relayRun('guest-relay, 300 ms window', n, options.seconds, DEFAULT_WINDOW_MS));
+  }
+  return { figures: figuresOf(runs), runs };
+}
+
+function figuresOf(runs: readonly PathResult[]): Figure[] {
+  const figures: Figure[] = [];
+  const find = (path: PathResult['path'], n: number) => runs.find((r) => r.path === path && r.sessions === n);
+  for (const run of runs) {
+    const n = run.sessions;
+    const directions =
+      run.path === 'raw hop'
+        ? ([['one hop', run.toGenesys]] as const)
+        : ([
+            ['guest → Genesys', run.toGenesys],
+            ['Genesys → guest', run.toGuest],
+          ] as const);
+    const hop = find('raw hop', n)?.toGenesys;
+    for (const [direction, summary] of directions) {
+      const label = `${run.path}, ${direction}, ${n} session${n === 1 ? '' : 's'}`;
+      const isRelay = run.path === 'guest-relay';
+      figures.push({
+        section: SECTION,
+        measure: `${label}, median`,
+        value: summary.median,
+        unit: 'ms',
+        note: `${summary.count} samples`,
+      });
+      figures.push({
+        section: SECTION,
+        measure: `${label}, p99`,
+        value: summary.p99,
+        unit: 'ms',
+        ...(isRelay && n === 100 ? { target: { max: 25 } } : {}),
+      });
+      if (run.path !== 'raw hop' && hop !== undefined) {
+        figures.push({
+          section: SECTION,
+          measure: `${label}, median ÷ raw hop median`,
+          value: summary.median / hop.median,
+          unit: '×',
+          ...(isRelay ? { target: { max: 20 } } : {}),
+        });
+      }
+      const seed = find('seed relay', n);
+      if (isRelay && seed !== undefined) {
+        const seedSummary = direction === 'guest → Genesys' ? seed.toGenesys : seed.toGuest;
+        figures.push({
+          section: SECTION,
+          measure: `${label}, median ÷ seed relay median`,
+          value: summary.median / seedSummary.median,
+          unit: '×',
+        });
+      }
+    }
+    if (run.path !== 'raw hop') {
+      const refused = Object.values(run.errors).reduce((a, b) => a + b, 0);
+      const codes = Object.entries(run.errors).map(([code, count]) => `${count} ${code}`);
+      figures.push({
+        section: SECTION,
+        measure: `${run.path}, ${n} session${n === 1 ? '' : 's'}, delivered`,
+        value: run.sent === 0 ? 0 : (100 * (run.sent - run.undelivered)) / run.sent,
+        unit: '%',
+        target: { min: 100 },
+        note:
+          run.failure ??
+          `${run.sent - run.undelivered} of ${run.sent} within ${GRACE_MS / 1000} s; ${refused === 0 ? 'no error events' : `error events: ${codes.join(', ')}`}`,
+      });
+      const perMessage = run.storeRequestsPerMessage;
+      if (perMessage !== undefined && Object.keys(perMessage).length > 0) {
+        const ops = Object.entries(perMessage)
+          .filter(([, n]) => n >= 0.05)
+          .sort((a, b) => b[1] - a[1])
+          .map(([op, n]) => `${op} ${n.toFixed(1)}`);
+        figures.push({
+          section: SECTION,
+          measure: `${run.path}, ${n} session${n === 1 ? '' : 's'}, store requests per message`,
+          value: Object.values(perMessage).reduce((a, b) => a + b, 0),
+          unit: 'requests',
+          note: ops.join(', '),
+        });
+      }
+    }
+  }
+  figures.push({
+    section: SECTION,
+    measure: 'reorder window (configured; excluded from the transport figures above)',
+    value: DEFAULT_WINDOW_MS,
+    unit: 'ms',
+    note: 'holds Genesys pushes to order them; see the 300 ms window rows',
+  });
+  return figures;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({
+    options: {
+      sessions: { type: 'string', default: '1,100,500' },
+      seconds: { type: 'string', default: '10' },
+      paths: { type: 'string', default: PATHS.join(',') },
+    },
+  });
+  const paths = (values.paths ?? '').split(',') as PathKey[];
+  const sessions = (values.sessions ?? '').split(',').map(Number);
+  const seconds = Number(values.seconds);
+  if (
+    !sessions.every((n) => Number.isSafeInteger(n) && n > 0) ||
+    !(seconds > 0) ||
+    !paths.every((p) => PATHS.includes(p))
+  ) {
+    console.error(
+      `--sessions takes whole numbers > 0 separated by commas, --seconds a number > 0, --paths some of ${PATHS.join(',')}`,
+    );
+    process.exit(2);
+  }
+  const { figures, runs } = await measureRelayLatency({ sessions, seconds, paths });
+  console.log(formatTable(figures));
+  console.log(`Written ${await writeResults('relay', figures, { sessions, seconds, runs })}`);
+}

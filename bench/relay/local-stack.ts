@@ -1,0 +1,27 @@
+/**
+ * guest-relay in local mode (the code `npm start` runs: dynalite, the gateway emulators with the real
+ * handlers, the worker) as its own process, pointed at a Genesys emulator the benchmark runs in its own
+ * process, so both ends of every measured path are on one clock. On SIGUSR2 it reports how many
+ * requests its DynamoDB engine has answered, by operation (the benchmark counts them per message).
+ *
+ *   node --import tsx bench/relay/local-stack.ts <guest-api ws url> <api url> <deploymentId> <reorder window ms>
+ */
+import { startLocalStack } from '../../local/stack.js';
+import { announceReady, answerReports } from './child.js';
+
+const [wsUrl, apiUrl, deploymentId, windowMs] = process.argv.slice(2);
+if (wsUrl === undefined || apiUrl === undefined || deploymentId === undefined) {
+  console.error('usage: local-stack.ts <guest-api ws url> <api url> <deploymentId> [reorder window ms]');
+  process.exit(2);
+}
+const stack = await startLocalStack({
+  port: 0,
+  apiPort: 0,
+  controlPort: 0,
+  emulatorPort: 0,
+  logLevel: 'SILENT',
+  genesys: { deploymentId, endpoint: { wsUrl, apiUrl } },
+  reorderWindowMs: Number(windowMs ?? '300'),
+});
+answerReports(() => ({ dynamoRequests: stack.dynamo.requests() }));
+announceReady({ url: stack.wsUrl, token: stack.token }, () => stack.stop());

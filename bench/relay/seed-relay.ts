@@ -1,0 +1,74 @@
+/**
+ * The baseline relay: what the seed tutorial builds, done right for today's Guest API. One process, no
+ * store, no queue, no validation beyond JSON.parse: each frontend connection gets its own upstream socket
+ * (configureSession with a fresh token), `{action:'send', text}` is forwarded as `onMessage`, and every
+ * Outbound message Genesys pushes is forwarded as `{type:'message', text}`. Frames arriving before the
+ * upstream session is ready are buffered. It is what guest-relay is compared with, not a product.
+ *
+ *   node --import tsx bench/relay/seed-relay.ts <guest-api ws url> <deploymentId>
+ */
+import { randomUUID } from 'node:crypto';
+import { WebSocket, WebSocketServer } from 'ws';
+import { announceReady } from './child.js';
+
+const [upstreamUrl, deploymentId] = process.argv.slice(2);
+if (upstreamUrl === undefined || deploymentId === undefined) {
+  console.error('usage: seed-relay.ts <guest-api ws url> <deploymentId>');
+  process.exit(2);
+}
+
+interface UpstreamFrame {
+  readonly class?: string;
+  readonly type?: string;
+  readonly body?: { readonly direction?: string; readonly type?: string; readonly text?: string };
+}
+
+const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+server.on('connection', (frontend) => {
+  const token = randomUUID();
+  const upstream = new WebSocket(`${upstreamUrl}?deploymentId=${encodeURIComponent(deploymentId)}`, {
+    perMessageDeflate: false,
+  });
+  let ready = false;
+  const waiting: string[] = [];
+  const onMessage = (text: string): string =>
+    JSON.stringify({ action: 'onMessage', token, message: { type: 'Text', text } });
+
+  upstream.on('open', () => {
+    upstream.send(JSON.stringify({ action: 'configureSession', token, deploymentId }));
+  });
+  upstream.on('message', (data) => {
+    const frame = JSON.parse(data.toString('utf8')) as UpstreamFrame;
+    if (frame.class === 'SessionResponse' && !ready) {
+      ready = true;
+      for (const text of waiting.splice(0)) upstream.send(onMessage(text));
+      frontend.send(JSON.stringify({ type: 'connect' }));
+    } else if (frame.class === 'StructuredMessage' && frame.body?.direction === 'Outbound') {
+      frontend.send(JSON.stringify({ type: 'message', text: frame.body.text }));
+    }
+  });
+  upstream.on('close', () => frontend.close());
+  upstream.on('error', () => frontend.terminate());
+
+  frontend.on('message', (data) => {
+    let frame: { action?: unknown; text?: unknown };
+    try {
+      frame = JSON.parse(data.toString('utf8')) as typeof frame;
+    } catch {
+      frontend.send(JSON.stringify({ error: 'invalid JSON' }));
+      return;
+    }
+    if (frame.action !== 'send' || typeof frame.text !== 'string') return;
+    if (ready) upstream.send(onMessage(frame.text));
+    else waiting.push(frame.text);
+  });
+  frontend.on('close', () => upstream.close());
+});
+server.once('listening', () => {
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('not listening on TCP');
+  announceReady({ url: `ws://127.0.0.1:${address.port}` }, async () => {
+    for (const ws of server.clients) ws.terminate();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+});
