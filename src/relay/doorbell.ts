@@ -48,17 +48,17 @@ export async function ringDoorbell(
 ): Promise<DoorbellResult> {
   const reason = request.reason ?? 'command';
   try {
-    const live = (await deps.workers.listLive({ staleAfterMs: deps.workerStaleAfterMs })).filter(
-      (worker): worker is WorkerRecord & { controlConnectionId: string } =>
-        worker.controlConnectionId !== undefined,
-    );
-    const owner =
-      request.ownerId === NO_OWNER ? undefined : live.find((worker) => worker.workerId === request.ownerId);
+    // The common case, an owned session, reads the owner's row alone: one GetItem, not a Scan of the
+    // workers table for every message.
+    const owner = request.ownerId === NO_OWNER ? undefined : await liveOwner(deps, request.ownerId);
     if (owner !== undefined) {
       if (await post(deps, owner, request.sessionId, reason)) {
         return { queued: false, workerId: owner.workerId, sent: reason };
       }
     }
+    const live = (await deps.workers.listLive({ staleAfterMs: deps.workerStaleAfterMs })).filter(
+      (worker): worker is Reachable => worker.controlConnectionId !== undefined,
+    );
     // Typing is ephemeral: it goes to a live owner or nowhere (it must not make a worker claim a session).
     if (reason === 'typing') return { queued: owner === undefined && live.length === 0 };
     for (const worker of live) {
@@ -77,10 +77,21 @@ export async function ringDoorbell(
   }
 }
 
+type Reachable = WorkerRecord & { controlConnectionId: string };
+
+/** The owner's row when it is live (fresh heartbeat) and has a control connection. */
+async function liveOwner(
+  deps: Pick<RelayDeps, 'workers' | 'workerStaleAfterMs'>,
+  workerId: string,
+): Promise<Reachable | undefined> {
+  const worker = await deps.workers.getLive(workerId, deps.workerStaleAfterMs);
+  return worker?.controlConnectionId === undefined ? undefined : (worker as Reachable);
+}
+
 /** True when the worker's control connection took the message; false when it is gone (410). */
 async function post(
   deps: Pick<RelayDeps, 'controlGateway' | 'logger'>,
-  worker: WorkerRecord & { controlConnectionId: string },
+  worker: Reachable,
   sessionId: string,
   reason: DoorbellReason,
 ): Promise<boolean> {

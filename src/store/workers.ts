@@ -112,10 +112,15 @@ export class WorkerStore {
     }
   }
 
+  /** The worker's row if it beat within the last `staleAfterMs` (one consistent read), else undefined. */
+  async getLive(workerId: string, staleAfterMs: number): Promise<WorkerRecord | undefined> {
+    const worker = await this.get(workerId);
+    return worker !== undefined && isFresh(worker, this.#ctx.now(), staleAfterMs) ? worker : undefined;
+  }
+
   /** Whether the worker beat within the last `staleAfterMs`. A missing row counts as not live. */
   async isLive(workerId: string, staleAfterMs: number): Promise<boolean> {
-    const worker = await this.get(workerId);
-    return worker !== undefined && isFresh(worker, this.#ctx.now(), staleAfterMs);
+    return (await this.getLive(workerId, staleAfterMs)) !== undefined;
   }
 
   /**

@@ -16,14 +16,21 @@ function worker(workerId: string, load: number, controlConnectionId?: string): W
 function deps(live: WorkerRecord[], gone: string[] = [], fail = false) {
   const posted: [string, unknown][] = [];
   const logger = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+  const reads = { scans: 0 };
   return {
     posted,
     logger,
+    reads,
     deps: {
       workers: {
         listLive: async () => {
           if (fail) throw new Error('store down');
+          reads.scans++;
           return live;
+        },
+        getLive: async (workerId: string) => {
+          if (fail) throw new Error('store down');
+          return live.find((w) => w.workerId === workerId);
         },
       },
       controlGateway: {
@@ -39,14 +46,15 @@ function deps(live: WorkerRecord[], gone: string[] = [], fail = false) {
 }
 
 describe('ringDoorbell', () => {
-  it('rings a live owner with reason command', async () => {
-    const { deps: d, posted } = deps([worker('a', 0, 'ca'), worker('b', 1, 'cb')]);
+  it('rings a live owner with reason command, reading its row alone (no scan of the workers)', async () => {
+    const { deps: d, posted, reads } = deps([worker('a', 0, 'ca'), worker('b', 1, 'cb')]);
     expect(await ringDoorbell(d, { sessionId: 's', ownerId: 'b' })).toEqual({
       queued: false,
       workerId: 'b',
       sent: 'command',
     });
     expect(posted).toEqual([['cb', { type: 'doorbell', sessionId: 's', reason: 'command' }]]);
+    expect(reads.scans).toBe(0);
   });
 
   it('asks the least-loaded live worker to claim an unowned session or one whose owner is not live', async () => {
