@@ -15,7 +15,7 @@ import type { GuestSocketObservation } from '../../src/genesys/emulator/index.js
 import { TABLE_ENV, type TableKey } from '../../src/store/tables.js';
 import type { TranscriptEntry } from '../../src/store/transcript.js';
 import { openSocket, type Relay, startRelay } from '../../test/integration/relay/harness.js';
-import { Guest, WorkerProcess, withTimeout } from '../../test/integration/worker/harness.js';
+import { Guest, readTranscript, WorkerProcess, withTimeout } from '../../test/integration/worker/harness.js';
 import { WORKER_DEFAULTS } from '../../worker/config.js';
 import { GenesysProcess } from './genesys-process.js';
 import { sleep } from './stats.js';
@@ -140,19 +140,8 @@ export class Fleet {
   }
 
   /** The session's whole transcript in the relay's store. */
-  async transcript(sessionId: string): Promise<TranscriptEntry[]> {
-    const entries: TranscriptEntry[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.relay.deps.transcript.page(sessionId, {
-        limit: 100,
-        direction: 'forward',
-        ...(cursor === undefined ? {} : { cursor }),
-      });
-      entries.push(...page.entries);
-      cursor = page.cursor;
-    } while (cursor !== undefined);
-    return entries;
+  transcript(sessionId: string): Promise<TranscriptEntry[]> {
+    return readTranscript(this.relay.deps.transcript, sessionId);
   }
 
   /** Kills the worker (SIGKILL) and stops the relay and the emulator; for a `finally`. */

@@ -11,7 +11,7 @@ import type { WebSocket } from 'ws';
 import { type GenesysEmulator, startGenesysEmulator } from '../../../src/genesys/emulator/index.js';
 import { parseServerEvent, type ServerEvent } from '../../../src/protocol/index.js';
 import { TABLE_ENV, type TableKey } from '../../../src/store/tables.js';
-import type { TranscriptEntry } from '../../../src/store/transcript.js';
+import type { TranscriptEntry, TranscriptStore } from '../../../src/store/transcript.js';
 import { WORKER_DEFAULTS } from '../../../worker/config.js';
 import type { WorkerHealth } from '../../../worker/worker.js';
 import { openSocket, type Relay, startRelay } from '../relay/harness.js';
@@ -112,20 +112,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     async owner(sessionId) {
       return (await relay.deps.sessions.get(sessionId))?.ownerId;
     },
-    async transcript(sessionId) {
-      const entries: TranscriptEntry[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await relay.deps.transcript.page(sessionId, {
-          limit: 100,
-          direction: 'forward',
-          ...(cursor === undefined ? {} : { cursor }),
-        });
-        entries.push(...page.entries);
-        cursor = page.cursor;
-      } while (cursor !== undefined);
-      return entries;
-    },
+    transcript: (sessionId) => readTranscript(relay.deps.transcript, sessionId),
     workerLogs() {
       return workers.flatMap((worker) => worker.logs);
     },
@@ -314,6 +301,22 @@ export async function waitUntil(
     if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/** A session's whole transcript, page by page, oldest first. */
+export async function readTranscript(store: TranscriptStore, sessionId: string): Promise<TranscriptEntry[]> {
+  const entries: TranscriptEntry[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.page(sessionId, {
+      limit: 100,
+      direction: 'forward',
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    entries.push(...page.entries);
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return entries;
 }
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+// The benchmarks' seeded generator: a "random" crowd is the same on every run.
+import { mulberry32 } from '../../../bench/support/random.js';
 import { DEFAULT_BACKOFF as BACKOFF, nextDelay } from '../../../src/domain/backoff.js';
 import {
   DEFAULT_RECONNECT_PACING,
@@ -15,18 +17,6 @@ function perSecond(starts: readonly number[], origin: number): Map<number, numbe
     buckets.set(second, (buckets.get(second) ?? 0) + 1);
   }
   return buckets;
-}
-
-/** A seeded [0, 1) generator (mulberry32), so a "random" crowd is the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('reconnectPacing', () => {
@@ -97,7 +87,7 @@ describe('ReconnectPacer', () => {
   });
 
   it('spreads 2,000 sockets dropped together (each also waiting its own backoff) over about 2000/rate s', () => {
-    const random = seeded(7);
+    const random = mulberry32(7);
     const pacer = new ReconnectPacer(DEFAULT_RECONNECT_PACING);
     const drop = 1_700_000_000_000;
     const starts = Array.from({ length: 2_000 }, () =>
@@ -113,7 +103,7 @@ describe('ReconnectPacer', () => {
   });
 
   it('without it, the same crowd would all come back within the first second', () => {
-    const random = seeded(7);
+    const random = mulberry32(7);
     const starts = Array.from({ length: 2_000 }, () => nextDelay(0, BACKOFF, random));
     expect(perSecond(starts, 0).get(0)).toBe(2_000);
   });
