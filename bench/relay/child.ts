@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { WebSocketServer } from 'ws';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -104,4 +105,16 @@ export function announceReady(info: unknown, stop: () => Promise<void>): void {
 /** In a child: on SIGUSR2 (the parent's `ask`), prints what `current` returns as a JSON line. */
 export function answerReports(current: () => unknown): void {
   process.on('SIGUSR2', () => process.stdout.write(`${JSON.stringify(current())}\n`));
+}
+
+/** In a child: once `server` listens, announces its `ws://` URL; on SIGTERM cuts its clients and closes it. */
+export function announceServer(server: WebSocketServer): void {
+  server.once('listening', () => {
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('not listening on TCP');
+    announceReady({ url: `ws://127.0.0.1:${address.port}` }, async () => {
+      for (const ws of server.clients) ws.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+  });
 }

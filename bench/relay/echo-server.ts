@@ -4,17 +4,10 @@
  * processes on this machine, through the same library and loopback the relay uses.
  */
 import { WebSocketServer } from 'ws';
-import { announceReady } from './child.js';
+import { announceServer } from './child.js';
 
 const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
 server.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
 });
-server.once('listening', () => {
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('not listening on TCP');
-  announceReady({ url: `ws://127.0.0.1:${address.port}` }, async () => {
-    for (const ws of server.clients) ws.terminate();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-});
+announceServer(server);

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WebSocket, WebSocketServer } from 'ws';
-import { announceReady } from './child.js';
+import { announceServer } from './child.js';
 
 const [upstreamUrl, deploymentId] = process.argv.slice(2);
 if (upstreamUrl === undefined || deploymentId === undefined) {
@@ -64,11 +64,4 @@ server.on('connection', (frontend) => {
   });
   frontend.on('close', () => upstream.close());
 });
-server.once('listening', () => {
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('not listening on TCP');
-  announceReady({ url: `ws://127.0.0.1:${address.port}` }, async () => {
-    for (const ws of server.clients) ws.terminate();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-});
+announceServer(server);
