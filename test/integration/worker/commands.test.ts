@@ -36,7 +36,14 @@ describe('worker: commands and refusals (one worker process)', () => {
     expect(failed.failure?.code).toBe('attachment_not_found');
     const [entry] = await system.transcript(sessionId);
     expect(entry).toMatchObject({ status: 'failed', failure: { code: 'attachment_not_found' } });
-    expect((await system.relay.deps.sessions.get(sessionId))?.pending).toEqual({});
+    // The command is completed after the failure is stored and posted: wait for that write.
+    const pendingNow = async () => (await system.relay.deps.sessions.get(sessionId))?.pending;
+    await waitUntil(
+      async () => Object.keys((await pendingNow()) ?? {}).length === 0,
+      10_000,
+      'the send command completed',
+    );
+    expect(await pendingNow()).toEqual({});
   });
 
   it("Genesys' own 4011 fails the entry with text_too_long", async () => {
