@@ -74,6 +74,15 @@ export const LOCAL_DEFAULTS: Omit<LocalOptions, 'genesys' | 'secret' | 'reorderW
   logLevel: 'WARN',
 });
 
+/** Every server on a free port and no log lines: a stack embedded in a test, a benchmark or `guest-relay test`. */
+export const EMBEDDED: Readonly<Partial<LocalOptions>> = Object.freeze({
+  port: 0,
+  apiPort: 0,
+  controlPort: 0,
+  emulatorPort: 0,
+  logLevel: 'SILENT',
+});
+
 export interface LocalStack {
   readonly pageUrl: string;
   /** The public API's WebSocket URL (add `?token=…`). */

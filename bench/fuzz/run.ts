@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
-import { startLocalStack } from '../../local/stack.js';
+import { EMBEDDED, startLocalStack } from '../../local/stack.js';
 import { parseServerEvent, type ServerEvent } from '../../src/protocol/index.js';
 import { mulberry32 } from '../support/random.js';
 
@@ -321,13 +321,7 @@ export async function runFuzz(options: {
   const started = Date.now();
   const random = mulberry32(options.seed);
   const rssBefore = process.memoryUsage().rss;
-  const stack = await startLocalStack({
-    port: 0,
-    apiPort: 0,
-    controlPort: 0,
-    emulatorPort: 0,
-    logLevel: 'SILENT',
-  });
+  const stack = await startLocalStack(EMBEDDED);
   try {
     const url = `${stack.wsUrl}?token=${encodeURIComponent(stack.token)}`;
     const cases: CaseResult[] = [];

@@ -6,7 +6,7 @@
  *
  *   node --import tsx bench/relay/local-stack.ts <guest-api ws url> <api url> <deploymentId> <reorder window ms>
  */
-import { startLocalStack } from '../../local/stack.js';
+import { EMBEDDED, startLocalStack } from '../../local/stack.js';
 import { announceReady, answerReports } from './child.js';
 
 const [wsUrl, apiUrl, deploymentId, windowMs] = process.argv.slice(2);
@@ -15,11 +15,7 @@ if (wsUrl === undefined || apiUrl === undefined || deploymentId === undefined) {
   process.exit(2);
 }
 const stack = await startLocalStack({
-  port: 0,
-  apiPort: 0,
-  controlPort: 0,
-  emulatorPort: 0,
-  logLevel: 'SILENT',
+  ...EMBEDDED,
   genesys: { deploymentId, endpoint: { wsUrl, apiUrl } },
   reorderWindowMs: Number(windowMs ?? '300'),
 });

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { glob } from 'tinyglobby';
-import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import { EMBEDDED, type LocalStack, startLocalStack } from '../../local/stack.js';
 import { CliError, type Io } from '../io.js';
 import {
   emulatorPlatformApi,
@@ -92,13 +92,7 @@ export async function runTest(patterns: readonly string[], options: TestOptions,
     };
   } else {
     io.err(io.color.dim('No --url: starting a local stack for this run…\n'));
-    stack = await startLocalStack({
-      port: 0,
-      apiPort: 0,
-      controlPort: 0,
-      emulatorPort: 0,
-      logLevel: 'SILENT',
-    });
+    stack = await startLocalStack(EMBEDDED);
     target = {
       url: stack.wsUrl,
       token: stack.token,

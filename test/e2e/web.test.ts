@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import { EMBEDDED, type LocalStack, startLocalStack } from '../../local/stack.js';
 import { createManagementSdk, ManagementClient } from '../../src/gateway/management-client.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -35,13 +35,7 @@ describe.runIf(available)('web simulator (Chromium)', () => {
   let stack: LocalStack;
   let browser: Browser;
   beforeAll(async () => {
-    stack = await startLocalStack({
-      port: 0,
-      apiPort: 0,
-      controlPort: 0,
-      emulatorPort: 0,
-      logLevel: 'SILENT',
-    });
+    stack = await startLocalStack(EMBEDDED);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [

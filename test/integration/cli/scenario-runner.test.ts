@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorPlatformApi, ParticipantData } from '../../../cli/test/participant-data.js';
 import { runScenario, type Target } from '../../../cli/test/runner.js';
 import { parseScenarioFile, type Scenario, ScenarioFileError } from '../../../cli/test/scenario.js';
-import { type LocalStack, startLocalStack } from '../../../local/stack.js';
+import { EMBEDDED, type LocalStack, startLocalStack } from '../../../local/stack.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -162,13 +162,7 @@ describe('guest-relay test: every step kind fails helpfully', () => {
   let stack: LocalStack;
   let target: Target;
   beforeAll(async () => {
-    stack = await startLocalStack({
-      port: 0,
-      apiPort: 0,
-      controlPort: 0,
-      emulatorPort: 0,
-      logLevel: 'SILENT',
-    });
+    stack = await startLocalStack(EMBEDDED);
     target = {
       url: stack.wsUrl,
       token: stack.token,

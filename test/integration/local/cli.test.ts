@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../../local/stack.js';
+import { EMBEDDED, type LocalStack, startLocalStack } from '../../../local/stack.js';
 import { verifyAccessToken } from '../../../src/auth/index.js';
 import { secretFromString } from '../../../src/auth/secret.js';
 import { openSocket } from '../relay/harness.js';
@@ -101,12 +101,8 @@ describe('guest-relay CLI against a local stack', () => {
   const secret = 'cli-test-secret-0123456789abcdef0123456789';
   beforeAll(async () => {
     stack = await startLocalStack({
-      port: 0,
-      apiPort: 0,
-      controlPort: 0,
-      emulatorPort: 0,
+      ...EMBEDDED,
       secret,
-      logLevel: 'SILENT',
     });
   }, 30_000);
   afterAll(() => stack.stop());
