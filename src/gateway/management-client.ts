@@ -11,6 +11,7 @@
  */
 import {
   ApiGatewayManagementApiClient,
+  type ApiGatewayManagementApiClientConfig,
   DeleteConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
@@ -28,7 +29,7 @@ export interface ManagementSdk {
 
 /** Where stale rows go: the ConnectionStore fits. */
 export interface StaleConnectionSink {
-  delete(connectionId: string): Promise<void>;
+  delete(connectionId: string): Promise<unknown>;
 }
 
 export interface ManagementClientOptions {
@@ -155,6 +156,10 @@ export interface ManagementSdkConfig {
   readonly region: string;
   /** Default: the SDK's default chain. Locally any static pair works (the emulator checks presence only). */
   readonly credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
+  /** Default: the SDK's HTTP handler. Locally the emulator's `requestHandler`, which skips the loopback hop. */
+  readonly requestHandler?: ApiGatewayManagementApiClientConfig['requestHandler'] | undefined;
+  /** Default: SigV4. Locally `localSigner` (the emulator checks the headers' shape, not the signature). */
+  readonly signer?: ApiGatewayManagementApiClientConfig['signer'] | undefined;
 }
 
 /**
@@ -170,5 +175,7 @@ export function createManagementSdk(config: ManagementSdkConfig): ApiGatewayMana
     region: config.region,
     maxAttempts: 1,
     ...(config.credentials ? { credentials: config.credentials } : {}),
+    ...(config.requestHandler ? { requestHandler: config.requestHandler } : {}),
+    ...(config.signer ? { signer: config.signer } : {}),
   });
 }

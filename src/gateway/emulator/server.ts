@@ -10,6 +10,11 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { WebSocketServer } from 'ws';
+import {
+  type InProcessRequestHandler,
+  inProcessRequestHandler,
+  type RequestListener,
+} from '../../aws/in-process-handler.js';
 import { decide } from './authorize.js';
 import { type ConnectionSnapshot, EmulatedConnection } from './connection.js';
 import {
@@ -35,6 +40,11 @@ export interface WebSocketApi {
   readonly port: number;
   readonly apiId: string;
   readonly stage: string;
+  /**
+   * The `requestHandler` for an ApiGatewayManagementApiClient in this process (with `managementEndpoint`
+   * as its endpoint): `@connections` requests go to the same code as over HTTP, with no loopback hop.
+   */
+  readonly requestHandler: InProcessRequestHandler;
   /** The open connections. */
   connections(): ConnectionSnapshot[];
   /**
@@ -327,7 +337,8 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
     maxPayload: limits.maxMessageBytes + limits.maxFrameBytes,
   });
 
-  const server = createServer((req, res) => {
+  // The `@connections` API: served over HTTP by the server below and in-process by `requestHandler`.
+  const serveManagement: RequestListener = (req, res) => {
     handleManagementRequest(req, res, {
       stage: opts.stage,
       maxMessageBytes: limits.maxMessageBytes,
@@ -356,7 +367,8 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
         if (!res.headersSent) res.writeHead(500);
         res.end();
       });
-  });
+  };
+  const server = createServer(serveManagement);
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -424,6 +436,11 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
     port,
     apiId: opts.apiId,
     stage: opts.stage,
+    // Once closed, refused as a connection to the closed port would be (not answered 410 for every id).
+    requestHandler: inProcessRequestHandler((req, res) => {
+      if (server.listening) serveManagement(req, res);
+      else res.destroy(Object.assign(new Error('the gateway emulator is closed'), { code: 'ECONNREFUSED' }));
+    }),
     connections: () => [...live.values()].map((c) => c.snapshot()),
     throttle(connectionId, count) {
       if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`throttle: bad count ${count}`);
