@@ -1064,6 +1064,12 @@ export class GuestSession {
       this.#windowTimer.clear();
       return;
     }
+    // Due already (a window of 0 holds nothing): out now, not a timer turn (a millisecond) later.
+    if (due <= this.#o.clock.now()) {
+      this.#windowTimer.clear();
+      this.#release();
+      return;
+    }
     if (this.#windowTimer.at === due) return;
     this.#windowTimer.set(due - this.#o.clock.now(), () => this.#release());
   }

@@ -394,6 +394,16 @@ describe('GuestSession pushes', () => {
     expect(clock.pending).toBe(1); // the keep-alive only
   });
 
+  it('with a window of 0, emits each push as it arrives, without waiting for a timer', async () => {
+    const { socket, of } = await ready({ reorderWindowMs: 0 });
+    socket.outbound('a', at(100), 'first');
+    expect(of('message').map((m) => (m as { text: string }).text)).toEqual(['first']);
+    socket.outbound('a', at(100), 'first');
+    socket.outbound('b', at(50), 'second, earlier');
+    expect(of('message').map((m) => (m as { text: string }).text)).toEqual(['first', 'second, earlier']);
+    expect(clock.pending).toBe(1); // the keep-alive only
+  });
+
   it('emits typing with its duration, presence, and receipts keyed apart from their message', async () => {
     const { socket, of } = await ready();
     socket.receive({
