@@ -1,6 +1,8 @@
 /**
- * Transcript store latency on the two local engines: append (one writer in sequence, and 10 concurrent
- * writers on one session) and page reads (50 entries, forward and backward).
+ * Store latency on the two local engines: a guest send (one write on the session item: admitted,
+ * numbered, stored whole), by one sender in sequence and by 10 concurrent senders on one session; an
+ * upstream message recorded by the owner (numbered on the item, then its entry written); and page reads
+ * (50 entries, forward and backward, through the gap-free reader).
  *
  *   npm run bench:store
  *
@@ -10,10 +12,16 @@
  * bench/results/store.json. Local engines say nothing about DynamoDB's own latency; these numbers
  * compare the store's algorithm across engines and over time (e.g. the cost of contention retries).
  */
+
+import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CommandQueue } from '../src/commands/queue.js';
+import { entryOf, readTranscript } from '../src/commands/reader.js';
+import { DEFAULT_CONSTRAINTS } from '../src/domain/constraints.js';
 import { provisionTables } from '../src/store/provision.js';
+import { type Fence, SessionStore } from '../src/store/sessions.js';
 import { createStoreContext } from '../src/store/store-context.js';
 import { tableNames } from '../src/store/tables.js';
 import { TranscriptStore } from '../src/store/transcript.js';
@@ -25,9 +33,10 @@ import {
 } from '../test/store/engines.js';
 import type { Figure } from './support/report.js';
 
-const SEQUENTIAL_APPENDS = 500;
+const SEQUENTIAL_SENDS = 500;
 const WRITERS = 10;
-const APPENDS_PER_WRITER = 50;
+const SENDS_PER_WRITER = 50;
+const RECORDS = 500;
 const PAGE_SIZE = 50;
 const PAGE_READS = 200;
 const WARMUP = 20;
@@ -66,42 +75,124 @@ async function measure(engine: Engine): Promise<Figures[]> {
   try {
     const tables = tableNames(`bench-${Date.now()}-`);
     await provisionTables(client, tables);
-    const store = new TranscriptStore(createStoreContext({ client, tables, now: Date.now }));
+    const ctx = createStoreContext({ client, tables, now: Date.now });
+    const sessions = new SessionStore(ctx);
+    const queue = new CommandQueue(ctx, { maxPending: 10_000, maxPendingBytes: 350 * 1024 });
+    const store = new TranscriptStore(ctx);
     const text = 'Hello, I need help with my order';
+    const fence: Fence = { workerId: 'w-bench', epoch: 0 };
+    const newSession = async () =>
+      (
+        await sessions.create({
+          sessionId: `bench-${randomUUID()}`,
+          team: 'bench',
+          deploymentId: 'dep',
+          guestToken: 'token',
+          constraints: DEFAULT_CONSTRAINTS,
+        })
+      ).sessionId;
+    const sendTo = async (sessionId: string) => {
+      const session = await sessions.get(sessionId);
+      if (session === undefined) throw new Error('no session');
+      const entryId = randomUUID();
+      return { session, message: { id: `s#${entryId}`, entryId, text, content: [] } };
+    };
+    // The owner settles as it goes, so the item stays the size it has in service.
+    const settle = (sessionId: string, ids: string[]) =>
+      queue.settle(sessionId, { workerId: 'none', epoch: 0 }, { done: ids.map((id) => ({ id })) });
 
-    for (let i = 0; i < WARMUP; i++) await store.append('warmup', { direction: 'guest', text });
+    const warm = await newSession();
+    for (let i = 0; i < WARMUP; i++) {
+      const { session, message } = await sendTo(warm);
+      await queue.submitSend(session, message);
+    }
 
     const figures: Figures[] = [];
     const sequential: number[] = [];
+    const one = await newSession();
     let wall = performance.now();
-    for (let i = 0; i < SEQUENTIAL_APPENDS; i++) {
-      sequential.push(await timed(() => store.append('sequential', { direction: 'guest', text })));
+    for (let i = 0; i < SEQUENTIAL_SENDS; i++) {
+      const { session, message } = await sendTo(one);
+      sequential.push(await timed(() => queue.submitSend(session, message)));
+      if (i % 50 === 49) await settle(one, Object.keys((await sessions.get(one))?.pending ?? {}));
     }
-    figures.push(summarise(`append, 1 writer (${SEQUENTIAL_APPENDS})`, sequential, performance.now() - wall));
+    figures.push(
+      summarise(`guest send, 1 sender (${SEQUENTIAL_SENDS})`, sequential, performance.now() - wall),
+    );
 
     const concurrent: number[] = [];
+    const shared = await newSession();
     wall = performance.now();
+    let sending = true;
+    // An owner settling beside the senders, as a worker does, so the item stays its service size.
+    const owner = (async () => {
+      while (sending) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        await settle(shared, Object.keys((await sessions.get(shared))?.pending ?? {}));
+      }
+    })();
     await Promise.all(
       Array.from({ length: WRITERS }, async () => {
-        for (let i = 0; i < APPENDS_PER_WRITER; i++) {
-          concurrent.push(await timed(() => store.append('concurrent', { direction: 'agent', text })));
+        for (let i = 0; i < SENDS_PER_WRITER; i++) {
+          const { session, message } = await sendTo(shared);
+          concurrent.push(await timed(() => queue.submitSend(session, message)));
         }
       }),
     );
+    sending = false;
+    await owner;
     figures.push(
-      summarise(`append, ${WRITERS} writers × ${APPENDS_PER_WRITER}`, concurrent, performance.now() - wall),
+      summarise(
+        `guest send, ${WRITERS} senders × ${SENDS_PER_WRITER} on one session`,
+        concurrent,
+        performance.now() - wall,
+      ),
     );
 
+    const recorded: number[] = [];
+    const paged = await newSession();
+    wall = performance.now();
+    // Each numbering write settles the message before it, as the worker's executor does.
+    let previous: string | undefined;
+    for (let i = 0; i < RECORDS; i++) {
+      recorded.push(
+        await timed(async () => {
+          const id = `r#${randomUUID()}`;
+          const command = {
+            id,
+            type: 'record',
+            createdAt: Date.now(),
+            entryId: randomUUID(),
+            direction: 'agent',
+            text,
+            content: [],
+            time: new Date().toISOString(),
+          } as const;
+          const settlement = previous === undefined ? undefined : { done: [{ id: previous }] };
+          const seq = await queue.record(paged, { ...fence, workerId: 'none' }, command, settlement);
+          const entry = entryOf(paged, { ...command, seq });
+          if (entry !== undefined) await store.put(entry);
+          previous = id;
+        }),
+      );
+    }
+    await settle(paged, Object.keys((await sessions.get(paged))?.pending ?? {}));
+    figures.push(
+      summarise(`upstream message, numbered + written (${RECORDS})`, recorded, performance.now() - wall),
+    );
+
+    const session = await sessions.get(paged);
+    if (session === undefined) throw new Error('no session');
     for (const direction of ['forward', 'backward'] as const) {
       const reads: number[] = [];
       wall = performance.now();
       for (let i = 0; i < PAGE_READS; i++) {
         // Spread over the transcript: a reconnecting frontend asks from anywhere.
-        const pivot = 1 + ((i * 37) % (SEQUENTIAL_APPENDS - PAGE_SIZE));
+        const pivot = 1 + ((i * 37) % (RECORDS - PAGE_SIZE));
         const bound = direction === 'forward' ? { after: pivot } : { before: pivot + PAGE_SIZE + 1 };
         reads.push(
           await timed(async () => {
-            const page = await store.page('sequential', { ...bound, limit: PAGE_SIZE, direction });
+            const page = await readTranscript(store, session, { ...bound, limit: PAGE_SIZE, direction });
             if (page.entries.length !== PAGE_SIZE) throw new Error('short page');
           }),
         );
@@ -175,7 +266,7 @@ async function main(): Promise<void> {
       {
         node: process.version,
         measuredAt: new Date().toISOString(),
-        settings: { SEQUENTIAL_APPENDS, WRITERS, APPENDS_PER_WRITER, PAGE_SIZE, PAGE_READS },
+        settings: { SEQUENTIAL_SENDS, WRITERS, SENDS_PER_WRITER, RECORDS, PAGE_SIZE, PAGE_READS },
         results,
         notes,
       },

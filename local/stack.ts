@@ -20,6 +20,7 @@ import {
   mintAccessToken,
   secretFromString,
 } from '../src/auth/index.js';
+import { localSigner } from '../src/aws/local-signer.js';
 import { createControlHandlers } from '../src/control/index.js';
 import type { Authorizer, LambdaLike, WebSocketApi } from '../src/gateway/emulator/index.js';
 import { startWebSocketApi } from '../src/gateway/emulator/index.js';
@@ -27,7 +28,7 @@ import type { GenesysEndpoint } from '../src/genesys/client/index.js';
 import { type GenesysEmulator, startGenesysEmulator } from '../src/genesys/emulator/index.js';
 import { createRedactingLogger } from '../src/logging/logger.js';
 import { createRelayDeps } from '../src/relay/index.js';
-import { type EmbeddedDynamo, provisionTables, startDynalite, tableNames } from '../src/store/index.js';
+import { type EmbeddedDynamo, provisionTables, startDynaliteThread, tableNames } from '../src/store/index.js';
 import { loadWorkerConfig } from '../worker/config.js';
 import { startWorkerRuntime, type WorkerRuntime } from '../worker/runtime.js';
 import { type StaticServer, startStaticServer } from './static-server.js';
@@ -118,12 +119,17 @@ export async function startLocalStack(options: Partial<LocalOptions> = {}): Prom
     }
   };
   try {
-    const dynamo: EmbeddedDynamo = await startDynalite();
+    const dynamo: EmbeddedDynamo = await startDynaliteThread();
     stops.push(() => dynamo.close());
+    // Every SDK client of this process reaches dynalite and the gateway emulators in-process: the same
+    // clients and the same store code as in the cloud, without a loopback hop per request, and without
+    // computing signatures that the local engines never check (src/aws/local-signer.ts).
     const client = new DynamoDBClient({
       endpoint: dynamo.endpoint,
       region: REGION,
       credentials: LOCAL_CREDENTIALS,
+      requestHandler: dynamo.requestHandler,
+      signer: localSigner({ region: REGION, service: 'dynamodb' }),
     });
     stops.push(async () => client.destroy());
     const tables = tableNames('local-');
@@ -176,7 +182,16 @@ export async function startLocalStack(options: Partial<LocalOptions> = {}): Prom
         defaultDeploymentId: deploymentId,
         workerStaleAfterMs: 10_000,
       },
-      { logger: log, credentials: LOCAL_CREDENTIALS, dynamodb: client },
+      {
+        logger: log,
+        credentials: LOCAL_CREDENTIALS,
+        dynamodb: client,
+        managementSdk: {
+          publicApi: publicApi.requestHandler,
+          controlApi: controlApi.requestHandler,
+          signer: localSigner({ region: REGION, service: 'execute-api' }),
+        },
+      },
     );
     routes = createRoutes(deps, log);
 
@@ -203,6 +218,10 @@ export async function startLocalStack(options: Partial<LocalOptions> = {}): Prom
       log,
       credentials: LOCAL_CREDENTIALS,
       dynamodb: client,
+      managementSdk: {
+        requestHandler: publicApi.requestHandler,
+        signer: localSigner({ region: REGION, service: 'execute-api' }),
+      },
     });
     stops.push(() => worker.stop());
 

@@ -22,8 +22,7 @@ export const WORKER_ENV = Object.freeze({
   heartbeatIntervalMs: 'HEARTBEAT_INTERVAL_MS',
   staleAfterMs: 'WORKER_STALE_AFTER_MS',
   sweepIntervalMs: 'SWEEP_INTERVAL_MS',
-  orphanGraceMs: 'ORPHAN_GRACE_MS',
-  orphanCheckIntervalMs: 'ORPHAN_CHECK_INTERVAL_MS',
+  connectionsRefreshMs: 'CONNECTIONS_REFRESH_MS',
   controlPingIntervalMs: 'CONTROL_PING_INTERVAL_MS',
   controlRotateAfterMs: 'CONTROL_ROTATE_AFTER_MS',
   controlOverlapMs: 'CONTROL_OVERLAP_MS',
@@ -55,10 +54,11 @@ export interface WorkerConfig {
   readonly staleAfterMs: number;
   /** Pending work, unowned and orphaned sessions are looked for this often. */
   readonly sweepIntervalMs: number;
-  /** A pending guest entry without a send command this old lost its command (its handler died). */
-  readonly orphanGraceMs: number;
-  /** Each session's newest entries are checked for such entries this often (one query per session). */
-  readonly orphanCheckIntervalMs: number;
+  /**
+   * Each session's frontend connections are re-read from the store this often (one query per session,
+   * spread over the sweeps): catches a connection whose `attach` doorbell was lost.
+   */
+  readonly connectionsRefreshMs: number;
   /** A `ping` on the control connection this often (API Gateway closes idle connections after 10 min). */
   readonly controlPingIntervalMs: number;
   /** A fresh control connection replaces the current one this long after it opened (AWS closes at 2 h). */
@@ -86,8 +86,7 @@ export const WORKER_DEFAULTS = Object.freeze({
   heartbeatIntervalMs: 2_000,
   staleAfterMs: DEFAULT_WORKER_STALE_AFTER_MS,
   sweepIntervalMs: 3_000,
-  orphanGraceMs: 30_000,
-  orphanCheckIntervalMs: 60_000,
+  connectionsRefreshMs: 60_000,
   controlPingIntervalMs: 5 * 60 * 1000,
   controlRotateAfterMs: 110 * 60 * 1000,
   controlOverlapMs: 5_000,
@@ -211,12 +210,7 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     heartbeatIntervalMs,
     staleAfterMs,
     sweepIntervalMs: millis(env, WORKER_ENV.sweepIntervalMs, WORKER_DEFAULTS.sweepIntervalMs),
-    orphanGraceMs: millis(env, WORKER_ENV.orphanGraceMs, WORKER_DEFAULTS.orphanGraceMs),
-    orphanCheckIntervalMs: millis(
-      env,
-      WORKER_ENV.orphanCheckIntervalMs,
-      WORKER_DEFAULTS.orphanCheckIntervalMs,
-    ),
+    connectionsRefreshMs: millis(env, WORKER_ENV.connectionsRefreshMs, WORKER_DEFAULTS.connectionsRefreshMs),
     controlPingIntervalMs: millis(
       env,
       WORKER_ENV.controlPingIntervalMs,

@@ -1,8 +1,10 @@
 /**
- * Upstream → frontends: an event goes to every live connection of the session through the public API's
- * `@connections` endpoint. A gone connection (410) loses its row (ManagementClient does it); any other
- * failure is logged and does not stop the other connections. Nothing here is stored: the transcript is
- * the durable record, and a frontend that missed an event reads it back on resume.
+ * Upstream → frontends: an event goes to each of a session's connections through the public API's
+ * `@connections` endpoint. The runner keeps the connections in memory (read once when it opens, added by
+ * `attach` doorbells, re-read now and then), so a post costs no store read. A gone connection (410) loses
+ * its row (ManagementClient does it) and is reported so the runner forgets it; any other failure is
+ * logged and does not stop the other connections. Nothing here is stored: the transcript is the durable
+ * record, and a frontend that missed an event reads it back on resume.
  */
 import type { ManagementClient } from '../src/gateway/management-client.js';
 import { type ServerEvent, serializeEvent } from '../src/protocol/index.js';
@@ -20,21 +22,26 @@ export class Fanout {
     this.#log = deps.log;
   }
 
-  /** Posts `event` to the session's connections; resolves with how many took it. */
-  async post(sessionId: string, event: ServerEvent): Promise<number> {
+  /** The session's connections as the store lists them (one Query on `bySession`). */
+  async connectionsOf(sessionId: string): Promise<string[]> {
+    return (await this.#connections.listBySession(sessionId)).map((c) => c.connectionId);
+  }
+
+  /** Posts `event` to `connectionIds`; resolves with the ids that are gone (410). */
+  async post(sessionId: string, connectionIds: readonly string[], event: ServerEvent): Promise<string[]> {
+    if (connectionIds.length === 0) return [];
     const body = serializeEvent(event);
-    const connections = await this.#connections.listBySession(sessionId);
-    const results = await Promise.all(
-      connections.map(async ({ connectionId }) => {
+    const gone: string[] = [];
+    await Promise.all(
+      connectionIds.map(async (connectionId) => {
         try {
           const result = await this.#gateway.post(connectionId, body);
-          return result.gone ? 0 : 1;
+          if (result.gone) gone.push(connectionId);
         } catch (error) {
           this.#log.warn('post to a frontend connection failed', { sessionId, connectionId, error });
-          return 0;
         }
       }),
     );
-    return results.reduce<number>((sum, n) => sum + n, 0);
+    return gone;
   }
 }

@@ -5,9 +5,14 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { WebSocket } from 'ws';
+import { CommandQueue } from '../src/commands/queue.js';
 import { ReconnectPacer } from '../src/domain/reconnect-pacer.js';
 import { systemClock } from '../src/gateway/emulator/options.js';
-import { createManagementSdk, ManagementClient } from '../src/gateway/management-client.js';
+import {
+  createManagementSdk,
+  ManagementClient,
+  type ManagementSdkConfig,
+} from '../src/gateway/management-client.js';
 import {
   type FetchLike,
   GuestSession,
@@ -20,6 +25,7 @@ import type { SessionRecord } from '../src/store/sessions.js';
 import { SessionStore } from '../src/store/sessions.js';
 import { createStoreContext } from '../src/store/store-context.js';
 import { TranscriptStore } from '../src/store/transcript.js';
+import { TranscriptWriter } from '../src/store/transcript-writer.js';
 import { WorkerStore } from '../src/store/workers.js';
 import { leaseDurationMs, type WorkerConfig } from './config.js';
 import { defaultCredentials, presignControlUrl } from './control-auth.js';
@@ -43,6 +49,11 @@ export interface RuntimeOptions {
   /** Local engines and the emulators accept any static pair; AWS uses the default chain. */
   readonly credentials?: { accessKeyId: string; secretAccessKey: string };
   readonly dynamodb?: DynamoDBClient;
+  /**
+   * How the management client reaches the public API. Default: the SDK's HTTP and SigV4; local mode
+   * hands requests to the emulator in-process and stamps the signature's shape (src/aws/).
+   */
+  readonly managementSdk?: Pick<ManagementSdkConfig, 'requestHandler' | 'signer'>;
 }
 
 /** The application name Genesys sees in the socket URL (reference §1). */
@@ -67,6 +78,7 @@ export async function startWorkerRuntime(
       endpoint: config.publicManagementEndpoint,
       region: config.region,
       ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+      ...options.managementSdk,
     }),
     connections,
   });
@@ -143,6 +155,8 @@ export async function startWorkerRuntime(
       workerId: config.workerId,
       sessions: new SessionStore(ctx),
       transcript: new TranscriptStore(ctx),
+      entries: new TranscriptWriter(ctx),
+      queue: new CommandQueue(ctx),
       workers: new WorkerStore(ctx),
       fanout: new Fanout({ connections, gateway, log }),
       lease,
@@ -155,8 +169,7 @@ export async function startWorkerRuntime(
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       staleAfterMs: config.staleAfterMs,
       sweepIntervalMs: config.sweepIntervalMs,
-      orphanGraceMs: config.orphanGraceMs,
-      orphanCheckIntervalMs: config.orphanCheckIntervalMs,
+      connectionsRefreshMs: config.connectionsRefreshMs,
     },
   );
   const started = worker;

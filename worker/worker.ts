@@ -4,21 +4,25 @@
  * - **Heartbeat**: one write per beat to its workers row (O(workers), whatever it owns), carrying its
  *   control connection id and its load. Each beat renews the lease (lease.ts); a beat that finds the
  *   lease had lapsed (a stall, a store outage) first re-checks which sessions are still its own.
- * - **Doorbells** act on one session at once: `command` drains its pending work, `claim` claims it, and
- *   `typing` passes the guest's typing upstream.
+ * - **Doorbells** act on one session at once: `command` carries the commands a write queued (the runner
+ *   starts them, or reads the session when the doorbell says something it did not see), `claim` claims
+ *   the session, `attach` adds a frontend connection, and `typing` passes the guest's typing upstream.
  * - **Sweep** (every `sweepIntervalMs`): its own pending work (one query), unowned sessions (one query:
  *   queued before any worker was live, or released by a worker that stopped), orphans of stale workers
- *   (one scan of the workers table, one query per stale worker), and the sessions the store says it owns
- *   against those it runs. A doorbell that was lost is made good here.
+ *   (one scan of the workers table, one query per stale worker), the sessions the store says it owns
+ *   against those it runs, and a share of its sessions' frontend connections re-read. A doorbell that
+ *   was lost is made good here.
  * - **Stop** (SIGTERM): releases every session (ownerId back to none) so that the others' next sweep
  *   claims them at once, removes its row and closes its control connection.
  */
+import type { Doorbell } from '../src/commands/doorbell.js';
+import type { CommandQueue } from '../src/commands/queue.js';
 import type { GuestSession } from '../src/genesys/client/index.js';
 import { StoreError } from '../src/store/errors.js';
 import { NO_OWNER, type SessionRecord, type SessionStore } from '../src/store/sessions.js';
 import type { TranscriptStore } from '../src/store/transcript.js';
+import type { TranscriptWriter } from '../src/store/transcript-writer.js';
 import type { WorkerStore } from '../src/store/workers.js';
-import type { Doorbell } from './control-link.js';
 import type { Fanout } from './fanout.js';
 import type { Lease } from './lease.js';
 import type { WorkerLog } from './log.js';
@@ -28,6 +32,8 @@ export interface WorkerDeps {
   readonly workerId: string;
   readonly sessions: SessionStore;
   readonly transcript: TranscriptStore;
+  readonly entries: TranscriptWriter;
+  readonly queue: CommandQueue;
   readonly workers: WorkerStore;
   readonly fanout: Fanout;
   readonly lease: Lease;
@@ -42,8 +48,8 @@ export interface WorkerTiming {
   readonly heartbeatIntervalMs: number;
   readonly staleAfterMs: number;
   readonly sweepIntervalMs: number;
-  readonly orphanGraceMs: number;
-  readonly orphanCheckIntervalMs: number;
+  /** Each session's frontend connections are re-read from the store this often (spread over sweeps). */
+  readonly connectionsRefreshMs: number;
 }
 
 export type WorkerState = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -66,6 +72,9 @@ export interface WorkerCounters extends RunnerCounters {
   upstreamFramesBlocked: number;
 }
 
+/** The store's list of a worker's sessions is compared with its runners every this many sweeps. */
+const RECONCILE_EVERY = 5;
+
 export class Worker {
   readonly #d: WorkerDeps;
   readonly #t: WorkerTiming;
@@ -79,7 +88,6 @@ export class Worker {
   readonly #startedAt: number;
   readonly counters: WorkerCounters = {
     writes: 0,
-    orphansQueued: 0,
     upstreamSends: 0,
     appended: 0,
     duplicatesDropped: 0,
@@ -130,12 +138,10 @@ export class Worker {
   onDoorbell(doorbell: Doorbell): void {
     if (this.#state !== 'running') return;
     const runner = this.#runners.get(doorbell.sessionId);
-    if (doorbell.reason === 'typing') {
-      runner?.typing();
-      return;
+    if (runner !== undefined) runner.onDoorbell(doorbell);
+    else if (doorbell.reason === 'command' || doorbell.reason === 'claim') {
+      void this.#adopt(doorbell.sessionId, doorbell.connectionId);
     }
-    if (runner !== undefined) runner.drain();
-    else void this.#adopt(doorbell.sessionId);
   }
 
   /** Releases every session, removes the worker's row, closes the control connection. */
@@ -241,10 +247,11 @@ export class Worker {
     if (this.#state !== 'running' || !this.#d.lease.valid) return;
     this.counters.sweeps++;
     const me = this.#d.workerId;
-    // 1. My pending work.
-    for (const work of await this.#d.sessions.listPending(me)) {
+    // 1. My pending work: a runner reads its session only when the list names a command it does not know
+    //    (a doorbell was lost), so a sweep of busy sessions costs one query, not one read per session.
+    for (const work of await this.#d.queue.listPending(me)) {
       const runner = this.#runners.get(work.sessionId);
-      if (runner !== undefined) runner.drain();
+      if (runner !== undefined) runner.checkPending(work.commandIds);
       else void this.#adopt(work.sessionId);
     }
     // 2. Unowned sessions: queued with no worker live, or released by a worker that stopped.
@@ -260,15 +267,24 @@ export class Worker {
       }
       for (const orphan of shuffled(orphans)) void this.#adopt(orphan.sessionId);
     }
-    // 4. What the store says I own against what I run (the index lags: confirm before closing).
+    // 4. Frontend connections whose attach doorbell was lost, a share of the sessions per sweep.
+    for (const runner of this.#connectionRefreshesDue()) {
+      await runner
+        .refreshConnections()
+        .catch((error) =>
+          this.#d.log.warn('connections refresh failed', { sessionId: runner.sessionId, error }),
+        );
+    }
+    // 5. What the store says I own against what I run, every RECONCILE_EVERY sweeps: it lists every owned
+    //    session, and what it finds (a session left closed after a lost upstream) can wait a few seconds.
+    if (this.counters.sweeps % RECONCILE_EVERY === 1) await this.#reconcile();
+  }
+
+  /** Opens what the store says is mine and I do not run; closes what I run that moved (the index lags). */
+  async #reconcile(): Promise<void> {
+    const me = this.#d.workerId;
     const listed = new Set((await this.#d.sessions.listOwned(me)).map((owned) => owned.sessionId));
     for (const sessionId of listed) if (!this.#runners.has(sessionId)) void this.#adopt(sessionId);
-    // 5. Stored messages whose send command was lost, once per check interval per session.
-    for (const runner of this.#orphanChecksDue()) {
-      await runner
-        .healOrphans()
-        .catch((error) => this.#d.log.warn('orphan check failed', { sessionId: runner.sessionId, error }));
-    }
     for (const runner of this.#runners.values()) {
       if (listed.has(runner.sessionId)) continue;
       const record = await this.#d.sessions.get(runner.sessionId);
@@ -278,32 +294,37 @@ export class Worker {
   }
 
   /**
-   * The runners whose orphan check is due, most overdue first, and no more than this sweep's share: a
-   * check interval holds `orphanCheckIntervalMs / sweepIntervalMs` sweeps, so each checks about that
-   * fraction of the sessions (twice it, to catch up). Thousands of sessions started together are then
-   * checked spread over the interval, and one sweep stays short (it also carries pending work and claims).
+   * The runners whose connections are due to be re-read, most overdue first, and no more than this
+   * sweep's share: a refresh interval holds `connectionsRefreshMs / sweepIntervalMs` sweeps, so each
+   * re-reads about that fraction of the sessions (twice it, to catch up). Thousands of sessions opened
+   * together are then re-read spread over the interval, and one sweep stays short.
    */
-  #orphanChecksDue(): SessionRunner[] {
+  #connectionRefreshesDue(): SessionRunner[] {
     const now = this.#d.now();
     const due = [...this.#runners.values()].filter(
-      (runner) => now - runner.orphansCheckedAt >= this.#t.orphanCheckIntervalMs,
+      (runner) => now - runner.connectionsReadAt >= this.#t.connectionsRefreshMs,
     );
-    const sweepsPerInterval = Math.max(1, this.#t.orphanCheckIntervalMs / this.#t.sweepIntervalMs);
+    const sweepsPerInterval = Math.max(1, this.#t.connectionsRefreshMs / this.#t.sweepIntervalMs);
     const share = Math.ceil((2 * this.#runners.size) / sweepsPerInterval);
-    return due.sort((a, b) => a.orphansCheckedAt - b.orphansCheckedAt).slice(0, share);
+    return due.sort((a, b) => a.connectionsReadAt - b.connectionsReadAt).slice(0, share);
   }
 
   // ---------------------------------------------------------------- ownership
 
-  /** Claims the session (if it is not ours yet) and opens a runner for it. Never throws. */
-  async #adopt(sessionId: string): Promise<void> {
+  /**
+   * Claims the session (if it is not ours yet) and opens a runner for it; `connectionId` (a claim rung by
+   * a start) joins its fan-out. Never throws.
+   */
+  async #adopt(sessionId: string, connectionId?: string): Promise<void> {
     if (this.#state !== 'running' || this.#runners.has(sessionId) || this.#adopting.has(sessionId)) return;
     this.#adopting.add(sessionId);
     try {
       await this.#d.lease.ready();
       if (this.#state !== 'running') return;
+      const controlConnectionId = this.#d.control.connectionId;
       const claim = await this.#d.sessions.claim(sessionId, this.#d.workerId, {
         staleAfterMs: this.#t.staleAfterMs,
+        ...(controlConnectionId === undefined ? {} : { controlConnectionId }),
       });
       if (claim.claimed) this.counters.claims++;
       this.#d.log.info('session claimed', { sessionId, epoch: claim.epoch, new: claim.claimed });
@@ -313,19 +334,24 @@ export class Worker {
         {
           sessions: this.#d.sessions,
           transcript: this.#d.transcript,
+          entries: this.#d.entries,
+          queue: this.#d.queue,
           fanout: this.#d.fanout,
           ready: () => this.#d.lease.ready(),
           openGuest: this.#d.openGuest,
+          controlConnectionId: () => this.#d.control.connectionId,
           log: this.#d.log,
           now: this.#d.now,
           onClosed: (id, mode) => this.#onRunnerClosed(id, mode, runner),
           counters: this.counters,
-          orphanGraceMs: this.#t.orphanGraceMs,
         },
       );
       this.#runners.set(sessionId, runner);
       try {
         if (!(await runner.open())) this.#runners.delete(sessionId);
+        else if (connectionId !== undefined) {
+          runner.onDoorbell({ type: 'doorbell', sessionId, reason: 'attach', connectionId });
+        }
       } catch (error) {
         // Not opened (the store failed, or the session names no endpoint): the next sweep tries again.
         this.#runners.delete(sessionId);

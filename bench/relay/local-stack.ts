@@ -2,7 +2,9 @@
  * guest-relay in local mode (the code `npm start` runs: dynalite, the gateway emulators with the real
  * handlers, the worker) as its own process, pointed at a Genesys emulator the benchmark runs in its own
  * process, so both ends of every measured path are on one clock. On SIGUSR2 it reports how many
- * requests its DynamoDB engine has answered, by operation (the benchmark counts them per message).
+ * requests its DynamoDB engine has answered, by operation (the benchmark counts them per message), and
+ * the requests it sent since the previous report with their times (the benchmark counts how many of a
+ * message's requests ran one after the other).
  *
  *   node --import tsx bench/relay/local-stack.ts <guest-api ws url> <api url> <deploymentId> <reorder window ms>
  */
@@ -19,5 +21,10 @@ const stack = await startLocalStack({
   genesys: { deploymentId, endpoint: { wsUrl, apiUrl } },
   reorderWindowMs: Number(windowMs ?? '300'),
 });
-answerReports(() => ({ dynamoRequests: stack.dynamo.requests() }));
+stack.dynamo.trace(true);
+answerReports(() => {
+  const report = { dynamoRequests: stack.dynamo.requests(), traced: stack.dynamo.traced() };
+  stack.dynamo.trace(true); // the next report carries what comes after this one
+  return report;
+});
 announceReady({ url: stack.wsUrl, token: stack.token }, () => stack.stop());

@@ -11,6 +11,7 @@
  * counts as held once the emulator has seen its upstream socket configure. Frontend sockets are closed
  * once their session is up (the session lives on, idle), except for the first `keepFrontends`.
  */
+import { COMMAND_QUEUE_DEFAULTS } from '../../src/commands/queue.js';
 import type { GuestSocketObservation } from '../../src/genesys/emulator/index.js';
 import { TABLE_ENV, type TableKey } from '../../src/store/tables.js';
 import type { TranscriptEntry } from '../../src/store/transcript.js';
@@ -75,6 +76,7 @@ export class Fleet {
       relay = await startRelay({
         deploymentId: genesys.deploymentId,
         workerStaleAfterMs: WORKER_DEFAULTS.staleAfterMs,
+        maxPending: COMMAND_QUEUE_DEFAULTS.maxPending,
       });
       const worker = await WorkerProcess.spawn('w-bench', {
         ...workerEnv(relay, genesys),
@@ -141,7 +143,7 @@ export class Fleet {
 
   /** The session's whole transcript in the relay's store. */
   transcript(sessionId: string): Promise<TranscriptEntry[]> {
-    return readTranscript(this.relay.deps.transcript, sessionId);
+    return readTranscript(this.relay.deps, sessionId);
   }
 
   /** Kills the worker (SIGKILL) and stops the relay and the emulator; for a `finally`. */

@@ -1,10 +1,11 @@
 /**
  * The control API's messages: what a worker says on its control connection and what it hears back.
- * Lambdas reach a worker only with a doorbell (src/relay/doorbell.ts); the worker speaks only to learn
+ * Lambdas reach a worker only with a doorbell (src/commands/doorbell.ts); the worker speaks only to learn
  * its own connection id (`register`, which API Gateway does not tell a client) and to stay under the
  * idle timeout (`ping`). DESIGN §2: the control API is a second WebSocket API with IAM authorization.
  */
 import * as z from 'zod';
+import { doorbellSchema } from '../commands/doorbell.js';
 
 /** worker → control API: "which connection am I?" The answer is a route response (`registered`). */
 export const registerFrameSchema = z.object({
@@ -40,11 +41,7 @@ export const controlInboundSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('registered'), workerId: z.string(), connectionId: z.string().min(1) }),
   z.object({ type: z.literal('pong'), nonce: z.string().optional(), time: z.string() }),
   z.object({ type: z.literal('error'), message: z.string() }),
-  z.object({
-    type: z.literal('doorbell'),
-    sessionId: z.string().min(1),
-    reason: z.enum(['command', 'claim', 'typing']),
-  }),
+  doorbellSchema,
 ]);
 
 export type ControlInbound = z.infer<typeof controlInboundSchema>;

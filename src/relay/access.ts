@@ -3,10 +3,11 @@
  * frame acts on. Every refusal here is a ProtocolError, answered as one `error` event.
  */
 import { ACCESS_TOKEN_ROLES, type AccessTokenRole } from '../auth/tokens.js';
+import type { ContextCommand, EndCommand, UploadCommand } from '../commands/types.js';
 import type { ChannelConstraints } from '../domain/constraints.js';
 import { type ClientAction, type ClientFrame, ProtocolError, parseClientFrame } from '../protocol/index.js';
 import { StoreError } from '../store/errors.js';
-import type { PendingCommand, SessionRecord } from '../store/sessions.js';
+import type { SessionRecord } from '../store/sessions.js';
 import type { RelayDeps } from './deps.js';
 
 /** The part of an API Gateway WebSocket event the relay reads (WsEvent / WsFrameEvent fit). */
@@ -90,26 +91,74 @@ export interface SessionAccess {
 /**
  * The session the frame acts on: the connection's current one. `not_connected` when the connection has
  * none; `session_not_found` when the frame names another session, or the session is gone or belongs to
- * another team (the same answer, so existence is not revealed across teams).
+ * another team (the same answer, so existence is not revealed across teams). Two reads in sequence: the
+ * connection's row, then the session item (consistent).
  */
 export async function sessionFor(
-  deps: Pick<RelayDeps, 'connections' | 'sessions'>,
+  deps: SessionDeps,
   caller: Caller,
   frame: ClientFrame & { sessionId?: string | undefined },
   access: SessionAccess = {},
 ): Promise<SessionRecord> {
-  const connection = await deps.connections.get(caller.connectionId);
-  const current = connection?.sessionId;
-  if (current === undefined) {
-    throw refusal(frame, 'not_connected', `Send "connect" on this connection before "${frame.action}".`);
+  return (await sessionWith(deps, caller, frame, access, async () => undefined)).session;
+}
+
+/**
+ * sessionFor, with `alongside(sessionId)` read at the same time as the session item (a send reads its
+ * key's marker there), so the pair costs one round trip, not two. `readAt` is when both were asked for.
+ */
+export async function sessionWith<T>(
+  deps: SessionDeps,
+  caller: Caller,
+  frame: ClientFrame & { sessionId?: string | undefined },
+  access: SessionAccess,
+  alongside: (sessionId: string) => Promise<T>,
+): Promise<{ session: SessionRecord; alongside: T; readAt: number }> {
+  const { connectionId } = caller;
+  // A connection this container has seen: read the session at once and check that it still names the
+  // connection (ConnectionCache). Otherwise, or if it does not, the connections table says which.
+  const cached = deps.connectionCache.get(connectionId);
+  let found = cached === undefined ? undefined : await readSession(deps, frame, cached.sessionId, alongside);
+  if (found === undefined || !found.session?.conns?.includes(connectionId)) {
+    const connection = await deps.connections.get(connectionId).catch((error: unknown) => {
+      throw mapStoreError(frame, error);
+    });
+    const current = connection?.sessionId;
+    if (connection === undefined || current === undefined) {
+      deps.connectionCache.delete(connectionId);
+      throw refusal(frame, 'not_connected', `Send "connect" on this connection before "${frame.action}".`);
+    }
+    if (connection.team !== caller.team) throw notFound(frame);
+    deps.connectionCache.set(connectionId, { sessionId: current });
+    if (found?.sessionId !== current) found = await readSession(deps, frame, current, alongside);
   }
-  if (frame.sessionId !== undefined && frame.sessionId !== current) throw notFound(frame);
-  const session = await deps.sessions.get(current);
-  if (session === undefined || session.team !== caller.team || connection?.team !== caller.team) {
-    throw notFound(frame);
-  }
+  const { session } = found;
+  if (frame.sessionId !== undefined && frame.sessionId !== found.sessionId) throw notFound(frame);
+  if (session === undefined || session.team !== caller.team) throw notFound(frame);
   assertUsable(frame, session, access);
-  return session;
+  try {
+    // Sessions stored before the allocator existed get one on first use (no request otherwise).
+    const numbered = await deps.queue.ensureAllocator(session, deps.transcript);
+    return { session: numbered, alongside: found.alongside, readAt: found.readAt };
+  } catch (error) {
+    throw mapStoreError(frame, error);
+  }
+}
+
+type SessionDeps = Pick<RelayDeps, 'connections' | 'connectionCache' | 'sessions' | 'queue' | 'transcript'>;
+
+/** The session item (consistent) and what goes alongside it, read at the same time. */
+async function readSession<T>(
+  deps: SessionDeps,
+  frame: ClientFrame,
+  sessionId: string,
+  alongside: (sessionId: string) => Promise<T>,
+): Promise<{ sessionId: string; session: SessionRecord | undefined; alongside: T; readAt: number }> {
+  const readAt = performance.now();
+  const [read, extra] = await Promise.allSettled([deps.sessions.get(sessionId), alongside(sessionId)]);
+  if (read.status === 'rejected') throw mapStoreError(frame, read.reason);
+  if (extra.status === 'rejected') throw mapStoreError(frame, extra.reason);
+  return { sessionId, session: read.value, alongside: extra.value, readAt };
 }
 
 export function notFound(frame: ClientFrame): ProtocolError {
@@ -188,34 +237,26 @@ export function queueFull(frame: ClientFrame, retryAfterMs: number): ProtocolErr
   );
 }
 
-/** More sends of one session are being stored at this moment than the store admits at once. */
-export function tooManyAtOnce(frame: ClientFrame, retryAfterMs: number): ProtocolError {
-  return refusal(
-    frame,
-    'rate_limited',
-    'Too many messages of this session are being stored at once; try again shortly.',
-    { retryAfterMs },
-  );
-}
-
 /** A wait that lets a full queue drain by a few sends at the session's pace. */
 export function retryAfterFor(constraints: ChannelConstraints): number {
   return Math.ceil((1000 / Math.max(1, constraints.sendRatePerSecond)) * 2);
 }
 
-/** `queue full` before anything is written: the write's own bound is the backstop for races. */
+/** `queue full` before anything is written: the write's own bounds are the backstop for races. */
 export function assertRoom(
-  deps: Pick<RelayDeps, 'maxPending'>,
+  deps: Pick<RelayDeps, 'queue'>,
   frame: ClientFrame,
   session: SessionRecord,
+  bytes = 0,
 ): void {
-  if (Object.keys(session.pending).length >= deps.maxPending) {
+  const { maxPending, maxPendingBytes } = deps.queue.options;
+  if (Object.keys(session.pending).length >= maxPending || session.pendingBytes + bytes > maxPendingBytes) {
     throw queueFull(frame, retryAfterFor(session.constraints));
   }
 }
 
 /**
- * Why a command could not be queued, in protocol terms: addPending refuses an ended session with
+ * Why a command could not be queued, in protocol terms: the queue refuses an ended session with
  * STORE_CONFLICT (`session_ended`); other store failures get their own code (mapStoreError).
  */
 export function commandRefusal(frame: ClientFrame, error: unknown, retryAfterMs?: number): unknown {
@@ -223,16 +264,16 @@ export function commandRefusal(frame: ClientFrame, error: unknown, retryAfterMs?
   return mapStoreError(frame, error, retryAfterMs);
 }
 
-/** Queues a command for the session's owner (durable first); returns the owner to ring. */
+/** Queues a command that takes no number (durable first); returns the session as the write left it. */
 export async function queueCommand(
-  deps: RelayDeps,
+  deps: Pick<RelayDeps, 'queue'>,
   frame: ClientFrame,
   sessionId: string,
-  command: PendingCommand,
+  command: ContextCommand | UploadCommand | EndCommand,
   retryAfterMs?: number,
-): Promise<string> {
+): Promise<SessionRecord> {
   try {
-    return (await deps.sessions.addPending(sessionId, command)).ownerId;
+    return (await deps.queue.submit(sessionId, command)).session;
   } catch (error) {
     throw commandRefusal(frame, error, retryAfterMs);
   }

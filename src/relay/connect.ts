@@ -2,10 +2,13 @@
  * `connect`: start a guest session, or resume one of the caller's team and replay what was missed.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { ringDoorbell } from '../commands/doorbell.js';
+import { messageEvent } from '../commands/events.js';
+import { readTranscript } from '../commands/reader.js';
 import { DEFAULT_CONSTRAINTS } from '../domain/constraints.js';
 import type { ConnectAction, ConnectEvent, MessageEvent } from '../protocol/index.js';
 import { StoreError } from '../store/errors.js';
-import { NO_OWNER, type SessionRecord } from '../store/sessions.js';
+import { NO_OWNER, type SessionRecord, START_COMMAND_ID } from '../store/sessions.js';
 import {
   assertAllowed,
   callerOf,
@@ -16,15 +19,13 @@ import {
   refusal,
 } from './access.js';
 import type { RelayDeps } from './deps.js';
-import { ringDoorbell } from './doorbell.js';
-import { messageEvent } from './entries.js';
 
 /** Most entries replayed after a resume; the rest is read with `history` (documented in docs/relay.md). */
 export const MAX_REPLAY = 500;
 const REPLAY_PAGE = 100;
 
 /** The id of the `start` command of a session (one per session: idempotent). */
-export const START_COMMAND_ID = 'start';
+export { START_COMMAND_ID };
 
 export function newSessionId(): string {
   return randomBytes(16).toString('base64url');
@@ -57,49 +58,50 @@ async function start(
   const proposed = newSessionId();
   const guestInfo = frame.guestInfo === undefined ? undefined : definedStrings(frame.guestInfo);
   let session: SessionRecord | undefined;
-  let ownerId: string;
-  let lastSequenceId = 0;
   try {
     const sessionId =
       frame.clientMessageId === undefined
         ? proposed
         : await deps.sessions.reserveStart(team, frame.clientMessageId, proposed);
-    const retried = sessionId !== proposed;
-    if (retried) {
-      session = await deps.sessions.get(sessionId);
-      if (session !== undefined && session.team !== team) throw notFound(frame);
-      if (session?.status === 'ended') throw ended(frame);
-      lastSequenceId = session === undefined ? 0 : await deps.transcript.lastSeq(sessionId);
+    if (sessionId !== proposed) {
+      const existing = await deps.sessions.get(sessionId);
+      if (existing !== undefined && existing.team !== team) throw notFound(frame);
+      if (existing?.status === 'ended') throw ended(frame);
+      session = existing && (await deps.queue.ensureAllocator(existing, deps.transcript));
     }
+    // The session, its `start` command and this connection in one write.
+    const created = session === undefined;
     session ??= await deps.sessions.create({
       sessionId,
       team,
       deploymentId: frame.deploymentId ?? deps.defaultDeploymentId,
       guestToken: randomUUID(),
       constraints: DEFAULT_CONSTRAINTS,
+      start: true,
+      connectionId,
       ...(frame.region === undefined ? {} : { region: frame.region }),
       ...(guestInfo === undefined ? {} : { guestInfo }),
       ...(frame.metadata === undefined ? {} : { metadata: frame.metadata }),
     });
-    // A retry re-queues `start` only while the worker has not taken the session further (idempotent by id).
-    ownerId =
-      session.status === 'starting'
-        ? (
-            await deps.sessions.addPending(sessionId, {
-              id: START_COMMAND_ID,
-              type: 'start',
-              createdAt: deps.now(),
-            })
-          ).ownerId
-        : (session.ownerId ?? NO_OWNER);
-    await deps.connections.attach(connectionId, sessionId);
+    const { previousSessionId } = await deps.connections.attach(connectionId, sessionId);
+    if (!created) await deps.sessions.attachConnection(sessionId, connectionId, previousSessionId);
+    else if (previousSessionId !== undefined && previousSessionId !== sessionId) {
+      await deps.sessions.detachConnections(previousSessionId, [connectionId]);
+    }
+    deps.connectionCache.set(connectionId, { sessionId });
   } catch (error) {
     throw mapStoreError(frame, error);
   }
-  const { sessionId } = session;
-  const bell = await ringDoorbell(deps, { sessionId, ownerId });
-  deps.logger.info('session started', { sessionId, queued: bell.queued });
-  return connectEvent(session, { resumed: false, lastSequenceId, queued: bell.queued });
+  // A new session is unowned: the doorbell asks a live worker to claim it, and names this connection
+  // (the owner's fan-out must not wait for the connections index to catch up). A retried start rings
+  // its owner, who then knows this connection too.
+  const bell = await ringDoorbell(deps, {
+    session,
+    reason: session.ownerId === NO_OWNER || session.status === 'starting' ? 'command' : 'attach',
+    connectionId,
+  });
+  deps.logger.info('session started', { sessionId: session.sessionId, queued: bell.queued });
+  return connectEvent(session, { resumed: false, lastSequenceId: session.lastSeq ?? 0, queued: bell.queued });
 }
 
 /** The `connect` answer for a session; `status` is the public view of the stored one. */
@@ -127,36 +129,38 @@ async function resume(
   frame: ConnectAction,
   sessionId: string,
 ): Promise<ConnectEvent | (ConnectEvent | MessageEvent)[]> {
-  const session = await deps.sessions.get(sessionId);
-  if (session === undefined || session.team !== team) throw notFound(frame);
-  if (session.status === 'ended') throw ended(frame);
+  let session: SessionRecord | undefined;
   try {
-    await deps.connections.attach(connectionId, sessionId);
+    session = await deps.sessions.get(sessionId);
+    if (session === undefined || session.team !== team) throw notFound(frame);
+    if (session.status === 'ended') throw ended(frame);
+    session = await deps.queue.ensureAllocator(session, deps.transcript);
+    const { previousSessionId } = await deps.connections.attach(connectionId, sessionId);
+    await deps.sessions.attachConnection(sessionId, connectionId, previousSessionId);
+    deps.connectionCache.set(connectionId, { sessionId });
   } catch (error) {
     throw mapStoreError(frame, error);
   }
-  const lastSequenceId = await deps.transcript.lastSeq(sessionId);
+  // The owner adds this connection to its fan-out now (the connections index may lag behind).
+  if (session.ownerId !== undefined && session.ownerId !== NO_OWNER) {
+    await ringDoorbell(deps, { session, reason: 'attach', connectionId });
+  }
+  const lastSequenceId = session.lastSeq ?? 0;
   const queued = session.ownerId === NO_OWNER && (await noLiveWorker(deps));
   const answer = connectEvent(session, { resumed: true, lastSequenceId, queued });
   if (frame.afterSequenceId === undefined || frame.afterSequenceId >= lastSequenceId) return answer;
-  const replay = await missed(deps, sessionId, frame.afterSequenceId, lastSequenceId);
+  const replay = await missed(deps, session, frame.afterSequenceId);
   return [answer, ...replay];
 }
 
-/** Entries after `after` up to `last` (inclusive), oldest first, at most MAX_REPLAY. */
-async function missed(
-  deps: RelayDeps,
-  sessionId: string,
-  after: number,
-  last: number,
-): Promise<MessageEvent[]> {
+/** Entries after `after` up to the session's last (inclusive), oldest first, at most MAX_REPLAY. */
+async function missed(deps: RelayDeps, session: SessionRecord, after: number): Promise<MessageEvent[]> {
   const events: MessageEvent[] = [];
   let cursor: string | undefined;
   do {
     const limit = Math.min(REPLAY_PAGE, MAX_REPLAY - events.length);
-    const page = await deps.transcript.page(sessionId, {
+    const page = await readTranscript(deps.transcript, session, {
       after,
-      before: last + 1,
       limit,
       direction: 'forward',
       ...(cursor === undefined ? {} : { cursor }),

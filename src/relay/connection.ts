@@ -28,10 +28,18 @@ export function createConnectHandler(deps: Pick<RelayDeps, 'connections' | 'now'
   };
 }
 
-/** `$disconnect`: deletes the row (idempotent; rows whose disconnect never comes expire by TTL). */
-export function createDisconnectHandler(deps: Pick<RelayDeps, 'connections'>) {
+/**
+ * `$disconnect`: deletes the row, and takes the connection off its session (idempotent; rows whose
+ * disconnect never comes expire by TTL, and the session's owner forgets them on its first 410).
+ */
+export function createDisconnectHandler(
+  deps: Pick<RelayDeps, 'connections' | 'connectionCache' | 'sessions'>,
+) {
   return async (event: ConnectionEvent): Promise<{ statusCode: number }> => {
-    await deps.connections.delete(event.requestContext.connectionId);
+    const { connectionId } = event.requestContext;
+    deps.connectionCache.delete(connectionId);
+    const row = await deps.connections.delete(connectionId);
+    if (row?.sessionId !== undefined) await deps.sessions.detachConnections(row.sessionId, [connectionId]);
     return { statusCode: 200 };
   };
 }

@@ -1,8 +1,9 @@
 /**
  * `context`: UI state → the session's custom attributes. Flattened, merged (RFC 7396) or replaced,
- * checked against the session's `maxCustomDataBytes` (nothing changes when over), stored with optimistic
- * locking on `contextRev`, then a `context` command (`context#<rev>`) for the owner and the doorbell.
+ * checked against the session's `maxCustomDataBytes` (nothing changes when over), then stored with its
+ * `context` command (`context#<rev>`) in one write, optimistic on `contextRev`, and the doorbell.
  */
+import { ringDoorbell } from '../commands/doorbell.js';
 import { contextBudgetError, contextByteSize, flattenContext, mergeContext } from '../domain/context.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { ContextAction, ContextEvent } from '../protocol/index.js';
@@ -15,14 +16,12 @@ import {
   callerOf,
   mapStoreError,
   notFound,
-  queueCommand,
   type RelayEvent,
   reparse,
   retryAfterFor,
   sessionFor,
 } from './access.js';
 import type { RelayDeps } from './deps.js';
-import { ringDoorbell } from './doorbell.js';
 
 /** Concurrent context updates of one session: re-read and re-merge this many times. */
 const MAX_ATTEMPTS = 5;
@@ -44,14 +43,17 @@ export function createContextHandler(deps: RelayDeps) {
       const over = contextBudgetError(attributes, maxBytes);
       if (over) throw ProtocolError.fromDomain(over, context);
       const bytes = contextByteSize(attributes);
-      let contextRev: number;
+      let stored: Awaited<ReturnType<RelayDeps['queue']['submitContext']>>;
       try {
-        ({ contextRev } = await deps.sessions.setContext(sessionId, attributes, bytes, {
-          expectedRev: session.contextRev,
-        }));
+        stored = await deps.queue.submitContext(session, {
+          attributes,
+          bytes,
+          ...(frame.flush === undefined ? {} : { flush: frame.flush }),
+        });
       } catch (error) {
-        if (!(error instanceof StoreError && error.code === 'STORE_CONFLICT'))
-          throw mapStoreError(frame, error);
+        if (!(error instanceof StoreError && error.code === 'STORE_CONFLICT')) {
+          throw mapStoreError(frame, error, retryAfterFor(session.constraints));
+        }
         // Another update came first, or the session ended: read again and decide.
         const again = await deps.sessions.get(sessionId);
         if (again === undefined) throw notFound(frame);
@@ -61,20 +63,11 @@ export function createContextHandler(deps: RelayDeps) {
         session = again;
         continue;
       }
-      // If this fails the attributes are still stored; they go upstream with the next message.
-      const ownerId = await queueCommand(
-        deps,
-        frame,
-        sessionId,
-        {
-          id: `context#${contextRev}`,
-          type: 'context',
-          ...(frame.flush === undefined ? {} : { flush: frame.flush }),
-          createdAt: deps.now(),
-        },
-        retryAfterFor(session.constraints),
-      );
-      const bell = await ringDoorbell(deps, { sessionId, ownerId });
+      const command = stored.session.pending[`context#${stored.contextRev}`];
+      const bell = await ringDoorbell(deps, {
+        session: stored.session,
+        ...(command === undefined ? {} : { commands: [command] }),
+      });
       return {
         type: 'context',
         sessionId,

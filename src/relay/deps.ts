@@ -1,16 +1,23 @@
 /**
- * What every relay handler needs, built from the config once per cold start: the stores on one
- * DynamoDB client, and a ManagementClient for each API (public: answers to frontends; control: the
- * workers' doorbells). Tests build the same object with `createRelayDeps` around local endpoints.
+ * What every relay handler needs, built from the config once per cold start: the stores and the command
+ * queue on one DynamoDB client, and a ManagementClient for each API (public: answers to frontends;
+ * control: the workers' doorbells). Tests and local mode build the same object with `createRelayDeps`
+ * around local endpoints (local mode passes in-process request handlers: no loopback hop).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createManagementSdk, ManagementClient } from '../gateway/management-client.js';
+import { CommandQueue } from '../commands/queue.js';
+import {
+  createManagementSdk,
+  ManagementClient,
+  type ManagementSdkConfig,
+} from '../gateway/management-client.js';
 import { ConnectionStore } from '../store/connections.js';
 import { SessionStore } from '../store/sessions.js';
 import { createStoreContext } from '../store/store-context.js';
 import { TranscriptStore } from '../store/transcript.js';
 import { WorkerStore } from '../store/workers.js';
 import { type Env, loadRelayConfig, type RelayConfig } from './config.js';
+import { ConnectionCache } from './connection-cache.js';
 
 /** The log methods the relay uses (a Powertools Logger built with createRedactingLogger fits). */
 export interface RelayLog {
@@ -21,8 +28,12 @@ export interface RelayLog {
 
 export interface RelayDeps {
   readonly sessions: SessionStore;
+  /** Commands and the transcript's allocator on the session item. */
+  readonly queue: CommandQueue;
   readonly transcript: TranscriptStore;
   readonly connections: ConnectionStore;
+  /** Connection → session, as this container last saw it (checked against the session item). */
+  readonly connectionCache: ConnectionCache;
   readonly workers: WorkerStore;
   /** Posts to frontend connections (public API). A 410 deletes the connection's row. */
   readonly publicGateway: ManagementClient;
@@ -30,8 +41,6 @@ export interface RelayDeps {
   readonly controlGateway: ManagementClient;
   readonly defaultDeploymentId: string;
   readonly workerStaleAfterMs: number;
-  /** Pending commands per session (SessionStore's bound); checked before anything is written. */
-  readonly maxPending: number;
   readonly logger: RelayLog;
   /** Epoch ms. */
   readonly now: () => number;
@@ -42,16 +51,23 @@ export interface CreateRelayDepsOptions {
   readonly now?: () => number;
   /** Default: the SDK's default chain. Local engines and the emulator accept any static pair. */
   readonly credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Pending commands per session (the queue's bound). */
   readonly maxPending?: number;
   /** The DynamoDB client to use instead of one built from the config (tests, local mode). */
   readonly dynamodb?: DynamoDBClient;
+  /**
+   * How the management clients reach their APIs. Default: the SDK's HTTP and SigV4; local mode hands
+   * requests to the emulators in-process and stamps the signature's shape (src/aws/).
+   */
+  readonly managementSdk?: {
+    readonly publicApi?: ManagementSdkConfig['requestHandler'];
+    readonly controlApi?: ManagementSdkConfig['requestHandler'];
+    readonly signer?: ManagementSdkConfig['signer'];
+  };
 }
-
-export const DEFAULT_MAX_PENDING = 100;
 
 export function createRelayDeps(config: RelayConfig, options: CreateRelayDepsOptions): RelayDeps {
   const now = options.now ?? Date.now;
-  const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
   const client =
     options.dynamodb ??
     new DynamoDBClient({
@@ -61,27 +77,34 @@ export function createRelayDeps(config: RelayConfig, options: CreateRelayDepsOpt
     });
   const ctx = createStoreContext({ client, tables: config.tables, now });
   const connections = new ConnectionStore(ctx);
-  const sdk = (endpoint: string) =>
+  const signer = options.managementSdk?.signer;
+  const sdk = (endpoint: string, requestHandler: ManagementSdkConfig['requestHandler']) =>
     createManagementSdk({
       endpoint,
       region: config.region,
       ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+      ...(requestHandler === undefined ? {} : { requestHandler }),
+      ...(signer === undefined ? {} : { signer }),
     });
   return Object.freeze({
-    sessions: new SessionStore(ctx, { maxPending }),
+    sessions: new SessionStore(ctx),
+    queue: new CommandQueue(ctx, options.maxPending === undefined ? {} : { maxPending: options.maxPending }),
     transcript: new TranscriptStore(ctx),
     connections,
+    connectionCache: new ConnectionCache(),
     workers: new WorkerStore(ctx),
-    publicGateway: new ManagementClient({ sdk: sdk(config.publicManagementEndpoint), connections }),
+    publicGateway: new ManagementClient({
+      sdk: sdk(config.publicManagementEndpoint, options.managementSdk?.publicApi),
+      connections,
+    }),
     // Control connections have no row in the connections table: a gone worker connection is healed by
     // the worker's next heartbeat, so nothing is deleted here.
     controlGateway: new ManagementClient({
-      sdk: sdk(config.controlManagementEndpoint),
+      sdk: sdk(config.controlManagementEndpoint, options.managementSdk?.controlApi),
       connections: { delete: async () => {} },
     }),
     defaultDeploymentId: config.defaultDeploymentId,
     workerStaleAfterMs: config.workerStaleAfterMs,
-    maxPending,
     logger: options.logger,
     now,
   });

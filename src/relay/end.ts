@@ -1,8 +1,8 @@
 /** `end`: the guest ends the session. Stored as one `end` command (idempotent by id), then the doorbell. */
+import { ringDoorbell } from '../commands/doorbell.js';
 import type { AckEvent, EndAction } from '../protocol/index.js';
 import { assertAllowed, callerOf, queueCommand, type RelayEvent, sessionFor } from './access.js';
 import type { RelayDeps } from './deps.js';
-import { ringDoorbell } from './doorbell.js';
 
 export const END_COMMAND_ID = 'end';
 
@@ -13,13 +13,9 @@ export function createEndHandler(deps: RelayDeps) {
     assertAllowed(caller, frame);
     const session = await sessionFor(deps, caller, frame, { allowReadOnly: true });
     const { sessionId } = session;
-    const ownerId = await queueCommand(deps, frame, sessionId, {
-      id: END_COMMAND_ID,
-      type: 'end',
-      reason: 'guest',
-      createdAt: deps.now(),
-    });
-    const bell = await ringDoorbell(deps, { sessionId, ownerId });
+    const command = { id: END_COMMAND_ID, type: 'end', reason: 'guest', createdAt: deps.now() } as const;
+    const after = await queueCommand(deps, frame, sessionId, command);
+    const bell = await ringDoorbell(deps, { session: after, commands: [command] });
     return {
       type: 'ack',
       action: 'end',

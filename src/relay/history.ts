@@ -1,8 +1,12 @@
 /**
  * `history`: one page of the transcript, ascending. Forward from `afterSequenceId`, backward from
  * `beforeSequenceId`, or the newest page. A page that would not fit in one API Gateway message (128 KB)
- * is shortened at its far end and reports `hasMore: true`.
+ * is shortened at its far end and reports `hasMore: true`. Entries not yet written to the transcript
+ * come from the session item (src/commands/reader.ts): a page never has a gap.
  */
+
+import { wireEntry } from '../commands/events.js';
+import { readTranscript } from '../commands/reader.js';
 import {
   DEFAULT_HISTORY_LIMIT,
   fitsInOneMessage,
@@ -12,7 +16,6 @@ import {
 } from '../protocol/index.js';
 import { assertAllowed, callerOf, mapStoreError, type RelayEvent, sessionFor } from './access.js';
 import type { RelayDeps } from './deps.js';
-import { wireEntry } from './entries.js';
 
 export function createHistoryHandler(deps: RelayDeps) {
   return async (event: RelayEvent<HistoryAction>): Promise<HistoryEvent> => {
@@ -23,7 +26,7 @@ export function createHistoryHandler(deps: RelayDeps) {
     const forward = frame.afterSequenceId !== undefined;
     let page: Awaited<ReturnType<RelayDeps['transcript']['page']>>;
     try {
-      page = await deps.transcript.page(session.sessionId, {
+      page = await readTranscript(deps.transcript, session, {
         limit: frame.limit ?? DEFAULT_HISTORY_LIMIT,
         direction: forward ? 'forward' : 'backward',
         ...(frame.afterSequenceId === undefined ? {} : { after: frame.afterSequenceId }),

@@ -1,4 +1,4 @@
-/** The relay core: one module per public-API route, the doorbell, config and deps. See docs/relay.md. */
+/** The relay core: one module per public-API route, config and deps. See docs/relay.md. */
 export * from './access.js';
 export * from './config.js';
 export * from './connect.js';
@@ -6,9 +6,7 @@ export * from './connection.js';
 export * from './context.js';
 export * from './default.js';
 export * from './deps.js';
-export * from './doorbell.js';
 export * from './end.js';
-export * from './entries.js';
 export * from './history.js';
 export * from './ping.js';
 export * from './send.js';

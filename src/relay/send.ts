@@ -1,12 +1,18 @@
 /**
- * `send`: the guest's message is admitted (a bounded number of sends per session are stored at once),
- * becomes a transcript entry (pending) and a `send` command for the owner, in that order, then the
- * doorbell. A retried clientMessageId returns the first entry.
+ * `send`: the guest's message becomes one command on the session item, admitted, numbered and stored
+ * whole in one conditional write (CommandQueue.submitSend), then the doorbell carries it to the owner.
+ * Reads before the write: the connection's row, then the session item beside the key's marker (a keyed
+ * send). A retried clientMessageId gets the first message back, pending or settled.
  */
+import { randomUUID } from 'node:crypto';
+import { ringDoorbell } from '../commands/doorbell.js';
+import { messageEvent } from '../commands/events.js';
+import type { SendOutcome } from '../commands/queue.js';
+import { entryOf } from '../commands/reader.js';
+import { sendCommandId } from '../commands/types.js';
 import type { ContentItem, MessageEvent, SendAction } from '../protocol/index.js';
-import { StoreError } from '../store/errors.js';
-import { AdmissionError, type SessionRecord } from '../store/sessions.js';
-import type { AppendResult } from '../store/transcript.js';
+import type { SessionRecord } from '../store/sessions.js';
+import { fingerprintOf, type SendKey, type TranscriptEntry } from '../store/transcript.js';
 import {
   assertAllowed,
   assertRoom,
@@ -14,143 +20,118 @@ import {
   commandRefusal,
   mapStoreError,
   type RelayEvent,
+  refusal,
   reparse,
   retryAfterFor,
-  sessionFor,
-  tooManyAtOnce,
+  sessionWith,
 } from './access.js';
 import type { RelayDeps } from './deps.js';
-import { ringDoorbell } from './doorbell.js';
-import { messageEvent } from './entries.js';
 
 export function createSendHandler(deps: RelayDeps) {
   return async (event: RelayEvent<SendAction>): Promise<MessageEvent> => {
     const caller = callerOf(event);
     assertAllowed(caller, event.frame);
-    const session = await sessionFor(deps, caller, event.frame);
+    const clientMessageId = event.frame.clientMessageId;
+    const readKey = (sessionId: string): Promise<SendKey | undefined> =>
+      clientMessageId === undefined
+        ? Promise.resolve(undefined)
+        : deps.transcript.getKey(sessionId, clientMessageId);
+    const read = await sessionWith(deps, caller, event.frame, {}, readKey);
+    const { session } = read;
     const frame = reparse(event, session.constraints);
     const retryAfterMs = retryAfterFor(session.constraints);
-    const { sessionId } = session;
-
-    const ticket = await admitUnlessRetry(deps, frame, session, retryAfterMs);
-    let ownerId: string | undefined;
-    let appended: AppendResult;
-    let released = false; // the ticket goes back with the command's write
-    try {
-      appended = await appendEntry(deps, frame, sessionId, retryAfterMs);
-      const { entry, created } = appended;
-      // A retry re-queues its command only while the entry is still pending: once the worker has sent it
-      // (and completed the command), queuing it again would send it twice.
-      if (created || entry.status === 'pending') {
-        try {
-          const queued = await deps.sessions.addPending(
-            sessionId,
-            { id: entry.entryId, type: 'send', seq: entry.seq, createdAt: deps.now() },
-            ticket === undefined ? {} : { releaseTicket: ticket },
-          );
-          ({ ownerId } = queued);
-          released = queued.added; // an already-pending command (a concurrent retry) wrote nothing
-        } catch (error) {
-          if (created) await failOrphan(deps, sessionId, entry.seq, error);
-          throw commandRefusal(frame, error, retryAfterMs);
-        }
-      }
-    } finally {
-      if (ticket !== undefined && !released) await deps.sessions.releaseSend(sessionId, ticket);
+    const content = contentOf(frame);
+    const fingerprint =
+      clientMessageId === undefined
+        ? undefined
+        : fingerprintOf({
+            direction: 'guest',
+            content,
+            ...(frame.text === undefined ? {} : { text: frame.text }),
+          });
+    let key = read.alongside;
+    // The session item refuses a settled key only for a while (CommandQueue's settle horizon): a write
+    // that comes long after the marker was read must read it again.
+    if (key === undefined && performance.now() - read.readAt > deps.queue.options.settleHorizonMs / 2) {
+      key = await readKey(session.sessionId).catch((error: unknown) => {
+        throw mapStoreError(frame, error, retryAfterMs);
+      });
     }
-    const { entry } = appended;
-    const bell = ownerId === undefined ? { queued: false } : await ringDoorbell(deps, { sessionId, ownerId });
+    const entryId = randomUUID();
+    const commandId = sendCommandId(clientMessageId, entryId);
+    // Settled: the marker names the entry. (Still pending? Then the item has it, and the write says so.)
+    if (key !== undefined && session.pending[commandId] === undefined) {
+      return retried(deps, frame, session, key.seq, key.fingerprint, fingerprint);
+    }
+    let outcome: SendOutcome;
+    try {
+      if (session.pending[commandId] === undefined) assertRoom(deps, frame, session);
+      outcome = await deps.queue.submitSend(session, {
+        id: commandId,
+        entryId,
+        content,
+        ...(frame.text === undefined ? {} : { text: frame.text }),
+        ...(clientMessageId === undefined ? {} : { clientMessageId }),
+        ...(fingerprint === undefined ? {} : { fingerprint }),
+      });
+    } catch (error) {
+      throw commandRefusal(frame, error, retryAfterMs);
+    }
+    if (outcome.kind === 'settled') {
+      return retried(deps, frame, outcome.session, outcome.seq, undefined, fingerprint);
+    }
+    const { command } = outcome;
+    // A retry rings again: the first attempt may have died between its write and its doorbell.
+    const bell = await ringDoorbell(deps, { session: outcome.session, commands: [command] });
+    const entry = entryOf(session.sessionId, command);
+    if (entry === undefined) throw new Error('a new send has an entry');
+    if (outcome.kind === 'pending') {
+      const written = await deps.transcript.get(session.sessionId, command.seq).catch(() => undefined);
+      return messageEvent(written ?? entry, { queued: bell.queued });
+    }
     return messageEvent(entry, { queued: bell.queued });
   };
 }
 
-/**
- * The send's admission ticket, or undefined for a retry of a stored `clientMessageId`: a retry must find
- * its entry even when the queue is full now, so it needs none. The look-up and the admission run side by
- * side (one store round trip on the common path); a retry gives back the ticket it did not need.
- */
-async function admitUnlessRetry(
+/** The answer to a retry whose send was settled: its entry as the transcript has it now. */
+async function retried(
   deps: RelayDeps,
   frame: SendAction,
   session: SessionRecord,
-  retryAfterMs: number,
-): Promise<string | undefined> {
-  const { sessionId } = session;
-  if (frame.clientMessageId === undefined) return admit(deps, frame, session, retryAfterMs);
-  const [found, admitted] = await Promise.allSettled([
-    deps.transcript.findByKey(sessionId, { clientMessageId: frame.clientMessageId }),
-    admit(deps, frame, session, retryAfterMs),
-  ]);
-  const ticket = admitted.status === 'fulfilled' ? admitted.value : undefined;
-  if (found.status === 'rejected' || found.value !== undefined) {
-    if (ticket !== undefined) await deps.sessions.releaseSend(sessionId, ticket);
-    if (found.status === 'rejected') throw mapStoreError(frame, found.reason, retryAfterMs);
-    return undefined;
-  }
-  if (admitted.status === 'rejected') throw admitted.reason;
-  return ticket;
-}
-
-/**
- * Admission before the append (SessionStore.admitSend): a burst beyond the queue bound, or beyond the
- * sends one session may store at once, is refused here with `rate_limited`, at the cost of one write.
- */
-async function admit(
-  deps: RelayDeps,
-  frame: SendAction,
-  session: SessionRecord,
-  retryAfterMs: number,
-): Promise<string> {
-  assertRoom(deps, frame, session);
+  seq: number,
+  storedFingerprint: string | undefined,
+  fingerprint: string | undefined,
+): Promise<MessageEvent> {
+  let entry: TranscriptEntry | undefined;
   try {
-    return await deps.sessions.admitSend(session.sessionId);
+    entry = await deps.transcript.get(session.sessionId, seq);
   } catch (error) {
-    if (error instanceof AdmissionError && error.refusal === 'admitting') {
-      throw tooManyAtOnce(frame, retryAfterMs);
-    }
-    throw commandRefusal(frame, error, retryAfterMs);
+    throw mapStoreError(frame, error, retryAfterFor(session.constraints));
   }
-}
-
-async function appendEntry(
-  deps: RelayDeps,
-  frame: SendAction,
-  sessionId: string,
-  retryAfterMs: number,
-): Promise<AppendResult> {
-  try {
-    return await deps.transcript.append(sessionId, {
-      direction: 'guest',
-      status: 'pending',
-      content: contentOf(frame),
-      ...(frame.text === undefined ? {} : { text: frame.text }),
-      ...(frame.clientMessageId === undefined ? {} : { clientMessageId: frame.clientMessageId }),
+  if (entry === undefined) {
+    // The key names a number whose entry is not written: only an unfinished write can leave that.
+    throw refusal(frame, 'service_unavailable', 'The message is still being stored; try again shortly.', {
+      retryAfterMs: retryAfterFor(session.constraints),
     });
-  } catch (error) {
-    throw mapStoreError(frame, error, retryAfterMs);
   }
-}
-
-/**
- * The entry was stored but its command could not be (the queue filled up or the session ended in
- * between, a race the pre-check cannot close): mark it failed so it never waits for a send that will
- * not come. Best effort; the original error is what the caller sees.
- */
-async function failOrphan(deps: RelayDeps, sessionId: string, seq: number, cause: unknown): Promise<void> {
-  const code =
-    cause instanceof StoreError && cause.code === 'STORE_QUEUE_FULL'
-      ? 'rate_limited'
-      : cause instanceof StoreError && cause.code === 'STORE_CONFLICT'
-        ? 'session_ended'
-        : 'internal_error';
-  try {
-    await deps.transcript.updateStatus(sessionId, seq, {
-      to: 'failed',
-      failure: { code, message: 'The message could not be queued for sending.' },
-    });
-  } catch (error) {
-    deps.logger.error('could not mark an unqueued entry failed', { sessionId, seq, error });
+  const same =
+    storedFingerprint !== undefined
+      ? storedFingerprint === fingerprint
+      : fingerprint === undefined ||
+        fingerprint ===
+          fingerprintOf({
+            direction: entry.direction,
+            content: entry.content,
+            ...(entry.text === undefined ? {} : { text: entry.text }),
+          });
+  if (!same) {
+    throw refusal(
+      frame,
+      'conflict',
+      'This clientMessageId was already used in this session for a different command.',
+    );
   }
+  return messageEvent(entry);
 }
 
 function contentOf(frame: SendAction): ContentItem[] {

@@ -3,10 +3,10 @@
  * pending queue); the doorbell goes to a live owner only, with reason `typing`. The owner forwards it
  * upstream at most once per `typingIntervalMs`.
  */
+import { ringDoorbell } from '../commands/doorbell.js';
 import type { AckEvent, TypingAction } from '../protocol/index.js';
 import { assertAllowed, callerOf, type RelayEvent, sessionFor } from './access.js';
 import type { RelayDeps } from './deps.js';
-import { ringDoorbell } from './doorbell.js';
 
 export function createTypingHandler(deps: RelayDeps) {
   return async (event: RelayEvent<TypingAction>): Promise<AckEvent> => {
@@ -14,9 +14,7 @@ export function createTypingHandler(deps: RelayDeps) {
     assertAllowed(caller, event.frame);
     const session = await sessionFor(deps, caller, event.frame);
     const { sessionId } = session;
-    if (session.ownerId !== undefined) {
-      await ringDoorbell(deps, { sessionId, ownerId: session.ownerId, reason: 'typing' });
-    }
+    await ringDoorbell(deps, { session, reason: 'typing' });
     return { type: 'ack', action: 'typing', sessionId };
   };
 }

@@ -5,7 +5,10 @@
  * asks Genesys for the presigned URL (slot: `upload` event to the frontend) or does the PUT (inline).
  */
 import { randomUUID } from 'node:crypto';
+import { ringDoorbell } from '../commands/doorbell.js';
+import type { UploadCommand } from '../commands/types.js';
 import type { AckEvent, UploadAction } from '../protocol/index.js';
+import type { SessionRecord } from '../store/sessions.js';
 import {
   assertAllowed,
   assertRoom,
@@ -17,7 +20,6 @@ import {
   sessionFor,
 } from './access.js';
 import type { RelayDeps } from './deps.js';
-import { ringDoorbell } from './doorbell.js';
 
 export function createUploadHandler(deps: RelayDeps) {
   return async (event: RelayEvent<UploadAction>): Promise<AckEvent> => {
@@ -28,7 +30,19 @@ export function createUploadHandler(deps: RelayDeps) {
     const { sessionId } = session;
     const uploadId = frame.uploadId ?? frame.clientMessageId ?? randomUUID();
     const commandId = `upload#${uploadId}`;
-    let ownerId: string;
+    let after: SessionRecord;
+    const command: UploadCommand = {
+      id: commandId,
+      type: 'upload',
+      upload: {
+        uploadId,
+        filename: frame.filename,
+        contentType: frame.contentType,
+        size: frame.size,
+        ...(frame.data === undefined ? {} : { inline: true }),
+      },
+      createdAt: deps.now(),
+    };
     try {
       if (session.pending[commandId] === undefined) assertRoom(deps, frame, session);
       await deps.sessions.putUpload(sessionId, {
@@ -38,22 +52,11 @@ export function createUploadHandler(deps: RelayDeps) {
         ...(frame.data === undefined ? {} : { data: frame.data }),
         ...(frame.clientMessageId === undefined ? {} : { clientMessageId: frame.clientMessageId }),
       });
-      ({ ownerId } = await deps.sessions.addPending(sessionId, {
-        id: commandId,
-        type: 'upload',
-        upload: {
-          uploadId,
-          filename: frame.filename,
-          contentType: frame.contentType,
-          size: frame.size,
-          ...(frame.data === undefined ? {} : { inline: true }),
-        },
-        createdAt: deps.now(),
-      }));
+      ({ session: after } = await deps.queue.submit(sessionId, command));
     } catch (error) {
       throw commandRefusal(frame, error, retryAfterFor(session.constraints));
     }
-    const bell = await ringDoorbell(deps, { sessionId, ownerId });
+    const bell = await ringDoorbell(deps, { session: after, commands: [command] });
     return {
       type: 'ack',
       action: 'upload',

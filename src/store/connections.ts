@@ -80,7 +80,10 @@ export class ConnectionStore {
    * Attaches the connection to a session (it then appears in `listBySession`). STORE_NOT_FOUND when the
    * row is absent or expired: a connection that is gone must not be resurrected by an update.
    */
-  async attach(connectionId: string, sessionId: string): Promise<ConnectionRecord> {
+  async attach(
+    connectionId: string,
+    sessionId: string,
+  ): Promise<ConnectionRecord & { readonly previousSessionId?: string }> {
     if (sessionId.length === 0) throw new StoreError('STORE_INVALID_REQUEST', 'attach: empty session id');
     try {
       const { Attributes } = await this.#ctx.db.send(
@@ -91,12 +94,17 @@ export class ConnectionStore {
           ConditionExpression: 'attribute_exists(connectionId) AND #exp > :nowSec',
           ExpressionAttributeNames: { '#exp': 'expiresAt' },
           ExpressionAttributeValues: { ':s': sessionId, ':nowSec': Math.floor(this.#ctx.now() / 1000) },
-          ReturnValues: 'ALL_NEW',
+          ReturnValues: 'ALL_OLD',
         }),
       );
-      const connection = toConnection(Attributes);
-      if (!connection) throw new StoreError('STORE_FAILED', `attach of connection ${connectionId}: no item`);
-      return connection;
+      const before = toConnection(Attributes);
+      if (!before) throw new StoreError('STORE_FAILED', `attach of connection ${connectionId}: no item`);
+      const { sessionId: previousSessionId, ...rest } = before;
+      return {
+        ...rest,
+        sessionId,
+        ...(previousSessionId === undefined ? {} : { previousSessionId }),
+      };
     } catch (error) {
       const mapped = toStoreError(error, `attach of connection ${connectionId}`);
       if (mapped.code === 'STORE_CONFLICT') {
@@ -125,12 +133,20 @@ export class ConnectionStore {
     }
   }
 
-  /** Deletes the connection's row ($disconnect, or a 410 from PostToConnection). Idempotent. */
-  async delete(connectionId: string): Promise<void> {
+  /**
+   * Deletes the connection's row ($disconnect, or a 410 from PostToConnection). Idempotent. Returns the
+   * row as it was (its session, so that the session forgets the connection too), or undefined.
+   */
+  async delete(connectionId: string): Promise<ConnectionRecord | undefined> {
     try {
-      await this.#ctx.db.send(
-        new DeleteCommand({ TableName: this.#ctx.tables.connections, Key: { connectionId } }),
+      const { Attributes } = await this.#ctx.db.send(
+        new DeleteCommand({
+          TableName: this.#ctx.tables.connections,
+          Key: { connectionId },
+          ReturnValues: 'ALL_OLD',
+        }),
       );
+      return toConnection(Attributes);
     } catch (error) {
       throw toStoreError(error, `delete of connection ${connectionId}`);
     }

@@ -1,21 +1,22 @@
 /**
  * Sessions: one item per guest session (`pk = sessionId`, `sk = "session"`) holding its state, its owner
- * worker with a fencing epoch, and its pending commands (see docs/architecture.md, "Nothing is lost").
- * Lambdas write commands into `pending` (unfenced, durable first) and then ring the owner's
- * doorbell; the owner completes them under its fence; `byOwnerPending` lets a worker's sweep find all its
- * pending work with one Query. The same table holds the transcript's idempotency markers (`sk = "key#…"`):
- * they carry no `ownerId`, so neither owner index sees them, and nothing here reads or writes them.
+ * worker with a fencing epoch, the allocator of its transcript numbers (`lastSeq`), and its pending
+ * commands. This class owns the session's lifecycle (create, status, claim, release, end); the commands
+ * part of the same item (queueing, numbering, settling) is written by src/commands/queue.ts through the
+ * helpers exported at the end of this file. `byOwnerPending` lets a worker's sweep find all its pending
+ * work with one Query. The same table holds the transcript's idempotency markers (`sk = "key#…"`), the
+ * start keys and the upload items: they carry no `ownerId`, so neither owner index sees them.
  *
- * Every write is a single conditional UpdateItem/PutItem on the session item: no transactions (dynalite
- * does not implement them, and one item needs none). A failed condition is told apart by re-reading the
- * item (STORE_NOT_FOUND, STORE_FENCED, or the operation's own conflict) because ReturnValuesOnCondition-
+ * Every write is a single conditional UpdateItem/PutItem on one item: no transactions (dynalite does not
+ * implement them, and one item needs none). A failed condition is told apart by re-reading the item
+ * (STORE_NOT_FOUND, STORE_FENCED, or the operation's own conflict) because ReturnValuesOnCondition-
  * CheckFailure is not available on every engine we test on.
  */
-import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Command, PendingCommand, SettledKey, StartCommand } from '../commands/types.js';
 import type { ChannelConstraints } from '../domain/constraints.js';
 import { StoreError, toStoreError } from './errors.js';
-import { assertItemFits, itemSize } from './item-size.js';
+import { assertItemFits } from './item-size.js';
 import { withDefaults } from './options.js';
 import type { StoreContext } from './store-context.js';
 import { WorkerStore } from './workers.js';
@@ -26,9 +27,6 @@ export const SESSION_SK = 'session';
 /** The owner of a session that no worker owns yet (or that its owner released). */
 export const NO_OWNER = 'none';
 
-/** Commands are small references (the text lives in the transcript, files in S3): this bounds each one. */
-export const MAX_PENDING_COMMAND_BYTES = 4 * 1024;
-
 export type SessionStatus = 'starting' | 'active' | 'readOnly' | 'ending' | 'ended';
 
 /** The Genesys endpoints the session was opened against. */
@@ -37,17 +35,8 @@ export interface SessionEndpoint {
   readonly apiUrl: string;
 }
 
-/** `start`: open the upstream Genesys session of a new session (written by the `connect` Lambda). */
-export type PendingCommandType = 'start' | 'send' | 'context' | 'upload' | 'end';
-
-export interface PendingUpload {
-  readonly uploadId: string;
-  readonly filename: string;
-  readonly contentType: string;
-  readonly size: number;
-  /** The bytes travel inline (small files) rather than through the presigned upload. */
-  readonly inline?: boolean;
-}
+/** The id of the `start` command of a session (one per session). */
+export const START_COMMAND_ID = 'start';
 
 /** The sort key prefix of an upload's own item (see SessionStore.putUpload). */
 export const UPLOAD_SK_PREFIX = 'upload#';
@@ -61,22 +50,6 @@ export interface StoredUpload {
   /** The file itself, base64 (inline uploads only). */
   readonly data?: string;
   readonly clientMessageId?: string;
-}
-
-/** A command written by a Lambda for the owning worker. Small by design: a reference, not a payload. */
-export interface PendingCommand {
-  /** Unique per command (the Lambda's request id or the frontend's id); the map key. */
-  readonly id: string;
-  readonly type: PendingCommandType;
-  /** Epoch ms. */
-  readonly createdAt: number;
-  /** send: the transcript entry to send upstream. */
-  readonly seq?: number;
-  /** context: push the custom attributes upstream now rather than with the next message. */
-  readonly flush?: boolean;
-  readonly upload?: PendingUpload;
-  /** end: why the guest ended the session. */
-  readonly reason?: string;
 }
 
 /** A worker's proof of ownership. Fenced writes succeed only while the session still names both. */
@@ -106,10 +79,29 @@ export interface SessionRecord {
   /** The owning worker, NO_OWNER when unowned; absent once the session has ended. */
   readonly ownerId?: string;
   readonly epoch: number;
+  /** The owner's control connection as of its claim or its latest write: where doorbells go first. */
+  readonly ownerConn?: string;
+  /**
+   * The transcript's allocator: the highest sequenceId given out (0 for none). Absent only on a session
+   * written before the allocator existed; src/commands/queue.ts `ensureAllocator` adds it.
+   */
+  readonly lastSeq?: number;
+  /** Commands not yet carried out (sends and records with their number), by id. */
   readonly pending: Readonly<Record<string, PendingCommand>>;
-  /** Epoch ms of the oldest pending command; present iff `pending` is non-empty (sparse index key). */
+  /** What the pending sends count against the session's byte budget. */
+  readonly pendingBytes: number;
+  /** Epoch ms of the oldest pending command; present while commands may be pending (sparse index key). */
   readonly pendingAt?: number;
+  /** Counts the commands ever queued. */
   readonly pendingRev: number;
+  /**
+   * The frontend connections attached to the session (a string set): the owner posts to them, and a
+   * handler that remembers which session a connection is on checks here that it still is. Absent on a
+   * session stored before the set existed: then the connections table is the only record.
+   */
+  readonly conns?: readonly string[];
+  /** Keyed sends settled recently, by command id: a retry's write is refused while its key is here. */
+  readonly settled: Readonly<Record<string, SettledKey>>;
   readonly createdAt: number;
   readonly updatedAt: number;
   readonly endedAt?: number;
@@ -130,26 +122,10 @@ export interface CreateSessionInput {
   readonly metadata?: Readonly<Record<string, string | number | boolean>>;
   readonly context?: Readonly<Record<string, string>>;
   readonly contextBytes?: number;
-}
-
-/** What `addPending` tells the Lambda: whether it was new, and whose doorbell to ring. */
-export interface AddPendingResult {
-  /** False when a command with this id was already pending (a retried request): nothing changed. */
-  readonly added: boolean;
-  /** The owner to ring (NO_OWNER: none yet, an assigner must place the session). */
-  readonly ownerId: string;
-  readonly epoch: number;
-  readonly pendingRev: number;
-  readonly pendingCount: number;
-}
-
-/** One session's pending work, as a worker's sweep sees it. */
-export interface PendingWork {
-  readonly sessionId: string;
-  readonly epoch: number;
-  readonly pendingAt: number;
-  /** Oldest first. May be empty for a moment (see `completePending`). */
-  readonly commands: readonly PendingCommand[];
+  /** Queue the `start` command in the same write (a new session's first work). */
+  readonly start?: boolean;
+  /** The frontend connection that starts it, attached in the same write. */
+  readonly connectionId?: string;
 }
 
 export interface OwnedSession {
@@ -166,39 +142,13 @@ export interface ClaimResult {
 }
 
 export interface SessionStoreOptions {
-  /** Pending commands per session; one more is refused with STORE_QUEUE_FULL. */
-  readonly maxPending: number;
   /** How long an ended session's item is kept before TTL may delete it. */
   readonly endedRetentionMs: number;
-  /**
-   * Sends of one session that may be between admission and their queued command at once
-   * ({@link SessionStore.admitSend}); one more is refused with STORE_QUEUE_FULL.
-   */
-  readonly maxAdmitting: number;
-  /** An admission not released within … (its handler died) no longer counts. */
-  readonly admissionTtlMs: number;
 }
 
 const DEFAULTS: SessionStoreOptions = {
-  maxPending: 100,
   endedRetentionMs: 30 * 24 * 60 * 60 * 1000,
-  maxAdmitting: 16,
-  admissionTtlMs: 30_000,
 };
-
-/** Why {@link SessionStore.admitSend} refused: the queue of commands, or sends being stored right now. */
-export type AdmissionRefusal = 'queue' | 'admitting';
-
-/** STORE_QUEUE_FULL from {@link SessionStore.admitSend}, saying which bound was reached. */
-export class AdmissionError extends StoreError {
-  override readonly name = 'AdmissionError';
-  readonly refusal: AdmissionRefusal;
-
-  constructor(refusal: AdmissionRefusal, message: string) {
-    super('STORE_QUEUE_FULL', message);
-    this.refusal = refusal;
-  }
-}
 
 /** Reads and writes session items. */
 export class SessionStore {
@@ -212,9 +162,14 @@ export class SessionStore {
     this.#workers = new WorkerStore(ctx);
   }
 
-  /** Creates the session: status "starting", epoch 0, unowned. STORE_CONFLICT when the id exists. */
+  /**
+   * Creates the session: status "starting", epoch 0, unowned, no transcript numbers given out yet, and
+   * (with `start`) its `start` command queued in the same write. STORE_CONFLICT when the id exists.
+   */
   async create(input: CreateSessionInput): Promise<SessionRecord> {
     const now = this.#ctx.now();
+    const start: StartCommand | undefined =
+      input.start === true ? { id: START_COMMAND_ID, type: 'start', createdAt: now } : undefined;
     const record: SessionRecord = {
       sessionId: input.sessionId,
       team: input.team,
@@ -227,10 +182,15 @@ export class SessionStore {
       contextRev: 0,
       ownerId: NO_OWNER,
       epoch: 0,
-      pending: {},
-      pendingRev: 0,
+      lastSeq: 0,
+      pending: start === undefined ? {} : { [start.id]: start },
+      pendingBytes: 0,
+      pendingRev: start === undefined ? 0 : 1,
+      settled: {},
+      conns: input.connectionId === undefined ? [] : [input.connectionId],
       createdAt: now,
       updatedAt: now,
+      ...(start === undefined ? {} : { pendingAt: now }),
       ...(input.region === undefined ? {} : { region: input.region }),
       ...(input.endpoint === undefined ? {} : { endpoint: input.endpoint }),
       ...(input.guestInfo === undefined ? {} : { guestInfo: input.guestInfo }),
@@ -268,7 +228,7 @@ export class SessionStore {
       if (typeof Item?.sessionId !== 'string') throw new StoreError('STORE_CONFLICT', 'start key vanished');
       return Item.sessionId;
     } catch (error) {
-      throw mapError(error, 'start key');
+      throw mapSessionError(error, 'start key');
     }
   }
 
@@ -276,6 +236,42 @@ export class SessionStore {
   async get(sessionId: string): Promise<SessionRecord | undefined> {
     const item = await this.#read(sessionId);
     return item ? toSession(item) : undefined;
+  }
+
+  /**
+   * Records a frontend connection on the session (`ADD conns`), and takes it off another session it was
+   * on before (best effort there: the owner of that one forgets it on its next 410). STORE_NOT_FOUND when
+   * the session is absent, STORE_CONFLICT when it has ended.
+   */
+  async attachConnection(sessionId: string, connectionId: string, previousSessionId?: string): Promise<void> {
+    await this.#update(sessionId, 'attach', undefined, {
+      UpdateExpression: 'ADD conns :c',
+      ConditionExpression: 'attribute_exists(pk) AND #st <> :ended',
+      ExpressionAttributeNames: { '#st': 'status' },
+      ExpressionAttributeValues: { ':c': new Set([connectionId]), ':ended': 'ended' },
+    });
+    if (previousSessionId !== undefined && previousSessionId !== sessionId) {
+      await this.detachConnections(previousSessionId, [connectionId]).catch(() => {});
+    }
+  }
+
+  /** Takes connections off the session (`DELETE conns`): a `$disconnect`, or a 410. Never fails on a missing session. */
+  async detachConnections(sessionId: string, connectionIds: readonly string[]): Promise<void> {
+    if (connectionIds.length === 0) return;
+    try {
+      await this.#ctx.db.send(
+        new UpdateCommand({
+          TableName: this.#ctx.tables.sessions,
+          Key: key(sessionId),
+          UpdateExpression: 'DELETE conns :c',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':c': new Set(connectionIds) },
+        }),
+      );
+    } catch (error) {
+      const mapped = mapSessionError(error, `detach from session ${sessionId}`);
+      if (mapped.code !== 'STORE_CONFLICT') throw mapped;
+    }
   }
 
   /**
@@ -293,7 +289,7 @@ export class SessionStore {
     if ((status as SessionStatus) === 'ended') {
       throw new StoreError('STORE_INVALID_REQUEST', `status of session ${sessionId}: use end() to end it`);
     }
-    const { condition, names, values } = guard(fence);
+    const { condition, names, values } = fenceGuard(fence);
     const withConstraints = options.constraints !== undefined;
     return this.#update(sessionId, 'status update', fence, {
       UpdateExpression: `SET #st = :st, updatedAt = :now${withConstraints ? ', #cons = :c' : ''}`,
@@ -309,310 +305,11 @@ export class SessionStore {
   }
 
   /**
-   * Replaces the custom attributes (already flattened and measured by the caller: `bytes` is Genesys'
-   * count, kept so the budget check needs no recomputation). With `expectedRev`, optimistic locking:
-   * STORE_CONFLICT when another write came first. Unfenced: Lambdas call it, then queue a context command.
-   * Reads the item first so the size check covers the item as it will be.
-   */
-  async setContext(
-    sessionId: string,
-    attributes: Readonly<Record<string, string>>,
-    bytes: number,
-    options: { readonly expectedRev?: number } = {},
-  ): Promise<{ readonly contextRev: number }> {
-    const current = await this.#readLive(sessionId, 'context update');
-    if (options.expectedRev !== undefined && current.contextRev !== options.expectedRev) {
-      throw new StoreError(
-        'STORE_CONFLICT',
-        `context of session ${sessionId} changed (revision ${current.contextRev})`,
-      );
-    }
-    assertItemFits(
-      { ...current.item, context: attributes, contextBytes: bytes, contextRev: current.contextRev + 1 },
-      `session ${sessionId} with its context`,
-    );
-    const { condition, names, values } = guard(undefined);
-    const revCondition = options.expectedRev === undefined ? '' : ' AND contextRev = :rev';
-    const updated = await this.#update(sessionId, 'context update', undefined, {
-      UpdateExpression: 'SET #ctx = :ctx, contextBytes = :bytes, updatedAt = :now ADD contextRev :one',
-      ConditionExpression: condition + revCondition,
-      ExpressionAttributeNames: { ...names, '#ctx': 'context' },
-      ExpressionAttributeValues: {
-        ...values,
-        ':ctx': attributes,
-        ':bytes': bytes,
-        ':now': this.#ctx.now(),
-        ':one': 1,
-        ...(options.expectedRev === undefined ? {} : { ':rev': options.expectedRev }),
-      },
-    });
-    return { contextRev: updated.contextRev };
-  }
-
-  /** Removes every custom attribute (same rules as `setContext`). */
-  clearContext(
-    sessionId: string,
-    options: { readonly expectedRev?: number } = {},
-  ): Promise<{ readonly contextRev: number }> {
-    return this.setContext(sessionId, {}, 0, options);
-  }
-
-  /**
-   * Queues a command for the owning worker: durable first, unfenced (Lambdas own nothing). Idempotent on
-   * `command.id`: a retried request finds its command pending and changes nothing (`added: false`).
-   * The queue bound and "not ended" are part of the write's condition, so concurrent adds cannot overrun
-   * them; concurrent adds do not conflict with each other (each sets its own map key). Sets `pendingAt`
-   * only when absent, which puts the session into `byOwnerPending`. STORE_QUEUE_FULL at `maxPending`,
-   * STORE_CONFLICT on an ended session, STORE_NOT_FOUND when absent; nothing is changed by any of them.
-   * `releaseTicket`: the send admission ({@link admitSend}) is given back by the same write (when the
-   * write is refused, the caller still holds it and releases it with {@link releaseSend}).
-   */
-  async addPending(
-    sessionId: string,
-    command: PendingCommand,
-    options: { readonly releaseTicket?: string } = {},
-  ): Promise<AddPendingResult> {
-    if (command.id.length === 0) throw new StoreError('STORE_INVALID_REQUEST', 'pending command: empty id');
-    const commandBytes = itemSize({ command });
-    if (commandBytes > MAX_PENDING_COMMAND_BYTES) {
-      throw new StoreError(
-        'STORE_ITEM_TOO_LARGE',
-        `pending command of session ${sessionId} needs ${commandBytes} bytes; at most ${MAX_PENDING_COMMAND_BYTES}`,
-      );
-    }
-    const current = await this.#readLive(sessionId, 'pending command');
-    const existing = this.#pendingResult(sessionId, current.record, command.id);
-    if (existing) return existing;
-    // The read is also what makes the size check honest: the item as it will be, not just the command.
-    // Commands added concurrently after the read are bounded by MAX_PENDING_COMMAND_BYTES each, and the
-    // engine's own refusal is mapped to STORE_ITEM_TOO_LARGE as the backstop.
-    assertItemFits(
-      { ...current.item, pending: { ...current.record.pending, [command.id]: command }, pendingAt: 0 },
-      `session ${sessionId} with its pending commands`,
-    );
-    const now = this.#ctx.now();
-    const release = options.releaseTicket;
-    try {
-      const { Attributes } = await this.#ctx.db.send(
-        new UpdateCommand({
-          TableName: this.#ctx.tables.sessions,
-          Key: key(sessionId),
-          UpdateExpression:
-            'SET #pend.#id = :cmd, pendingAt = if_not_exists(pendingAt, :now), updatedAt = :now ADD pendingRev :one' +
-            (release === undefined ? '' : ' DELETE #adm :ticket'),
-          ConditionExpression:
-            'attribute_exists(pk) AND #st <> :ended AND attribute_not_exists(#pend.#id) AND size(#pend) < :max',
-          ExpressionAttributeNames: {
-            '#pend': 'pending',
-            '#id': command.id,
-            '#st': 'status',
-            ...(release === undefined ? {} : { '#adm': 'admitting' }),
-          },
-          ExpressionAttributeValues: {
-            ':cmd': command,
-            ':now': now,
-            ':one': 1,
-            ':ended': 'ended',
-            ':max': this.#options.maxPending,
-            ...(release === undefined ? {} : { ':ticket': new Set([release]) }),
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      const record = toSession(Attributes);
-      if (!record) throw new StoreError('STORE_FAILED', `pending command of session ${sessionId}: no item`);
-      return {
-        added: true,
-        ownerId: record.ownerId ?? NO_OWNER,
-        epoch: record.epoch,
-        pendingRev: record.pendingRev,
-        pendingCount: Object.keys(record.pending).length,
-      };
-    } catch (error) {
-      const mapped = mapError(error, `pending command of session ${sessionId}`);
-      if (mapped.code !== 'STORE_CONFLICT') throw mapped;
-      // Which condition failed? Re-read (the engine does not say).
-      const again = await this.#readLive(sessionId, 'pending command');
-      const raced = this.#pendingResult(sessionId, again.record, command.id);
-      if (raced) return raced;
-      throw new StoreError('STORE_CONFLICT', `pending command of session ${sessionId}: the session changed`, {
-        cause: error,
-      });
-    }
-  }
-
-  /**
-   * Admits one guest send before its entry is appended: a ticket in the session's `admitting` string set,
-   * written only while fewer than `maxAdmitting` sends are being stored and the queue has room. Appends
-   * to one session contend on the next seq (each loser re-reads the tail), so the work of a burst grows
-   * with the square of its size; bounding the sends in progress keeps it small, and the rest of a burst
-   * is refused at the cost of one write instead of timing out. Tickets carry their expiry: one left by a
-   * handler that died stops counting after `admissionTtlMs` and is removed when it is in the way.
-   * Returns the ticket for {@link releaseSend}. STORE_QUEUE_FULL (with `details.refusal`) when full,
-   * STORE_CONFLICT on an ended session, STORE_NOT_FOUND when absent; nothing is changed by any of them.
-   */
-  async admitSend(sessionId: string): Promise<string> {
-    for (let attempt = 1; ; attempt++) {
-      const now = this.#ctx.now();
-      const ticket = `${now + this.#options.admissionTtlMs}:${randomUUID()}`;
-      try {
-        await this.#ctx.db.send(
-          new UpdateCommand({
-            TableName: this.#ctx.tables.sessions,
-            Key: key(sessionId),
-            UpdateExpression: 'ADD #adm :ticket',
-            ConditionExpression:
-              'attribute_exists(pk) AND #st <> :ended AND (attribute_not_exists(#adm) OR size(#adm) < :maxAdm) ' +
-              'AND (attribute_not_exists(#pend) OR size(#pend) < :maxPend)',
-            ExpressionAttributeNames: { '#adm': 'admitting', '#pend': 'pending', '#st': 'status' },
-            ExpressionAttributeValues: {
-              ':ticket': new Set([ticket]),
-              ':ended': 'ended',
-              ':maxAdm': this.#options.maxAdmitting,
-              ':maxPend': this.#options.maxPending,
-            },
-          }),
-        );
-        return ticket;
-      } catch (error) {
-        const mapped = mapError(error, `send admission of session ${sessionId}`);
-        if (mapped.code !== 'STORE_CONFLICT') throw mapped;
-      }
-      // Which condition failed? Re-read (the engine does not say).
-      const { record, item } = await this.#readLive(sessionId, 'send admission');
-      if (Object.keys(record.pending).length >= this.#options.maxPending) {
-        throw admissionRefused(sessionId, 'queue', `${this.#options.maxPending} commands are pending`);
-      }
-      const expired = ticketsOf(item).filter((t) => ticketExpiry(t) <= now);
-      if (expired.length === 0 || attempt > 1) {
-        throw admissionRefused(
-          sessionId,
-          'admitting',
-          `${this.#options.maxAdmitting} sends are being stored`,
-        );
-      }
-      await this.#releaseTickets(sessionId, expired);
-    }
-  }
-
-  /** Gives an admission back (its command is queued, or the send failed). Best effort by design: a
-   * ticket that stays behind expires. Never throws. */
-  async releaseSend(sessionId: string, ticket: string): Promise<void> {
-    try {
-      await this.#releaseTickets(sessionId, [ticket]);
-    } catch {
-      // The ticket expires after admissionTtlMs; nothing else depends on this write.
-    }
-  }
-
-  async #releaseTickets(sessionId: string, tickets: readonly string[]): Promise<void> {
-    try {
-      await this.#ctx.db.send(
-        new UpdateCommand({
-          TableName: this.#ctx.tables.sessions,
-          Key: key(sessionId),
-          UpdateExpression: 'DELETE #adm :tickets',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#adm': 'admitting' },
-          ExpressionAttributeValues: { ':tickets': new Set(tickets) },
-        }),
-      );
-    } catch (error) {
-      const mapped = mapError(error, `send admission of session ${sessionId}`);
-      if (mapped.code !== 'STORE_CONFLICT') throw mapped; // gone: nothing to release
-    }
-  }
-
-  /**
-   * Removes completed commands (fenced: only the owner completes). Removing an id that is not pending is
-   * a no-op, so a retry is harmless. When the map becomes empty, `pendingAt` is removed by a second
-   * update conditioned on `size(pending) = 0` and the `pendingRev` the first update saw: a command added
-   * in between keeps `pendingAt` (so the session stays in `byOwnerPending` and is never lost). Should
-   * that second write not happen (a crash between the two), `pendingAt` outlives an empty map: the sweep
-   * then lists the session with no commands, and `completePending(id, [], fence)` clears it.
-   */
-  async completePending(
-    sessionId: string,
-    commandIds: readonly string[],
-    fence: Fence,
-  ): Promise<{ readonly remaining: number }> {
-    let record: SessionRecord;
-    if (commandIds.length > 0) {
-      const names: Record<string, string> = {};
-      const removes = commandIds.map((id, index) => {
-        names[`#c${index}`] = id;
-        return `#pend.#c${index}`;
-      });
-      const { condition, names: guardNames, values } = guard(fence);
-      record = await this.#update(sessionId, 'completion', fence, {
-        UpdateExpression: `REMOVE ${removes.join(', ')} SET updatedAt = :now`,
-        ConditionExpression: condition,
-        ExpressionAttributeNames: { ...guardNames, ...names, '#pend': 'pending' },
-        ExpressionAttributeValues: { ...values, ':now': this.#ctx.now() },
-      });
-    } else {
-      const item = await this.#read(sessionId);
-      const current = item && toSession(item);
-      if (!current) throw notFound(sessionId);
-      if (current.ownerId !== fence.workerId || current.epoch !== fence.epoch) throw fenced(sessionId);
-      record = current;
-    }
-    const remaining = Object.keys(record.pending).length;
-    if (remaining === 0 && record.pendingAt !== undefined) {
-      const { condition, names, values } = guard(fence);
-      try {
-        await this.#ctx.db.send(
-          new UpdateCommand({
-            TableName: this.#ctx.tables.sessions,
-            Key: key(sessionId),
-            UpdateExpression: 'REMOVE pendingAt',
-            ConditionExpression: `${condition} AND size(#pend) = :zero AND pendingRev = :rev`,
-            ExpressionAttributeNames: { ...names, '#pend': 'pending' },
-            ExpressionAttributeValues: { ...values, ':zero': 0, ':rev': record.pendingRev },
-          }),
-        );
-      } catch (error) {
-        const mapped = mapError(error, `completion of session ${sessionId}`);
-        // A lost condition here means a command arrived (or the session moved on): pendingAt must stay.
-        if (mapped.code !== 'STORE_CONFLICT') throw mapped;
-      }
-    }
-    return { remaining };
-  }
-
-  /**
-   * A worker's pending work: one Query on `byOwnerPending` (ownerId = workerId), paginated internally,
-   * oldest `pendingAt` first. The index is sparse (only items with `pendingAt`) so the cost is the
-   * sessions with pending work, not all owned sessions. GSI reads are eventually consistent: a command
-   * added a moment ago may be missing; the doorbell or the next sweep delivers it. `listPending(NO_OWNER)`
-   * lists the unowned sessions that have work: what an assigner must place.
-   */
-  async listPending(workerId: string): Promise<PendingWork[]> {
-    const items = await this.#queryOwner('byOwnerPending', workerId, 'pk, sk, epoch, #pend, pendingAt', {
-      '#pend': 'pending',
-    });
-    const result: PendingWork[] = [];
-    for (const item of items) {
-      if (typeof item.pk !== 'string' || typeof item.pendingAt !== 'number') continue;
-      const pending = isRecord(item.pending) ? (item.pending as Record<string, PendingCommand>) : {};
-      result.push({
-        sessionId: item.pk,
-        epoch: typeof item.epoch === 'number' ? item.epoch : 0,
-        pendingAt: item.pendingAt,
-        commands: Object.values(pending).sort(
-          (a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-        ),
-      });
-    }
-    return result;
-  }
-
-  /**
    * The sessions a worker owns: one Query on `byOwner` (paginated). Ended sessions carry no `ownerId`,
    * so they are not listed. Eventually consistent, like every GSI read.
    */
   async listOwned(workerId: string): Promise<OwnedSession[]> {
-    const items = await this.#queryOwner('byOwner', workerId, 'pk, sk, epoch, #st, pendingAt', {
+    const items = await queryOwnerIndex(this.#ctx, 'byOwner', workerId, 'pk, sk, epoch, #st, pendingAt', {
       '#st': 'status',
     });
     const result: OwnedSession[] = [];
@@ -634,12 +331,13 @@ export class SessionStore {
    * epoch just read and bumps the epoch, so of concurrent claimers exactly one wins and every write
    * fenced with the old epoch fails from then on. Already mine: the current epoch, nothing written.
    * STORE_CLAIM_REFUSED: a live owner; STORE_CONFLICT: lost the race, or the session has ended.
-   * The new owner must drain `pending` before anything else (docs/architecture.md).
+   * The new owner must drain `pending` before anything else (docs/architecture.md). With
+   * `controlConnectionId`, the write also records where the new owner's doorbell is (`ownerConn`).
    */
   async claim(
     sessionId: string,
     workerId: string,
-    options: { readonly staleAfterMs: number },
+    options: { readonly staleAfterMs: number; readonly controlConnectionId?: string },
   ): Promise<ClaimResult> {
     if (workerId === NO_OWNER || workerId.length === 0) {
       throw new StoreError('STORE_INVALID_REQUEST', `claim of session ${sessionId}: invalid worker id`);
@@ -660,7 +358,10 @@ export class SessionStore {
         new UpdateCommand({
           TableName: this.#ctx.tables.sessions,
           Key: key(sessionId),
-          UpdateExpression: 'SET ownerId = :me, epoch = :next, updatedAt = :now',
+          UpdateExpression:
+            options.controlConnectionId === undefined
+              ? 'SET ownerId = :me, epoch = :next, updatedAt = :now REMOVE ownerConn'
+              : 'SET ownerId = :me, epoch = :next, updatedAt = :now, ownerConn = :conn',
           ConditionExpression: 'ownerId = :old AND epoch = :e',
           ExpressionAttributeValues: {
             ':me': workerId,
@@ -668,12 +369,13 @@ export class SessionStore {
             ':now': this.#ctx.now(),
             ':old': current.ownerId,
             ':e': current.epoch,
+            ...(options.controlConnectionId === undefined ? {} : { ':conn': options.controlConnectionId }),
           },
         }),
       );
       return { epoch, claimed: true };
     } catch (error) {
-      const mapped = mapError(error, `claim of session ${sessionId}`);
+      const mapped = mapSessionError(error, `claim of session ${sessionId}`);
       if (mapped.code === 'STORE_CONFLICT') {
         throw new StoreError('STORE_CONFLICT', `claim of session ${sessionId}: another worker came first`, {
           cause: error,
@@ -688,9 +390,9 @@ export class SessionStore {
    * so this fence stays dead even if the same worker claims again.
    */
   async release(sessionId: string, fence: Fence): Promise<void> {
-    const { condition, names, values } = guard(fence);
+    const { condition, names, values } = fenceGuard(fence);
     await this.#update(sessionId, 'release', fence, {
-      UpdateExpression: 'SET ownerId = :none, updatedAt = :now',
+      UpdateExpression: 'SET ownerId = :none, updatedAt = :now REMOVE ownerConn',
       ConditionExpression: condition,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: { ...values, ':none': NO_OWNER, ':now': this.#ctx.now() },
@@ -699,24 +401,41 @@ export class SessionStore {
 
   /**
    * Ends the session: status "ended", `endedAt`, `expiresAt` (TTL, `endedRetentionMs` ahead), and REMOVE
-   * `ownerId` and `pendingAt`, so it leaves both owner indexes (commands still pending stay in the map as
-   * a record, but no worker will act on them). Fenced when `fence` is given. Idempotent: ending an ended
-   * session returns it unchanged.
+   * `ownerId` and `pendingAt`, so it leaves both owner indexes. Fenced when `fence` is given. Idempotent:
+   * ending an ended session returns it unchanged.
+   *
+   * Pending commands stay in the map as a record (readers still show a pending send) unless the caller
+   * says it wrote every numbered one to the transcript already: with `writtenRev`, the write is also
+   * conditioned on `pendingRev` being that revision (no command came in since) and clears the queue.
+   * STORE_CONFLICT then means "a command arrived meanwhile": write it too and try again.
    */
-  async end(sessionId: string, reason: string, fence?: Fence): Promise<SessionRecord> {
+  async end(
+    sessionId: string,
+    reason: string,
+    fence?: Fence,
+    options: { readonly writtenRev?: number } = {},
+  ): Promise<SessionRecord> {
     const now = this.#ctx.now();
-    const { condition, names, values } = guard(fence);
+    const { condition, names, values } = fenceGuard(fence);
+    const clear = options.writtenRev !== undefined;
     try {
       return await this.#update(sessionId, 'end', fence, {
         UpdateExpression:
-          'SET #st = :ended, endedAt = :now, endReason = :reason, updatedAt = :now, #exp = :exp REMOVE ownerId, pendingAt',
-        ConditionExpression: condition,
-        ExpressionAttributeNames: { ...names, '#exp': 'expiresAt' },
+          'SET #st = :ended, endedAt = :now, endReason = :reason, updatedAt = :now, #exp = :exp' +
+          (clear ? ', #pend = :empty, seqs = :empty, pendingBytes = :zero' : '') +
+          ' REMOVE ownerId, pendingAt, ownerConn',
+        ConditionExpression: clear ? `${condition} AND pendingRev = :rev` : condition,
+        ExpressionAttributeNames: {
+          ...names,
+          '#exp': 'expiresAt',
+          ...(clear ? { '#pend': 'pending' } : {}),
+        },
         ExpressionAttributeValues: {
           ...values,
           ':now': now,
           ':reason': reason,
           ':exp': Math.ceil((now + this.#options.endedRetentionMs) / 1000),
+          ...(clear ? { ':empty': {}, ':zero': 0, ':rev': options.writtenRev } : {}),
         },
       });
     } catch (error) {
@@ -763,7 +482,7 @@ export class SessionStore {
       );
       return true;
     } catch (error) {
-      const mapped = mapError(error, what);
+      const mapped = mapSessionError(error, what);
       if (mapped.code !== 'STORE_CONFLICT') throw mapped;
       return false;
     }
@@ -783,57 +502,13 @@ export class SessionStore {
       const { pk: _pk, sk: _sk, ...rest } = Item;
       return rest as StoredUpload;
     } catch (error) {
-      throw mapError(error, `read of upload ${uploadId} of session ${sessionId}`);
+      throw mapSessionError(error, `read of upload ${uploadId} of session ${sessionId}`);
     }
   }
 
   /** Consistent read of the raw session item; undefined when absent or past its TTL. */
   async #read(sessionId: string): Promise<Record<string, unknown> | undefined> {
-    try {
-      const { Item } = await this.#ctx.db.send(
-        new GetCommand({ TableName: this.#ctx.tables.sessions, Key: key(sessionId), ConsistentRead: true }),
-      );
-      if (!Item) return undefined;
-      // TTL deletion lags by up to days: an expired item is gone as far as readers are concerned.
-      if (typeof Item.expiresAt === 'number' && Item.expiresAt * 1000 <= this.#ctx.now()) return undefined;
-      return Item;
-    } catch (error) {
-      throw mapError(error, `read of session ${sessionId}`);
-    }
-  }
-
-  /** Reads a session that must exist and not have ended (STORE_NOT_FOUND / STORE_CONFLICT otherwise). */
-  async #readLive(
-    sessionId: string,
-    what: string,
-  ): Promise<{ item: Record<string, unknown>; record: SessionRecord; contextRev: number }> {
-    const item = await this.#read(sessionId);
-    const record = item && toSession(item);
-    if (!item || !record) throw notFound(sessionId);
-    if (record.status === 'ended')
-      throw new StoreError('STORE_CONFLICT', `${what}: session ${sessionId} has ended`);
-    return { item, record, contextRev: record.contextRev };
-  }
-
-  /** Idempotent / refusal outcomes of addPending decided from a read; undefined means "go ahead". */
-  #pendingResult(sessionId: string, record: SessionRecord, commandId: string): AddPendingResult | undefined {
-    const count = Object.keys(record.pending).length;
-    if (record.pending[commandId]) {
-      return {
-        added: false,
-        ownerId: record.ownerId ?? NO_OWNER,
-        epoch: record.epoch,
-        pendingRev: record.pendingRev,
-        pendingCount: count,
-      };
-    }
-    if (count >= this.#options.maxPending) {
-      throw new StoreError(
-        'STORE_QUEUE_FULL',
-        `session ${sessionId} has ${count} pending commands (at most ${this.#options.maxPending})`,
-      );
-    }
-    return undefined;
+    return readSessionItem(this.#ctx, sessionId);
   }
 
   /**
@@ -845,90 +520,35 @@ export class SessionStore {
     sessionId: string,
     what: string,
     fence: Fence | undefined,
-    input: {
-      UpdateExpression: string;
-      ConditionExpression: string;
-      ExpressionAttributeNames?: Record<string, string>;
-      ExpressionAttributeValues: Record<string, unknown>;
-    },
+    input: SessionUpdate,
   ): Promise<SessionRecord> {
-    try {
-      const { Attributes } = await this.#ctx.db.send(
-        new UpdateCommand({
-          TableName: this.#ctx.tables.sessions,
-          Key: key(sessionId),
-          UpdateExpression: input.UpdateExpression,
-          ConditionExpression: input.ConditionExpression,
-          ExpressionAttributeValues: input.ExpressionAttributeValues,
-          // DynamoDB refuses an empty ExpressionAttributeNames map.
-          ...(input.ExpressionAttributeNames && Object.keys(input.ExpressionAttributeNames).length > 0
-            ? { ExpressionAttributeNames: input.ExpressionAttributeNames }
-            : {}),
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      const record = toSession(Attributes);
-      if (!record) throw new StoreError('STORE_FAILED', `${what} of session ${sessionId}: no item returned`);
-      return record;
-    } catch (error) {
-      const mapped = mapError(error, `${what} of session ${sessionId}`);
-      if (mapped.code !== 'STORE_CONFLICT') throw mapped;
-      const item = await this.#read(sessionId);
-      const current = item && toSession(item);
-      if (!current) throw notFound(sessionId, error);
-      // Ended first: an ended session has no owner, but "it ended" is the more useful answer (and lets
-      // end() be idempotent for a fenced caller too).
-      if (current.status === 'ended') {
-        throw new StoreError('STORE_CONFLICT', `${what} of session ${sessionId}: the session has ended`, {
-          cause: error,
-        });
-      }
-      if (fence && (current.ownerId !== fence.workerId || current.epoch !== fence.epoch)) {
-        throw fenced(sessionId, error);
-      }
-      throw new StoreError('STORE_CONFLICT', `${what} of session ${sessionId}: the session changed`, {
-        cause: error,
-      });
-    }
-  }
-
-  async #queryOwner(
-    index: 'byOwner' | 'byOwnerPending',
-    ownerId: string,
-    projection: string,
-    names: Record<string, string>,
-  ): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    try {
-      do {
-        const page = await this.#ctx.db.send(
-          new QueryCommand({
-            TableName: this.#ctx.tables.sessions,
-            IndexName: index,
-            KeyConditionExpression: 'ownerId = :o',
-            ProjectionExpression: projection,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: { ':o': ownerId },
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        );
-        for (const item of page.Items ?? []) if (item.sk === SESSION_SK) items.push(item);
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    } catch (error) {
-      throw mapError(error, `${index} query for ${ownerId}`);
-    }
-    return items;
+    const { Attributes } = await updateSession(this.#ctx, sessionId, what, fence, {
+      ...input,
+      ReturnValues: 'ALL_NEW',
+    });
+    const record = toSession(Attributes);
+    if (!record) throw new StoreError('STORE_FAILED', `${what} of session ${sessionId}: no item returned`);
+    return record;
   }
 }
 
-function key(sessionId: string): { pk: string; sk: string } {
+/** The key of a session item. */
+export function sessionKey(sessionId: string): { pk: string; sk: string } {
   return { pk: sessionId, sk: SESSION_SK };
 }
 
+const key = sessionKey;
+
+/** An UpdateItem on a session item, as the helpers below take it. */
+export interface SessionUpdate {
+  readonly UpdateExpression: string;
+  readonly ConditionExpression: string;
+  readonly ExpressionAttributeNames?: Record<string, string>;
+  readonly ExpressionAttributeValues: Record<string, unknown>;
+}
+
 /** The base condition of every update: the item exists and has not ended, plus the fence when given. */
-function guard(fence: Fence | undefined): {
+export function fenceGuard(fence: Fence | undefined): {
   condition: string;
   names: Record<string, string>;
   values: Record<string, unknown>;
@@ -942,7 +562,114 @@ function guard(fence: Fence | undefined): {
   };
 }
 
-function notFound(sessionId: string, cause?: unknown): StoreError {
+/** Consistent read of the raw session item; undefined when absent or past its TTL. */
+export async function readSessionItem(
+  ctx: StoreContext,
+  sessionId: string,
+): Promise<Record<string, unknown> | undefined> {
+  try {
+    const { Item } = await ctx.db.send(
+      new GetCommand({ TableName: ctx.tables.sessions, Key: key(sessionId), ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    // TTL deletion lags by up to days: an expired item is gone as far as readers are concerned.
+    if (typeof Item.expiresAt === 'number' && Item.expiresAt * 1000 <= ctx.now()) return undefined;
+    return Item;
+  } catch (error) {
+    throw mapSessionError(error, `read of session ${sessionId}`);
+  }
+}
+
+/**
+ * One conditional UpdateItem on the session item. On a lost condition, re-reads to say why:
+ * STORE_NOT_FOUND (absent), STORE_CONFLICT "has ended", STORE_FENCED (fence given and the owner or epoch
+ * moved on), otherwise STORE_CONFLICT "changed".
+ */
+export async function updateSession(
+  ctx: StoreContext,
+  sessionId: string,
+  what: string,
+  fence: Fence | undefined,
+  input: SessionUpdate & { readonly ReturnValues?: 'ALL_NEW' | 'UPDATED_NEW' | 'NONE' },
+): Promise<{ Attributes?: Record<string, unknown> | undefined }> {
+  try {
+    return await ctx.db.send(
+      new UpdateCommand({
+        TableName: ctx.tables.sessions,
+        Key: key(sessionId),
+        UpdateExpression: input.UpdateExpression,
+        ConditionExpression: input.ConditionExpression,
+        ExpressionAttributeValues: input.ExpressionAttributeValues,
+        // DynamoDB refuses an empty ExpressionAttributeNames map.
+        ...(input.ExpressionAttributeNames && Object.keys(input.ExpressionAttributeNames).length > 0
+          ? { ExpressionAttributeNames: input.ExpressionAttributeNames }
+          : {}),
+        ReturnValues: input.ReturnValues ?? 'NONE',
+      }),
+    );
+  } catch (error) {
+    const mapped = mapSessionError(error, `${what} of session ${sessionId}`);
+    if (mapped.code !== 'STORE_CONFLICT') throw mapped;
+    const item = await readSessionItem(ctx, sessionId);
+    const current = item && toSession(item);
+    if (!current) throw notFound(sessionId, error);
+    // Ended first: an ended session has no owner, but "it ended" is the more useful answer (and lets
+    // end() be idempotent for a fenced caller too).
+    if (current.status === 'ended') {
+      throw new StoreError('STORE_CONFLICT', `${what} of session ${sessionId}: the session has ended`, {
+        cause: error,
+      });
+    }
+    if (fence && (current.ownerId !== fence.workerId || current.epoch !== fence.epoch)) {
+      throw fenced(sessionId, error);
+    }
+    throw new StoreError('STORE_CONFLICT', `${what} of session ${sessionId}: the session changed`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * The session items of one owner in one of the sparse owner indexes (paginated): only `sk = "session"`
+ * items, with the attributes `projection` names. Eventually consistent, like every GSI read.
+ */
+export async function queryOwnerIndex(
+  ctx: StoreContext,
+  index: 'byOwner' | 'byOwnerPending',
+  ownerId: string,
+  projection: string,
+  names: Record<string, string>,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  try {
+    do {
+      const page = await ctx.db.send(
+        new QueryCommand({
+          TableName: ctx.tables.sessions,
+          IndexName: index,
+          KeyConditionExpression: 'ownerId = :o',
+          ProjectionExpression: projection,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':o': ownerId },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) if (item.sk === SESSION_SK) items.push(item);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  } catch (error) {
+    throw mapSessionError(error, `${index} query for ${ownerId}`);
+  }
+  return items;
+}
+
+/** True when a StoreError says the session has ended (updateSession's wording). */
+export function isEndedConflict(error: unknown): boolean {
+  return error instanceof StoreError && error.code === 'STORE_CONFLICT' && /has ended/.test(error.message);
+}
+
+export function notFound(sessionId: string, cause?: unknown): StoreError {
   return new StoreError(
     'STORE_NOT_FOUND',
     `session ${sessionId} does not exist`,
@@ -950,7 +677,7 @@ function notFound(sessionId: string, cause?: unknown): StoreError {
   );
 }
 
-function fenced(sessionId: string, cause?: unknown): StoreError {
+export function fenced(sessionId: string, cause?: unknown): StoreError {
   return new StoreError(
     'STORE_FENCED',
     `session ${sessionId} is owned by another worker or epoch now`,
@@ -959,7 +686,7 @@ function fenced(sessionId: string, cause?: unknown): StoreError {
 }
 
 /** toStoreError, plus the engine's own item-size refusal (the backstop behind assertItemFits). */
-function mapError(error: unknown, context: string): StoreError {
+export function mapSessionError(error: unknown, context: string): StoreError {
   const mapped = toStoreError(error, context);
   const message = error instanceof Error ? error.message : '';
   if (mapped.code === 'STORE_INVALID_REQUEST' && /item size/i.test(message)) {
@@ -975,34 +702,70 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function toItem(record: SessionRecord): Record<string, unknown> {
-  const { sessionId, ...rest } = record;
-  return { pk: sessionId, sk: SESSION_SK, ...rest };
-}
-
-/** The stored item as a SessionRecord. Items are only written by this class, so a shape check suffices. */
-function toSession(item: Record<string, unknown> | undefined): SessionRecord | undefined {
-  if (!item || typeof item.pk !== 'string' || item.sk !== SESSION_SK) return undefined;
-  const { pk, sk: _sk, admitting: _admitting, ...rest } = item;
+  const { sessionId, pending, conns, ...rest } = record;
+  const stored: Record<string, Command> = {};
+  const seqs: Record<string, number> = {};
+  for (const [id, command] of Object.entries(pending)) {
+    if ('seq' in command) {
+      const { seq, ...plain } = command;
+      seqs[id] = seq;
+      stored[id] = plain;
+    } else stored[id] = command;
+  }
+  // An empty string set cannot be stored: no connection, no attribute (ADD creates it).
   return {
-    ...(rest as Omit<SessionRecord, 'sessionId'>),
-    sessionId: pk,
-    context: isRecord(rest.context) ? (rest.context as Record<string, string>) : {},
-    pending: isRecord(rest.pending) ? (rest.pending as Record<string, PendingCommand>) : {},
+    pk: sessionId,
+    sk: SESSION_SK,
+    ...rest,
+    pending: stored,
+    seqs,
+    ...(conns !== undefined && conns.length > 0 ? { conns: new Set(conns) } : {}),
   };
 }
 
-/** The admission tickets on a session item (a string set, read back as a Set). */
-function ticketsOf(item: Record<string, unknown>): string[] {
-  const tickets = item.admitting;
-  return tickets instanceof Set ? [...tickets].filter((t): t is string => typeof t === 'string') : [];
-}
-
-/** A ticket is `<expiry epoch ms>:<uuid>`; an unparseable one counts as expired. */
-function ticketExpiry(ticket: string): number {
-  const expiry = Number(ticket.slice(0, ticket.indexOf(':')));
-  return Number.isFinite(expiry) ? expiry : 0;
-}
-
-function admissionRefused(sessionId: string, refusal: AdmissionRefusal, why: string): AdmissionError {
-  return new AdmissionError(refusal, `session ${sessionId}: ${why} (send not admitted)`);
+/**
+ * The stored item as a SessionRecord. Items are only written by this module and the command queue, so a
+ * shape check suffices. Numbered commands get their number from `seqs`; a `send` written before commands
+ * carried their content (a reference to a stored entry, its number inside) is marked `legacy`.
+ */
+export function toSession(item: Record<string, unknown> | undefined): SessionRecord | undefined {
+  if (!item || typeof item.pk !== 'string' || item.sk !== SESSION_SK) return undefined;
+  const {
+    pk,
+    sk: _sk,
+    admitting: _admitting,
+    seqs: rawSeqs,
+    pending: rawPending,
+    settled: rawSettled,
+    conns: rawConns,
+    ...rest
+  } = item;
+  const seqs = isRecord(rawSeqs) ? rawSeqs : {};
+  const pending: Record<string, PendingCommand> = {};
+  for (const [id, value] of Object.entries(isRecord(rawPending) ? rawPending : {})) {
+    if (!isRecord(value)) continue;
+    const command = value as unknown as Command & { seq?: number; entryId?: string };
+    if (command.type === 'send' || command.type === 'record') {
+      const seq = seqs[id] ?? command.seq;
+      if (typeof seq !== 'number') continue;
+      pending[id] =
+        command.type === 'send' && command.entryId === undefined
+          ? { ...command, entryId: id, content: [], bytes: 0, legacy: true, seq }
+          : ({ ...command, seq } as PendingCommand);
+    } else pending[id] = command;
+  }
+  return {
+    ...(rest as Omit<SessionRecord, 'sessionId' | 'pending' | 'settled' | 'pendingBytes'>),
+    sessionId: pk,
+    context: isRecord(rest.context) ? (rest.context as Record<string, string>) : {},
+    pending,
+    pendingBytes: typeof rest.pendingBytes === 'number' ? rest.pendingBytes : 0,
+    settled: isRecord(rawSettled) ? (rawSettled as Record<string, SettledKey>) : {},
+    // A session from before the set has no `lastSeq` either: its connections are unknown here.
+    ...(rawConns instanceof Set
+      ? { conns: [...rawConns].filter((c): c is string => typeof c === 'string') }
+      : typeof rest.lastSeq === 'number'
+        ? { conns: [] }
+        : {}),
+  };
 }

@@ -3,18 +3,15 @@
  * `sequenceId`: starting at 1, strictly increasing, gap-free, shared by guest, agent, bot and system
  * entries (docs/architecture.md).
  *
- * No transactions (dynalite has none). Ordering comes from optimistic conditional writes: read the last
- * seq (consistent), Put `last + 1` with `attribute_not_exists(seq)`, re-read and retry on conflict.
- * Entries are never deleted, so the stored seqs are always exactly the prefix 1..N, and a Put at N + 1
- * can only succeed where N is taken: no gaps, whatever the interleaving.
+ * Numbers are not chosen here. The session item's allocator gives each entry its number in the same
+ * write that makes its content durable (a guest send, or an upstream message the owner records: see
+ * src/commands/queue.ts); the owner then writes the entry here at that number. Until it does, readers
+ * find the entry on the session item (src/commands/reader.ts merges both), so no reader sees a gap.
  *
- * Idempotency (a retried guest send, or the same Genesys message seen twice) also works without
- * transactions, via a marker item in the sessions table (`sk = "key#c#…"` / `"key#g#…"`). The marker's
- * `seq` is a fencing token: a keyed entry is only ever written at the marker's current seq, and the
- * marker only moves off a seq that another key's entry occupies. So once a keyed entry exists, the
- * marker stays on it forever, and no second entry for the key can be written anywhere.
+ * A retried guest send finds its entry through a marker item in the sessions table
+ * (`sk = "key#c#<clientMessageId>"`) that names the entry's number and a fingerprint of its payload.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { StoreError, toStoreError } from './errors.js';
@@ -64,33 +61,6 @@ export interface TranscriptEntry {
   readonly expiresAt?: number;
 }
 
-/** What a caller appends; the store assigns `seq` (and defaults the rest). */
-export interface AppendInput {
-  readonly direction: EntryDirection;
-  readonly text?: string;
-  readonly content?: readonly unknown[];
-  readonly sender?: EntrySender;
-  /** Default: `pending` for guest entries (not yet acknowledged by Genesys), `sent` for the others. */
-  readonly status?: EntryStatus;
-  readonly failure?: EntryFailure;
-  /** Idempotency key of a guest send: a retry with the same key returns the first entry. */
-  readonly clientMessageId?: string;
-  /** Genesys' message id: an upstream message with an id already stored is not stored again. */
-  readonly genesysId?: string;
-  /** Default: a random UUID. */
-  readonly entryId?: string;
-  /** Default: ctx.now() as ISO. */
-  readonly time?: string;
-  /** TTL, epoch seconds. */
-  readonly expiresAt?: number;
-}
-
-/** The result of append: `created` is false when the key already had an entry (a retry or a duplicate). */
-export interface AppendResult {
-  readonly entry: TranscriptEntry;
-  readonly created: boolean;
-}
-
 /** Options of updateStatus. */
 export interface StatusUpdate {
   readonly to: EntryStatus;
@@ -101,8 +71,11 @@ export interface StatusUpdate {
   readonly genesysId?: string;
 }
 
-/** An idempotency key: the client's key of a send, or Genesys' id of a message. */
-export type EntryKey = { readonly clientMessageId: string } | { readonly genesysId: string };
+/** What a guest send's marker says: the entry's number and a fingerprint of its payload. */
+export interface SendKey {
+  readonly seq: number;
+  readonly fingerprint: string;
+}
 
 /** Options of page. */
 export interface PageQuery {
@@ -136,37 +109,18 @@ export const LEGAL_PREDECESSORS: Readonly<Record<EntryStatus, readonly EntryStat
   read: ['sent', 'delivered'],
 });
 
-/** Attempts of one append before giving up with STORE_UNAVAILABLE (each costs a read and a write). */
-export const MAX_APPEND_ATTEMPTS = 100;
 /** How long an idempotency marker lives: retries come within minutes; 30 days is generous. */
 export const KEY_TTL_SECONDS = 30 * 24 * 60 * 60;
 /** Page sizes. */
 export const MAX_PAGE_LIMIT = 100;
 
-/**
- * A loser pauses (0–2 ms) only on every JITTER_EVERY-th conflict. Pausing on each conflict starves
- * losers on a fast engine: a fresh writer (no pause) then always beats them to the next seq, and a few
- * appends hit the attempt limit (measured on dynalite: 10 writers × 100 appends, several failures with a
- * pause on every retry, none and at most 13 attempts like this).
- */
-const JITTER_EVERY = 8;
-
-/** A seq far above any real one: sizes an entry (numbers grow with digits) before its seq is known. */
-const SIZE_PLACEHOLDER_SEQ = Number.MAX_SAFE_INTEGER;
-
+/** Entries written by earlier versions carry the marker key they were written for; readers drop it. */
 interface StoredEntry extends TranscriptEntry {
-  /** The marker sk of the key this entry was written for (not part of the public entry). */
   readonly idemKey?: string;
 }
 
-interface Marker {
-  readonly seq: number;
-  readonly fingerprint: string;
-}
-
 /**
- * Transcript reads and writes on one StoreContext. Stateless apart from the context: any number of
- * instances, in any number of processes, may write the same session concurrently.
+ * Transcript reads and writes on one StoreContext. Stateless apart from the context.
  */
 export class TranscriptStore {
   readonly #ctx: StoreContext;
@@ -176,34 +130,28 @@ export class TranscriptStore {
   }
 
   /**
-   * Appends an entry at the next seq. With a clientMessageId (or else a genesysId) the append is
-   * idempotent: if that key already has an entry, it is returned with `created: false`; the same key
-   * with a different payload is STORE_IDEMPOTENCY_MISMATCH. Items over 400 KB are refused before any
-   * request (STORE_ITEM_TOO_LARGE).
+   * Writes the entry at its number (the allocator gave it out: nobody else writes that number). The same
+   * entry again (the same `entryId`: a retry, or a new owner finishing an old owner's work) changes
+   * nothing and returns `written: false`; another entry already at that number is STORE_CONFLICT.
+   * Items over 400 KB are refused before any request (STORE_ITEM_TOO_LARGE).
    */
-  async append(sessionId: string, input: AppendInput): Promise<AppendResult> {
-    const now = this.#ctx.now();
-    const key = markerKeyOf(input);
-    const base: Omit<StoredEntry, 'seq'> = {
-      sessionId,
-      entryId: input.entryId ?? randomUUID(),
-      direction: input.direction,
-      ...(input.text === undefined ? {} : { text: input.text }),
-      content: input.content ?? [],
-      ...(input.sender === undefined ? {} : { sender: input.sender }),
-      status: input.status ?? (input.direction === 'guest' ? 'pending' : 'sent'),
-      ...(input.failure === undefined ? {} : { failure: input.failure }),
-      ...(input.clientMessageId === undefined ? {} : { clientMessageId: input.clientMessageId }),
-      ...(input.genesysId === undefined ? {} : { genesysId: input.genesysId }),
-      time: input.time ?? new Date(now).toISOString(),
-      storedAt: now,
-      ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
-      ...(key === undefined ? {} : { idemKey: key }),
-    };
-    // Before the first request: a too-large entry must not even cost a read.
-    assertItemFits({ ...base, seq: SIZE_PLACEHOLDER_SEQ }, 'transcript entry');
-    if (key === undefined) return { entry: await this.#appendUnkeyed(base), created: true };
-    return this.#appendKeyed(base, key, fingerprintOf(base));
+  async put(entry: TranscriptEntry): Promise<{ readonly written: boolean }> {
+    assertItemFits(entry as unknown as Record<string, unknown>, 'transcript entry');
+    try {
+      await this.#ctx.db.send(
+        new PutCommand({
+          TableName: this.#ctx.tables.transcript,
+          Item: entry,
+          ConditionExpression: 'attribute_not_exists(seq)',
+        }),
+      );
+      return { written: true };
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw toStoreError(error, 'transcript put');
+    }
+    const existing = await this.#getItem(entry.sessionId, entry.seq, 'transcript put');
+    if (existing?.entryId === entry.entryId) return { written: false };
+    throw new StoreError('STORE_CONFLICT', `transcript put: entry ${entry.seq} holds another message`);
   }
 
   /** The entry at `seq`, or undefined. Strongly consistent. */
@@ -212,7 +160,10 @@ export class TranscriptStore {
     return item === undefined ? undefined : publicEntry(item);
   }
 
-  /** The newest seq of the session, 0 when it has no entries. Strongly consistent. */
+  /**
+   * The newest seq written, 0 when none (one consistent Query). Not on any hot path: sessions stored
+   * before the allocator existed learn their `lastSeq` from it once (src/commands/queue.ts).
+   */
   async lastSeq(sessionId: string): Promise<number> {
     try {
       const out = await this.#ctx.db.send(
@@ -233,21 +184,52 @@ export class TranscriptStore {
     }
   }
 
-  /** The entry stored under an idempotency key, or undefined. */
-  async findByKey(sessionId: string, key: EntryKey): Promise<TranscriptEntry | undefined> {
-    const sk = 'clientMessageId' in key ? `key#c#${key.clientMessageId}` : `key#g#${key.genesysId}`;
-    const marker = await this.#getMarker(sessionId, sk);
-    if (marker === undefined) return undefined;
-    const item = await this.#getItem(sessionId, marker.seq, 'transcript find by key');
-    // A marker can point at a seq another key won (its writer died before moving it): not ours.
-    return item !== undefined && ownsKey(item, sk) ? publicEntry(item) : undefined;
+  /**
+   * Records which entry a keyed guest send became (`sk = "key#c#<clientMessageId>"`, 30 days): a retry
+   * after the send was settled finds it here. Idempotent: an existing marker is left as it is.
+   */
+  async putKey(sessionId: string, clientMessageId: string, key: SendKey): Promise<void> {
+    const marker = keyItem(sessionId, clientMessageId, key, this.#ctx.now());
+    try {
+      await this.#ctx.db.send(
+        new PutCommand({
+          TableName: this.#ctx.tables.sessions,
+          Item: marker,
+          ConditionExpression: 'attribute_not_exists(sk)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw toStoreError(error, 'idempotency key');
+    }
+  }
+
+  /** The marker of a keyed guest send, or undefined. One consistent GetItem. */
+  async getKey(sessionId: string, clientMessageId: string): Promise<SendKey | undefined> {
+    try {
+      const out = await this.#ctx.db.send(
+        new GetCommand({
+          TableName: this.#ctx.tables.sessions,
+          Key: { pk: sessionId, sk: keySk(clientMessageId) },
+          ConsistentRead: true,
+        }),
+      );
+      const item = out.Item;
+      if (item === undefined) return undefined;
+      if (typeof item.expiresAt === 'number' && item.expiresAt * 1000 <= this.#ctx.now()) return undefined;
+      const { seq, fingerprint } = item;
+      if (typeof seq !== 'number' || typeof fingerprint !== 'string') {
+        throw new StoreError('STORE_FAILED', 'idempotency key: the stored marker is malformed');
+      }
+      return { seq, fingerprint };
+    } catch (error) {
+      throw toStoreError(error, 'idempotency key');
+    }
   }
 
   /**
    * Moves an entry to status `to` if its current status is one of `from` (default: the legal
    * predecessors), else STORE_CONFLICT; STORE_NOT_FOUND when there is no entry at `seq`. A genesysId
-   * is only set if the entry has none or the same one; it is also recorded as a key, so that
-   * findByKey({ genesysId }) finds the entry. Returns the updated entry.
+   * is only set if the entry has none or the same one. Returns the updated entry.
    */
   async updateStatus(sessionId: string, seq: number, update: StatusUpdate): Promise<TranscriptEntry> {
     const from = update.from ?? LEGAL_PREDECESSORS[update.to];
@@ -313,7 +295,6 @@ export class TranscriptStore {
         { cause: error },
       );
     }
-    if (update.genesysId !== undefined) await this.#aliasGenesysId(updated, update.genesysId);
     return publicEntry(updated);
   }
 
@@ -374,151 +355,18 @@ export class TranscriptStore {
     return { entries, cursor: encodeCursor(scope, { seq: last.seq }) };
   }
 
-  async #appendUnkeyed(base: Omit<StoredEntry, 'seq'>): Promise<TranscriptEntry> {
-    const { sessionId } = base;
-    let seq = (await this.lastSeq(sessionId)) + 1;
-    for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
-      const item: StoredEntry = { ...base, seq };
-      try {
-        await this.#putEntry(item);
-        return publicEntry(item);
-      } catch (error) {
-        if (!isConditionalFailure(error)) throw toStoreError(error, 'transcript append');
-        // The SDK retried our Put (e.g. after a timeout): the first attempt may be what took the seq.
-        if (sdkAttempts(error) > 1) {
-          const existing = await this.#getItem(sessionId, seq, 'transcript append');
-          if (existing?.entryId === base.entryId) return publicEntry(existing);
-        }
-      }
-      seq = await this.#nextCandidate(sessionId, seq, attempt);
+  /** A continuation token that continues `direction` past `seq` (what `page` itself would hand out). */
+  cursorAt(sessionId: string, direction: PageQuery['direction'], seq: number): string {
+    return encodeCursor(cursorScope(sessionId, direction), { seq });
+  }
+
+  /** The seq a continuation token continues past; STORE_INVALID_CURSOR when it is not one of ours. */
+  cursorSeq(sessionId: string, direction: PageQuery['direction'], cursor: string): number {
+    const { seq } = decodeCursor(cursor, cursorScope(sessionId, direction));
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
+      throw new StoreError('STORE_INVALID_CURSOR', 'the continuation token is not valid for this query');
     }
-    throw contention();
-  }
-
-  async #appendKeyed(
-    base: Omit<StoredEntry, 'seq'>,
-    key: string,
-    fingerprint: string,
-  ): Promise<AppendResult> {
-    const { sessionId } = base;
-    let seq = await this.#claimMarker(sessionId, key, fingerprint);
-    for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
-      const item: StoredEntry = { ...base, seq };
-      try {
-        await this.#putEntry(item);
-        return { entry: publicEntry(item), created: true };
-      } catch (error) {
-        if (!isConditionalFailure(error)) throw toStoreError(error, 'transcript append');
-        const existing = await this.#getItem(sessionId, seq, 'transcript append');
-        if (existing !== undefined && ownsKey(existing, key)) {
-          // Ours: an earlier call (a retry, a concurrent duplicate) or our own Put retried by the SDK.
-          const ownWrite = sdkAttempts(error) > 1 && existing.entryId === base.entryId;
-          return { entry: publicEntry(existing), created: ownWrite };
-        }
-      }
-      // Another key's entry holds the marker's seq: move the marker past it (fenced on its old seq).
-      seq = await this.#moveMarker(sessionId, key, seq, await this.#nextCandidate(sessionId, seq, attempt));
-    }
-    throw contention();
-  }
-
-  /**
-   * The seq to try after a conflict at `taken`: the head (last + 1, re-read), never below taken + 1
-   * (a conflict at `taken` proves 1..taken are stored, whatever a lagging read says).
-   */
-  async #nextCandidate(sessionId: string, taken: number, attempt: number): Promise<number> {
-    if (attempt % JITTER_EVERY === 0) await backoff();
-    return Math.max(taken + 1, (await this.lastSeq(sessionId)) + 1);
-  }
-
-  /** Creates the key's marker at last + 1, or returns the seq of the existing one (same payload only). */
-  async #claimMarker(sessionId: string, sk: string, fingerprint: string): Promise<number> {
-    for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
-      const seq = (await this.lastSeq(sessionId)) + 1;
-      if (await this.#putMarker(sessionId, sk, fingerprint, seq)) return seq;
-      const existing = await this.#getMarker(sessionId, sk);
-      if (existing === undefined) continue; // deleted by TTL in between: claim afresh
-      if (existing.fingerprint !== fingerprint) {
-        throw new StoreError(
-          'STORE_IDEMPOTENCY_MISMATCH',
-          'transcript append: the idempotency key was already used for a different payload',
-        );
-      }
-      return existing.seq;
-    }
-    throw contention();
-  }
-
-  /** Moves the marker from `from` to `to` unless someone moved it already; returns its current seq. */
-  async #moveMarker(sessionId: string, sk: string, from: number, to: number): Promise<number> {
-    try {
-      await this.#ctx.db.send(
-        new UpdateCommand({
-          TableName: this.#ctx.tables.sessions,
-          Key: { pk: sessionId, sk },
-          UpdateExpression: 'SET seq = :to',
-          ConditionExpression: 'seq = :from',
-          ExpressionAttributeValues: { ':to': to, ':from': from },
-        }),
-      );
-      return to;
-    } catch (error) {
-      if (!isConditionalFailure(error)) throw toStoreError(error, 'idempotency key');
-    }
-    const marker = await this.#getMarker(sessionId, sk);
-    if (marker === undefined) {
-      throw new StoreError('STORE_CONFLICT', 'transcript append: the idempotency key vanished', {
-        retryable: true,
-      });
-    }
-    return marker.seq;
-  }
-
-  /**
-   * Records `key#g#<genesysId>` for an entry that learned its Genesys id after it was stored, so that
-   * findByKey and upstream de-duplication see it. Best effort: if the key exists already it is left
-   * alone (it then points at the entry stored for that Genesys message).
-   */
-  async #aliasGenesysId(entry: StoredEntry, genesysId: string): Promise<void> {
-    await this.#putMarker(entry.sessionId, `key#g#${genesysId}`, fingerprintOf(entry), entry.seq);
-  }
-
-  /** Creates an idempotency marker unless its key exists; true when this call created it. */
-  async #putMarker(sessionId: string, sk: string, fingerprint: string, seq: number): Promise<boolean> {
-    const now = this.#ctx.now();
-    const marker = {
-      pk: sessionId,
-      sk,
-      fingerprint,
-      seq,
-      createdAt: now,
-      expiresAt: Math.floor(now / 1000) + KEY_TTL_SECONDS,
-    };
-    assertItemFits(marker, 'idempotency key');
-    try {
-      await this.#ctx.db.send(
-        new PutCommand({
-          TableName: this.#ctx.tables.sessions,
-          Item: marker,
-          ConditionExpression: 'attribute_not_exists(sk)',
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (!isConditionalFailure(error)) throw toStoreError(error, 'idempotency key');
-      return false;
-    }
-  }
-
-  async #putEntry(item: StoredEntry): Promise<void> {
-    assertItemFits(item as unknown as Record<string, unknown>, 'transcript entry');
-    await this.#ctx.db.send(
-      new PutCommand({
-        TableName: this.#ctx.tables.transcript,
-        Item: item,
-        ConditionExpression: 'attribute_not_exists(seq)',
-      }),
-    );
+    return seq;
   }
 
   async #getItem(sessionId: string, seq: number, context: string): Promise<StoredEntry | undefined> {
@@ -535,46 +383,38 @@ export class TranscriptStore {
       throw toStoreError(error, context);
     }
   }
-
-  async #getMarker(sessionId: string, sk: string): Promise<Marker | undefined> {
-    try {
-      const out = await this.#ctx.db.send(
-        new GetCommand({
-          TableName: this.#ctx.tables.sessions,
-          Key: { pk: sessionId, sk },
-          ConsistentRead: true,
-        }),
-      );
-      const item = out.Item;
-      if (item === undefined) return undefined;
-      const { seq, fingerprint } = item;
-      if (typeof seq !== 'number' || typeof fingerprint !== 'string') {
-        throw new StoreError('STORE_FAILED', 'idempotency key: the stored marker is malformed');
-      }
-      return { seq, fingerprint };
-    } catch (error) {
-      throw toStoreError(error, 'idempotency key');
-    }
-  }
 }
 
-/** The marker sk an append is keyed by: the client's key first (a guest send), else Genesys' id. */
-function markerKeyOf(input: AppendInput): string | undefined {
-  if (input.clientMessageId !== undefined) return `key#c#${input.clientMessageId}`;
-  if (input.genesysId !== undefined) return `key#g#${input.genesysId}`;
-  return undefined;
+function keySk(clientMessageId: string): string {
+  return `key#c#${clientMessageId}`;
 }
 
-/** Whether `entry` is the one stored for marker `sk` (written for it, or linked by its Genesys id). */
-function ownsKey(entry: StoredEntry, sk: string): boolean {
-  return entry.idemKey === sk || (entry.genesysId !== undefined && sk === `key#g#${entry.genesysId}`);
+/** The marker item of a keyed send (in the sessions table, beside the session item; 30 days). */
+export function keyItem(
+  sessionId: string,
+  clientMessageId: string,
+  key: SendKey,
+  now: number,
+): Record<string, unknown> {
+  const marker = {
+    pk: sessionId,
+    sk: keySk(clientMessageId),
+    fingerprint: key.fingerprint,
+    seq: key.seq,
+    createdAt: now,
+    expiresAt: Math.floor(now / 1000) + KEY_TTL_SECONDS,
+  };
+  assertItemFits(marker, 'idempotency key');
+  return marker;
 }
 
 /**
- * What makes two appends "the same": the payload, not ids, times or status (a retry gets a new entryId
- * and time, and the status a caller starts with is not content).
+ * What makes two sends "the same": the payload, not ids, times or status (a retry gets a new entryId
+ * and time, and the status is not content).
  */
-function fingerprintOf(entry: Pick<TranscriptEntry, 'direction' | 'text' | 'content' | 'sender'>): string {
+export function fingerprintOf(
+  entry: Pick<TranscriptEntry, 'direction' | 'text' | 'content' | 'sender'>,
+): string {
   const payload = {
     direction: entry.direction,
     text: entry.text,
@@ -609,22 +449,4 @@ function cursorScope(sessionId: string, direction: PageQuery['direction']): stri
 
 function isConditionalFailure(error: unknown): boolean {
   return (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
-}
-
-/** How many attempts the SDK made for the failed request (its own retries, e.g. after a timeout). */
-function sdkAttempts(error: unknown): number {
-  const attempts = (error as { $metadata?: { attempts?: unknown } } | null)?.$metadata?.attempts;
-  return typeof attempts === 'number' ? attempts : 1;
-}
-
-/** A tiny jittered pause, so writers that keep colliding fall out of lockstep. */
-function backoff(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * 2));
-}
-
-function contention(): StoreError {
-  return new StoreError(
-    'STORE_UNAVAILABLE',
-    `transcript append: no free sequenceId after ${MAX_APPEND_ATTEMPTS} attempts (contention)`,
-  );
 }

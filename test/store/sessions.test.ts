@@ -1,14 +1,8 @@
-import { expect, it, vi } from 'vitest';
+import { expect, it } from 'vitest';
+import { CommandQueue } from '../../src/commands/queue.js';
 import { DEFAULT_CONSTRAINTS } from '../../src/domain/constraints.js';
 import type { StoreError } from '../../src/store/errors.js';
-import {
-  AdmissionError,
-  type CreateSessionInput,
-  type Fence,
-  NO_OWNER,
-  type PendingCommand,
-  SessionStore,
-} from '../../src/store/sessions.js';
+import { type CreateSessionInput, type Fence, NO_OWNER, SessionStore } from '../../src/store/sessions.js';
 import { WorkerStore } from '../../src/store/workers.js';
 import { codeOf, describeOnEngines, uniqueId } from './harness.js';
 
@@ -29,13 +23,10 @@ function input(overrides: Partial<CreateSessionInput> = {}): CreateSessionInput 
   };
 }
 
-function command(id: string, createdAt: number, extra: Partial<PendingCommand> = {}): PendingCommand {
-  return { id, type: 'send', createdAt, seq: 1, ...extra };
-}
-
 describeOnEngines('SessionStore', ({ store, clock }) => {
   const sessions = () => new SessionStore(store());
   const workers = () => new WorkerStore(store());
+  const queue = () => new CommandQueue(store());
 
   /** A session owned by a freshly heartbeating worker: returns its fence. */
   async function owned(s: SessionStore): Promise<{ sessionId: string; fence: Fence }> {
@@ -55,12 +46,30 @@ describeOnEngines('SessionStore', ({ store, clock }) => {
       status: 'starting',
       ownerId: NO_OWNER,
       epoch: 0,
+      lastSeq: 0,
+      pending: {},
+      pendingBytes: 0,
       pendingRev: 0,
+      settled: {},
       contextRev: 0,
     });
     expect(read?.pendingAt).toBeUndefined();
     expect(await codeOf(s.create(input({ sessionId: created.sessionId })))).toBe('STORE_CONFLICT');
     expect(await s.get(uniqueId('missing'))).toBeUndefined();
+  });
+
+  it('creates a session with its start command in the same write, in the pending index at once', async () => {
+    const s = sessions();
+    const workerId = uniqueId('w');
+    const created = await s.create(input({ start: true }));
+    expect(created.pending).toEqual({ start: { id: 'start', type: 'start', createdAt: clock.now } });
+    expect(created).toMatchObject({ pendingAt: clock.now, pendingRev: 1 });
+    expect(await s.get(created.sessionId)).toEqual(created);
+    const unowned = await queue().listPending(NO_OWNER);
+    expect(unowned.find((w) => w.sessionId === created.sessionId)?.commandIds).toEqual(['start']);
+    await workers().heartbeat({ workerId, load: 0 });
+    await s.claim(created.sessionId, workerId, { staleAfterMs: STALE_AFTER_MS });
+    expect((await queue().listPending(workerId)).map((w) => w.sessionId)).toEqual([created.sessionId]);
   });
 
   it('never puts the guest token into an error message', async () => {
@@ -102,28 +111,10 @@ describeOnEngines('SessionStore', ({ store, clock }) => {
     expect(await s.get(sessionId)).toMatchObject({ status: 'active', constraints });
   });
 
-  it('sets and clears the context with optimistic revisions', async () => {
-    const s = sessions();
-    const { sessionId } = await s.create(input());
-    expect(await s.setContext(sessionId, { a: '1' }, 2)).toEqual({ contextRev: 1 });
-    expect(await s.setContext(sessionId, { a: '2', b: '3' }, 4, { expectedRev: 1 })).toEqual({
-      contextRev: 2,
-    });
-    expect(await codeOf(s.setContext(sessionId, { c: '4' }, 2, { expectedRev: 1 }))).toBe('STORE_CONFLICT');
-    expect(await s.get(sessionId)).toMatchObject({
-      context: { a: '2', b: '3' },
-      contextBytes: 4,
-      contextRev: 2,
-    });
-    expect(await s.clearContext(sessionId, { expectedRev: 2 })).toEqual({ contextRev: 3 });
-    expect(await s.get(sessionId)).toMatchObject({ context: {}, contextBytes: 0, contextRev: 3 });
-    expect(await codeOf(s.setContext(uniqueId('missing'), {}, 0))).toBe('STORE_NOT_FOUND');
-  });
-
   it('ends a session: leaves both owner indexes, sets endedAt and a TTL, and is idempotent', async () => {
     const s = sessions();
     const { sessionId, fence } = await owned(s);
-    await s.addPending(sessionId, command('c1', clock.now));
+    await queue().submit(sessionId, { id: 'c1', type: 'context', createdAt: clock.now });
     const ended = await s.end(sessionId, 'agent', fence);
     expect(ended).toMatchObject({ status: 'ended', endedAt: clock.now, endReason: 'agent' });
     expect(ended.ownerId).toBeUndefined();
@@ -131,11 +122,31 @@ describeOnEngines('SessionStore', ({ store, clock }) => {
     expect(ended.expiresAt).toBe(Math.ceil((clock.now + 30 * 24 * 3600 * 1000) / 1000));
     expect(await s.end(sessionId, 'again', fence)).toEqual(ended);
     expect((await s.listOwned(fence.workerId)).map((o) => o.sessionId)).not.toContain(sessionId);
-    expect((await s.listPending(fence.workerId)).map((p) => p.sessionId)).not.toContain(sessionId);
-    expect(await codeOf(s.addPending(sessionId, command('c2', clock.now)))).toBe('STORE_CONFLICT');
+    expect((await queue().listPending(fence.workerId)).map((p) => p.sessionId)).not.toContain(sessionId);
+    // The commands stay on the item as a record (nobody cleared them), and no more come in.
+    expect(Object.keys(ended.pending)).toEqual(['c1']);
+    expect(await codeOf(queue().submit(sessionId, { id: 'c2', type: 'end', createdAt: clock.now }))).toBe(
+      'STORE_CONFLICT',
+    );
     expect(await codeOf(s.claim(sessionId, uniqueId('w'), { staleAfterMs: STALE_AFTER_MS }))).toBe(
       'STORE_CONFLICT',
     );
+  });
+
+  it('clears the queue when ending only if no command came in since the caller wrote them out', async () => {
+    const s = sessions();
+    const q = queue();
+    const { sessionId, fence } = await owned(s);
+    await q.submit(sessionId, { id: 'c1', type: 'context', createdAt: clock.now });
+    const seen = await s.get(sessionId);
+    await q.submit(sessionId, { id: 'c2', type: 'context', createdAt: clock.now });
+    expect(await codeOf(s.end(sessionId, 'guest', fence, { writtenRev: seen?.pendingRev ?? -1 }))).toBe(
+      'STORE_CONFLICT',
+    );
+    expect((await s.get(sessionId))?.status).not.toBe('ended');
+    const now = await s.get(sessionId);
+    const ended = await s.end(sessionId, 'guest', fence, { writtenRev: now?.pendingRev ?? -1 });
+    expect(ended).toMatchObject({ status: 'ended', pending: {}, pendingBytes: 0 });
   });
 
   it('treats a session past its TTL as gone', async () => {
@@ -151,180 +162,8 @@ describeOnEngines('SessionStore', ({ store, clock }) => {
     }
   });
 
-  it('adds pending commands durably, idempotently by id, and indexes the session by its owner', async () => {
-    const s = sessions();
-    const { sessionId, fence } = await owned(s);
-    const first = await s.addPending(sessionId, command('c1', clock.now));
-    expect(first).toEqual({
-      added: true,
-      ownerId: fence.workerId,
-      epoch: fence.epoch,
-      pendingRev: 1,
-      pendingCount: 1,
-    });
-    expect(await s.addPending(sessionId, command('c1', clock.now))).toMatchObject({
-      added: false,
-      pendingRev: 1,
-    });
-    await s.addPending(sessionId, { id: 'c2', type: 'context', createdAt: clock.now + 1, flush: true });
-    const read = await s.get(sessionId);
-    expect(read?.pendingAt).toBe(clock.now);
-    expect(Object.keys(read?.pending ?? {}).sort()).toEqual(['c1', 'c2']);
-    const work = await s.listPending(fence.workerId);
-    expect(work).toEqual([
-      {
-        sessionId,
-        epoch: fence.epoch,
-        pendingAt: clock.now,
-        commands: [
-          command('c1', clock.now),
-          { id: 'c2', type: 'context', createdAt: clock.now + 1, flush: true },
-        ],
-      },
-    ]);
-  });
-
-  it('lists all pending work of a worker with one Query, and nothing of other workers', async () => {
-    const s = sessions();
-    const workerId = uniqueId('w');
-    await workers().heartbeat({ workerId, load: 0 });
-    const ids: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      const { sessionId } = await s.create(input());
-      await s.claim(sessionId, workerId, { staleAfterMs: STALE_AFTER_MS });
-      if (i < 3) await s.addPending(sessionId, command(`c${i}`, clock.now + i));
-      ids.push(sessionId);
-    }
-    const other = await owned(s);
-    await s.addPending(other.sessionId, command('x', clock.now));
-
-    const send = vi.spyOn(store().db, 'send');
-    try {
-      const work = await s.listPending(workerId);
-      expect(send).toHaveBeenCalledTimes(1);
-      expect(send.mock.calls[0]?.[0]?.constructor.name).toBe('QueryCommand');
-      expect(work.map((w) => w.sessionId).sort()).toEqual(ids.slice(0, 3).sort());
-    } finally {
-      send.mockRestore();
-    }
-    expect((await s.listOwned(workerId)).map((o) => o.sessionId).sort()).toEqual([...ids].sort());
-  });
-
-  it('completes commands and leaves byOwnerPending when the map is empty', async () => {
-    const s = sessions();
-    const { sessionId, fence } = await owned(s);
-    await s.addPending(sessionId, command('c1', clock.now));
-    await s.addPending(sessionId, command('c2', clock.now));
-    expect(await s.completePending(sessionId, ['c1'], fence)).toEqual({ remaining: 1 });
-    expect((await s.get(sessionId))?.pendingAt).toBe(clock.now);
-    expect(await s.completePending(sessionId, ['c2', 'unknown'], fence)).toEqual({ remaining: 0 });
-    const read = await s.get(sessionId);
-    expect(read?.pending).toEqual({});
-    expect(read?.pendingAt).toBeUndefined();
-    expect(await s.listPending(fence.workerId)).toEqual([]);
-    // A retried completion is harmless.
-    expect(await s.completePending(sessionId, ['c2'], fence)).toEqual({ remaining: 0 });
-  });
-
-  it('never loses a command added while the last one is being completed', async () => {
-    const s = sessions();
-    for (let round = 0; round < 10; round++) {
-      const { sessionId, fence } = await owned(s);
-      await s.addPending(sessionId, command('old', clock.now));
-      await Promise.all([
-        s.completePending(sessionId, ['old'], fence),
-        s.addPending(sessionId, command('new', clock.now + 1)),
-      ]);
-      const read = await s.get(sessionId);
-      expect(Object.keys(read?.pending ?? {})).toEqual(['new']);
-      expect(read?.pendingAt).toBeDefined();
-      const work = await s.listPending(fence.workerId);
-      expect(work.find((w) => w.sessionId === sessionId)?.commands.map((c) => c.id)).toEqual(['new']);
-    }
-  });
-
-  it('refuses a command over maxPending with STORE_QUEUE_FULL and changes nothing', async () => {
-    const s = new SessionStore(store(), { maxPending: 3 });
-    const { sessionId } = await s.create(input());
-    for (let i = 0; i < 3; i++) await s.addPending(sessionId, command(`c${i}`, clock.now));
-    const before = await s.get(sessionId);
-    expect(await codeOf(s.addPending(sessionId, command('c3', clock.now)))).toBe('STORE_QUEUE_FULL');
-    expect(await s.get(sessionId)).toEqual(before);
-  });
-
-  it('holds the queue bound under concurrent adds', async () => {
-    const s = new SessionStore(store(), { maxPending: 5 });
-    const { sessionId } = await s.create(input());
-    const results = await Promise.allSettled(
-      Array.from({ length: 12 }, (_, i) => s.addPending(sessionId, command(`c${i}`, clock.now))),
-    );
-    const added = results.filter((r) => r.status === 'fulfilled' && r.value.added).length;
-    expect(added).toBe(5);
-    for (const r of results) {
-      if (r.status === 'rejected') expect((r.reason as StoreError).code).toBe('STORE_QUEUE_FULL');
-    }
-    expect(Object.keys((await s.get(sessionId))?.pending ?? {})).toHaveLength(5);
-  });
-
-  it('admits sends up to maxAdmitting at once, even when they race, and refuses the rest', async () => {
-    const s = new SessionStore(store(), { maxAdmitting: 4 });
-    const { sessionId } = await s.create(input());
-    const before = await s.get(sessionId);
-    const results = await Promise.allSettled(Array.from({ length: 10 }, () => s.admitSend(sessionId)));
-    const tickets = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    expect(tickets).toHaveLength(4);
-    for (const r of results) {
-      if (r.status === 'rejected') {
-        expect(r.reason).toBeInstanceOf(AdmissionError);
-        expect(r.reason).toMatchObject({ code: 'STORE_QUEUE_FULL', refusal: 'admitting' });
-      }
-    }
-    // Tickets are not part of the session record, and a released one makes room again.
-    expect(await s.get(sessionId)).toEqual(before);
-    await s.releaseSend(sessionId, tickets[0] as string);
-    const next = await s.admitSend(sessionId);
-    expect(await codeOf(s.admitSend(sessionId))).toBe('STORE_QUEUE_FULL');
-    for (const ticket of [...tickets.slice(1), next]) await s.releaseSend(sessionId, ticket);
-    await s.releaseSend(sessionId, next); // twice: harmless
-    expect(await s.admitSend(sessionId)).toEqual(expect.any(String));
-  });
-
-  it('gives an admission back with the write that queues the command', async () => {
-    const s = new SessionStore(store(), { maxAdmitting: 1 });
-    const { sessionId } = await s.create(input());
-    const ticket = await s.admitSend(sessionId);
-    expect(await codeOf(s.admitSend(sessionId))).toBe('STORE_QUEUE_FULL');
-    await s.addPending(sessionId, command('c0', clock.now), { releaseTicket: ticket });
-    expect(Object.keys((await s.get(sessionId))?.pending ?? {})).toEqual(['c0']);
-    await expect(s.admitSend(sessionId)).resolves.toEqual(expect.any(String));
-  });
-
-  it('forgets an admission its handler never released once it has expired', async () => {
-    const s = new SessionStore(store(), { maxAdmitting: 2, admissionTtlMs: 30_000 });
-    const { sessionId } = await s.create(input());
-    await s.admitSend(sessionId);
-    await s.admitSend(sessionId);
-    expect(await codeOf(s.admitSend(sessionId))).toBe('STORE_QUEUE_FULL');
-    clock.now += 30_000;
-    await expect(s.admitSend(sessionId)).resolves.toEqual(expect.any(String));
-    await expect(s.admitSend(sessionId)).resolves.toEqual(expect.any(String));
-    expect(await codeOf(s.admitSend(sessionId))).toBe('STORE_QUEUE_FULL');
-  });
-
-  it('refuses admission on a full queue, an ended session and a missing one', async () => {
-    const s = new SessionStore(store(), { maxPending: 2 });
-    const { sessionId } = await s.create(input());
-    for (let i = 0; i < 2; i++) await s.addPending(sessionId, command(`c${i}`, clock.now));
-    await expect(s.admitSend(sessionId)).rejects.toMatchObject({ refusal: 'queue' });
-    const { sessionId: ended } = await s.create(input());
-    await s.end(ended, 'test');
-    expect(await codeOf(s.admitSend(ended))).toBe('STORE_CONFLICT');
-    expect(await codeOf(s.admitSend('no-such-session'))).toBe('STORE_NOT_FOUND');
-    await s.releaseSend('no-such-session', '1:x'); // best effort, never throws
-  });
-
   it('rejects unknown options', () => {
-    expect(() => new SessionStore(store(), { maxPendin: 3 } as never)).toThrow(TypeError);
+    expect(() => new SessionStore(store(), { maxPending: 3 } as never)).toThrow(TypeError);
   });
 
   it('refuses items over 400 KB with STORE_ITEM_TOO_LARGE and writes nothing', async () => {
@@ -333,33 +172,20 @@ describeOnEngines('SessionStore', ({ store, clock }) => {
     const tooBig = input({ metadata: { blob: big } });
     expect(await codeOf(s.create(tooBig))).toBe('STORE_ITEM_TOO_LARGE');
     expect(await s.get(tooBig.sessionId)).toBeUndefined();
-
-    const { sessionId } = await s.create(input());
-    const before = await s.get(sessionId);
-    expect(await codeOf(s.setContext(sessionId, { blob: big }, big.length))).toBe('STORE_ITEM_TOO_LARGE');
-    expect(await codeOf(s.addPending(sessionId, command('c', clock.now, { reason: 'y'.repeat(5000) })))).toBe(
-      'STORE_ITEM_TOO_LARGE',
-    );
-    expect(await s.get(sessionId)).toEqual(before);
   });
 
-  it('refuses a command when the item with it would exceed 400 KB', async () => {
+  it("records the owner's control connection with its claim, and forgets it on release", async () => {
     const s = sessions();
     const { sessionId } = await s.create(input());
-    await s.setContext(sessionId, { blob: 'z'.repeat(398 * 1024) }, 398 * 1024);
-    const before = await s.get(sessionId);
-    const commands = Array.from({ length: 3 }, (_, i) =>
-      command(`c${i}`, clock.now, { reason: 'r'.repeat(3000) }),
-    );
-    let code = 'resolved';
-    for (const c of commands) {
-      code = await codeOf(s.addPending(sessionId, c));
-      if (code !== 'resolved') break;
-    }
-    expect(code).toBe('STORE_ITEM_TOO_LARGE');
-    const after = await s.get(sessionId);
-    expect(Object.keys(after?.pending ?? {}).length).toBeLessThan(3);
-    expect(after?.context).toEqual(before?.context);
+    const workerId = uniqueId('w');
+    await workers().heartbeat({ workerId, load: 0, controlConnectionId: 'ctl-1' });
+    const { epoch } = await s.claim(sessionId, workerId, {
+      staleAfterMs: STALE_AFTER_MS,
+      controlConnectionId: 'ctl-1',
+    });
+    expect((await s.get(sessionId))?.ownerConn).toBe('ctl-1');
+    await s.release(sessionId, { workerId, epoch });
+    expect((await s.get(sessionId))?.ownerConn).toBeUndefined();
   });
 
   it('claims an unowned session: epoch 1; claiming again returns the same epoch without a write', async () => {
@@ -392,21 +218,22 @@ describeOnEngines('SessionStore', ({ store, clock }) => {
 
   it("takes over a stale owner's session; the old fence then fails everywhere and changes nothing", async () => {
     const s = sessions();
+    const q = queue();
     const { sessionId, fence: old } = await owned(s);
-    await s.addPending(sessionId, command('c1', clock.now));
+    await q.submit(sessionId, { id: 'c1', type: 'context', createdAt: clock.now });
     clock.now += STALE_AFTER_MS + 1;
     const newOwner = uniqueId('w');
     await workers().heartbeat({ workerId: newOwner, load: 0 });
     const { epoch } = await s.claim(sessionId, newOwner, { staleAfterMs: STALE_AFTER_MS });
     expect(epoch).toBe(old.epoch + 1);
     // The pending work moved with the session: the new owner's sweep sees it, the old owner's does not.
-    expect((await s.listPending(newOwner)).map((w) => w.sessionId)).toEqual([sessionId]);
-    expect((await s.listPending(old.workerId)).map((w) => w.sessionId)).not.toContain(sessionId);
+    expect((await q.listPending(newOwner)).map((w) => w.sessionId)).toEqual([sessionId]);
+    expect((await q.listPending(old.workerId)).map((w) => w.sessionId)).not.toContain(sessionId);
 
     const before = await s.get(sessionId);
     expect(await codeOf(s.updateStatus(sessionId, 'active', old))).toBe('STORE_FENCED');
-    expect(await codeOf(s.completePending(sessionId, ['c1'], old))).toBe('STORE_FENCED');
-    expect(await codeOf(s.completePending(sessionId, [], old))).toBe('STORE_FENCED');
+    expect(await codeOf(q.settle(sessionId, old, { done: [{ id: 'c1' }] }))).toBe('STORE_FENCED');
+    expect(await codeOf(q.clearIdle(sessionId, old))).toBe('STORE_FENCED');
     expect(await codeOf(s.release(sessionId, old))).toBe('STORE_FENCED');
     expect(await codeOf(s.end(sessionId, 'stale', old))).toBe('STORE_FENCED');
     expect(await s.get(sessionId)).toEqual(before);
@@ -461,7 +288,8 @@ describeOnEngines('SessionStore', ({ store, clock }) => {
   it('lists unowned sessions with pending work under NO_OWNER', async () => {
     const s = sessions();
     const { sessionId } = await s.create(input());
-    expect(await s.addPending(sessionId, command('c1', clock.now))).toMatchObject({ ownerId: NO_OWNER });
-    expect((await s.listPending(NO_OWNER)).map((w) => w.sessionId)).toContain(sessionId);
+    const { session } = await queue().submit(sessionId, { id: 'c1', type: 'end', createdAt: clock.now });
+    expect(session.ownerId).toBe(NO_OWNER);
+    expect((await queue().listPending(NO_OWNER)).map((w) => w.sessionId)).toContain(sessionId);
   });
 });

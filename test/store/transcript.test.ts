@@ -1,7 +1,8 @@
 /**
- * Contract tests of the transcript store, on dynalite and DynamoDB Local: gap-free ordering under
- * concurrent writers, idempotent appends without transactions (including a write whose response was
- * lost), status transitions, cursor paging and the item-size limit.
+ * Contract tests of the transcript store, on dynalite and DynamoDB Local: entries written at the number
+ * the allocator gave them, idempotently (including a write whose response was lost), the markers of keyed
+ * sends, status transitions, cursor paging and the item-size limit. Numbering itself, and readers that
+ * never see a gap, are in commands.test.ts.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -9,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/store/errors.js';
 import { MAX_ITEM_BYTES } from '../../src/store/item-size.js';
 import { createStoreContext, type StoreContext } from '../../src/store/store-context.js';
-import { type AppendResult, type TranscriptEntry, TranscriptStore } from '../../src/store/transcript.js';
+import { type TranscriptEntry, TranscriptStore } from '../../src/store/transcript.js';
 import { describeOnEngines, uniqueId } from './harness.js';
 
 /** The part of the SDK's middleware contract these tests use (the full types live in @smithy/types). */
@@ -62,85 +63,69 @@ async function expectStoreError(promise: Promise<unknown>, code: StoreError['cod
   return error as StoreError;
 }
 
-/** Appends `count` entries with `writers` concurrent writers; returns the seqs each writer got. */
-async function concurrentAppends(
+/** An entry at `seq` (a guest message, sent, unless `extra` says otherwise), written; returns it. */
+async function put(
   store: TranscriptStore,
   sessionId: string,
-  writers: number,
-  perWriter: number,
-): Promise<number[]> {
-  const seqs = await Promise.all(
-    Array.from({ length: writers }, async (_, w) => {
-      const got: number[] = [];
-      for (let i = 0; i < perWriter; i++) {
-        const { entry } = await store.append(sessionId, { direction: 'agent', text: `w${w} #${i}` });
-        got.push(entry.seq);
-      }
-      return got;
+  seq: number,
+  extra: Partial<TranscriptEntry> = {},
+): Promise<TranscriptEntry> {
+  const entry: TranscriptEntry = {
+    sessionId,
+    seq,
+    entryId: `e-${seq}`,
+    direction: 'guest',
+    text: `message ${seq}`,
+    content: [],
+    status: 'sent',
+    time: '2026-11-24T12:00:00.000Z',
+    storedAt: 1,
+    ...extra,
+  };
+  await store.put(entry);
+  return entry;
+}
+
+/** Entries 1..count, written by ten writers at once. */
+async function putMany(store: TranscriptStore, sessionId: string, count: number): Promise<void> {
+  await Promise.all(
+    Array.from({ length: 10 }, async (_, w) => {
+      for (let seq = w + 1; seq <= count; seq += 10) await put(store, sessionId, seq);
     }),
   );
-  return seqs.flat();
 }
 
 describeOnEngines('TranscriptStore', ({ store: ctx, client }) => {
   const transcript = () => new TranscriptStore(ctx());
 
-  describe('ordering', () => {
-    it('numbers entries 1, 2, 3… and reads them back', async () => {
+  describe('writing entries at their numbers', () => {
+    it('writes an entry at its number and reads it back; the tail query finds the newest', async () => {
       const store = transcript();
       const sessionId = uniqueId('s');
       expect(await store.lastSeq(sessionId)).toBe(0);
-      const a = await store.append(sessionId, { direction: 'guest', text: 'hello' });
-      const b = await store.append(sessionId, {
+      const a = await put(store, sessionId, 1);
+      const b = await put(store, sessionId, 2, {
         direction: 'agent',
-        text: 'hi',
         sender: { nickname: 'Ann' },
         content: [{ type: 'quickReply', text: 'Yes' }],
-        time: '2026-11-24T12:00:01.000Z',
       });
-      const c = await store.append(sessionId, { direction: 'system', status: 'delivered' });
-      expect([a.entry.seq, b.entry.seq, c.entry.seq]).toEqual([1, 2, 3]);
-      expect(a).toMatchObject({ created: true, entry: { status: 'pending', content: [] } });
-      expect(b.entry.status).toBe('sent');
-      expect(a.entry.time).toBe('2026-11-24T12:00:00.000Z');
-      expect(a.entry.storedAt).toBe(ctx().now());
-      expect(await store.lastSeq(sessionId)).toBe(3);
-      expect(await store.get(sessionId, 2)).toEqual(b.entry);
-      expect(await store.get(sessionId, 4)).toBeUndefined();
-      expect(await store.get(sessionId, 1)).not.toHaveProperty('idemKey');
+      expect(await store.get(sessionId, 1)).toEqual(a);
+      expect(await store.get(sessionId, 2)).toEqual(b);
+      expect(await store.get(sessionId, 3)).toBeUndefined();
+      expect(await store.lastSeq(sessionId)).toBe(2);
     });
 
-    it('10 concurrent writers × 100 appends give exactly 1..1000', { timeout: 180_000 }, async () => {
+    it('the same entry again changes nothing; another entry at a taken number is a conflict', async () => {
       const store = transcript();
       const sessionId = uniqueId('s');
-      const seqs = await concurrentAppends(store, sessionId, 10, 100);
-      expect(new Set(seqs).size).toBe(1000);
-      const stored = await allEntries(store, sessionId);
-      expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
-      expect(new Set(stored.map((e) => e.text)).size).toBe(1000);
-      expect(await store.lastSeq(sessionId)).toBe(1000);
-    });
-  });
-
-  describe('idempotency', () => {
-    it('20 concurrent appends with one clientMessageId store one entry, among other writers', async () => {
-      const store = transcript();
-      const sessionId = uniqueId('s');
-      const send = () =>
-        store.append(sessionId, { direction: 'guest', text: 'once', clientMessageId: 'c-1' });
-      const others = concurrentAppends(store, sessionId, 3, 10);
-      const results: AppendResult[] = await Promise.all(Array.from({ length: 20 }, send));
-      await others;
-      expect(results.filter((r) => r.created)).toHaveLength(1);
-      const first = results.find((r) => r.created)?.entry;
-      for (const r of results) expect(r.entry).toEqual(first);
-      const stored = await allEntries(store, sessionId);
-      expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
-      expect(stored.filter((e) => e.clientMessageId === 'c-1')).toEqual([first]);
-      expect(await store.findByKey(sessionId, { clientMessageId: 'c-1' })).toEqual(first);
+      const first = await put(store, sessionId, 1, { status: 'failed' });
+      // A new owner finishing an old owner's work writes what it has: the first write stands.
+      expect(await store.put({ ...first, status: 'sent' })).toEqual({ written: false });
+      await expectStoreError(store.put({ ...first, entryId: 'someone-else' }), 'STORE_CONFLICT');
+      expect(await allEntries(store, sessionId)).toEqual([first]);
     });
 
-    it('a retry after a lost response (TimeoutError) returns the first entry', async () => {
+    it('a write whose response was lost (TimeoutError) is found written when it is tried again', async () => {
       const sessionId = uniqueId('s');
       let armed = true;
       const timeoutClient = await separateClient(client(), (next, context) => async (args) => {
@@ -157,91 +142,43 @@ describeOnEngines('TranscriptStore', ({ store: ctx, client }) => {
       });
       try {
         const flaky = new TranscriptStore(contextOn(timeoutClient, ctx()));
-        const payload = { direction: 'guest', text: 'are you there?', clientMessageId: 'c-timeout' } as const;
-        await expectStoreError(flaky.append(sessionId, payload), 'STORE_UNAVAILABLE');
+        const entry = {
+          sessionId,
+          seq: 1,
+          entryId: 'e-lost',
+          direction: 'guest',
+          text: 'are you there?',
+          content: [],
+          status: 'sent',
+          time: '2026-11-24T12:00:00.000Z',
+          storedAt: 1,
+        } as const;
+        await expectStoreError(flaky.put(entry), 'STORE_UNAVAILABLE');
         expect(armed).toBe(false);
-        const retry = await transcript().append(sessionId, payload);
-        expect(retry.created).toBe(false);
-        expect(retry.entry.seq).toBe(1);
-        expect(await transcript().lastSeq(sessionId)).toBe(1);
-        expect(await allEntries(transcript(), sessionId)).toEqual([retry.entry]);
+        expect(await transcript().put(entry)).toEqual({ written: false });
+        expect(await allEntries(transcript(), sessionId)).toEqual([entry]);
       } finally {
         timeoutClient.destroy();
       }
     });
+  });
 
-    it('moves the key past a seq another writer took after a crash between marker and entry', async () => {
-      const sessionId = uniqueId('s');
-      const crashingClient = await separateClient(client(), (next, context) => async (args) => {
-        const input = args.input as { TableName?: string };
-        if (context.commandName === 'PutItemCommand' && input.TableName === ctx().tables.transcript) {
-          // The process dies after the marker and before the entry: the entry Put is never sent.
-          throw Object.assign(new Error('connection reset'), { name: 'ECONNRESET' });
-        }
-        return next(args);
-      });
-      try {
-        const payload = { direction: 'guest', text: 'after crash', clientMessageId: 'c-crash' } as const;
-        const crashing = new TranscriptStore(contextOn(crashingClient, ctx()));
-        await expectStoreError(crashing.append(sessionId, payload), 'STORE_UNAVAILABLE');
-        // The marker points at seq 1; another writer takes it.
-        const other = await transcript().append(sessionId, { direction: 'agent', text: 'meanwhile' });
-        expect(other.entry.seq).toBe(1);
-        expect(await transcript().findByKey(sessionId, { clientMessageId: 'c-crash' })).toBeUndefined();
-        const retry = await transcript().append(sessionId, payload);
-        expect(retry).toMatchObject({ created: true, entry: { seq: 2, text: 'after crash' } });
-        const again = await transcript().append(sessionId, payload);
-        expect(again).toEqual({ created: false, entry: retry.entry });
-        expect(await transcript().findByKey(sessionId, { clientMessageId: 'c-crash' })).toEqual(retry.entry);
-        expect((await allEntries(transcript(), sessionId)).map((e) => e.seq)).toEqual([1, 2]);
-      } finally {
-        crashingClient.destroy();
-      }
-    });
-
-    it('stores a Genesys id once', async () => {
+  describe('the markers of keyed sends', () => {
+    it('records which entry a key became, keeps the first marker, and reads nothing once expired', async () => {
       const store = transcript();
       const sessionId = uniqueId('s');
-      const message = { direction: 'agent', text: 'from Genesys', genesysId: 'g-1' } as const;
-      const first = await store.append(sessionId, message);
-      await store.append(sessionId, { direction: 'agent', text: 'other' });
-      const second = await store.append(sessionId, message);
-      expect(first.created).toBe(true);
-      expect(second).toEqual({ created: false, entry: first.entry });
-      expect(await store.lastSeq(sessionId)).toBe(2);
-      expect(await store.findByKey(sessionId, { genesysId: 'g-1' })).toEqual(first.entry);
-      expect(await store.findByKey(sessionId, { genesysId: 'g-unknown' })).toBeUndefined();
-    });
-
-    it('refuses a different payload under a used clientMessageId and changes nothing', async () => {
-      const store = transcript();
-      const sessionId = uniqueId('s');
-      const first = await store.append(sessionId, {
-        direction: 'guest',
-        text: 'one',
-        clientMessageId: 'c-2',
-      });
-      const marker = () =>
-        ctx().db.send(
-          new GetCommand({ TableName: ctx().tables.sessions, Key: { pk: sessionId, sk: 'key#c#c-2' } }),
-        );
-      const before = (await marker()).Item;
-      const error = await expectStoreError(
-        store.append(sessionId, { direction: 'guest', text: 'two', clientMessageId: 'c-2' }),
-        'STORE_IDEMPOTENCY_MISMATCH',
+      expect(await store.getKey(sessionId, 'k-1')).toBeUndefined();
+      await store.putKey(sessionId, 'k-1', { seq: 3, fingerprint: 'f1' });
+      await store.putKey(sessionId, 'k-1', { seq: 9, fingerprint: 'f2' });
+      expect(await store.getKey(sessionId, 'k-1')).toEqual({ seq: 3, fingerprint: 'f1' });
+      const later = new TranscriptStore({ ...ctx(), now: () => ctx().now() + 31 * 24 * 3600 * 1000 });
+      expect(await later.getKey(sessionId, 'k-1')).toBeUndefined();
+      // The marker lives beside the session item, never on it, and not in the owner indexes.
+      const raw = await ctx().db.send(
+        new GetCommand({ TableName: ctx().tables.sessions, Key: { pk: sessionId, sk: 'key#c#k-1' } }),
       );
-      expect(error.message).not.toContain('two');
-      expect((await marker()).Item).toEqual(before);
-      expect(await allEntries(store, sessionId)).toEqual([first.entry]);
-      // The same payload with other ids and times is the same send.
-      const same = await store.append(sessionId, {
-        direction: 'guest',
-        text: 'one',
-        clientMessageId: 'c-2',
-        entryId: 'another',
-        time: '2030-01-01T00:00:00.000Z',
-      });
-      expect(same).toEqual({ created: false, entry: first.entry });
+      expect(raw.Item).toMatchObject({ seq: 3, fingerprint: 'f1' });
+      expect(raw.Item).not.toHaveProperty('ownerId');
     });
   });
 
@@ -249,10 +186,9 @@ describeOnEngines('TranscriptStore', ({ store: ctx, client }) => {
     it('follows the legal transitions and refuses the others', async () => {
       const store = transcript();
       const sessionId = uniqueId('s');
-      const { entry } = await store.append(sessionId, { direction: 'guest', text: 'x' });
+      const entry = await put(store, sessionId, 1, { status: 'pending' });
       const sent = await store.updateStatus(sessionId, entry.seq, { to: 'sent', genesysId: 'g-echo' });
       expect(sent).toEqual({ ...entry, status: 'sent', genesysId: 'g-echo' });
-      expect(await store.findByKey(sessionId, { genesysId: 'g-echo' })).toEqual(sent);
       await expectStoreError(store.updateStatus(sessionId, entry.seq, { to: 'failed' }), 'STORE_CONFLICT');
       await expectStoreError(
         store.updateStatus(sessionId, entry.seq, { to: 'pending' }),
@@ -273,7 +209,7 @@ describeOnEngines('TranscriptStore', ({ store: ctx, client }) => {
     it('records a failure, and clears it when the entry is resent', async () => {
       const store = transcript();
       const sessionId = uniqueId('s');
-      const { entry } = await store.append(sessionId, { direction: 'guest', text: 'x' });
+      const entry = await put(store, sessionId, 1, { status: 'pending' });
       const failure = { code: 'GENESYS_REJECTED', message: 'Message too long' };
       const failed = await store.updateStatus(sessionId, entry.seq, { to: 'failed', failure });
       expect(failed).toMatchObject({ status: 'failed', failure });
@@ -291,7 +227,7 @@ describeOnEngines('TranscriptStore', ({ store: ctx, client }) => {
 
     it('pages forward and backward over 1,000 entries', { timeout: 180_000 }, async () => {
       const store = transcript();
-      await concurrentAppends(store, sessionId, 10, total / 10);
+      await putMany(store, sessionId, total);
       for (const direction of ['forward', 'backward'] as const) {
         for (const limit of [7, 50, 100]) {
           const seen: number[] = [];
@@ -394,17 +330,8 @@ describeOnEngines('TranscriptStore', ({ store: ctx, client }) => {
         const store = new TranscriptStore(contextOn(counting, ctx()));
         const sessionId = uniqueId('s');
         const text = `secret-${'x'.repeat(MAX_ITEM_BYTES)}`;
-        for (const clientMessageId of [undefined, 'c-big']) {
-          const error = await expectStoreError(
-            store.append(sessionId, {
-              direction: 'guest',
-              text,
-              ...(clientMessageId ? { clientMessageId } : {}),
-            }),
-            'STORE_ITEM_TOO_LARGE',
-          );
-          expect(error.message).not.toContain('secret');
-        }
+        const error = await expectStoreError(put(store, sessionId, 1, { text }), 'STORE_ITEM_TOO_LARGE');
+        expect(error.message).not.toContain('secret');
         await expectStoreError(
           store.updateStatus(sessionId, 1, {
             to: 'failed',
@@ -414,11 +341,7 @@ describeOnEngines('TranscriptStore', ({ store: ctx, client }) => {
         );
         expect(requests).toBe(0);
         // A large entry that fits is stored.
-        const fits = await store.append(sessionId, {
-          direction: 'guest',
-          text: 'x'.repeat(MAX_ITEM_BYTES - 500),
-        });
-        expect(fits.entry.seq).toBe(1);
+        await put(store, sessionId, 1, { text: 'x'.repeat(MAX_ITEM_BYTES - 500) });
         expect(requests).toBeGreaterThan(0);
         const raw = await ctx().db.send(
           new QueryCommand({

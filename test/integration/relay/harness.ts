@@ -61,6 +61,48 @@ export interface Relay {
   close(): Promise<void>;
 }
 
+/**
+ * Stores an agent (or bot) message as a session's owner would: numbered on the session item, written to
+ * the transcript, settled. Fenced by whatever owner and epoch the session names now (`none` when unowned),
+ * so relay tests need no worker to have something in the transcript.
+ */
+export async function storeUpstreamMessage(
+  deps: RelayDeps,
+  sessionId: string,
+  message: { readonly direction?: 'agent' | 'bot' | 'system'; readonly text: string },
+): Promise<number> {
+  const session = await deps.sessions.get(sessionId);
+  if (session === undefined) throw new Error(`no session ${sessionId}`);
+  const fence = { workerId: session.ownerId ?? 'none', epoch: session.epoch };
+  const id = `r#${randomUUID()}`;
+  const entryId = randomUUID();
+  const time = new Date().toISOString();
+  const direction = message.direction ?? 'agent';
+  const seq = await deps.queue.record(sessionId, fence, {
+    id,
+    type: 'record',
+    createdAt: Date.now(),
+    entryId,
+    direction,
+    content: [],
+    text: message.text,
+    time,
+  });
+  await deps.transcript.put({
+    sessionId,
+    seq,
+    entryId,
+    direction,
+    content: [],
+    text: message.text,
+    status: 'sent',
+    time,
+    storedAt: Date.now(),
+  });
+  await deps.queue.settle(sessionId, fence, { done: [{ id }] });
+  return seq;
+}
+
 export interface TokenOptions {
   readonly secret?: string;
   readonly audience?: string;
@@ -82,6 +124,8 @@ export interface RelayOptions {
   workerStaleAfterMs?: number;
   /** Asked on every control API `$connect`: false refuses it (403), as an outage of the control API. */
   acceptControl?: () => boolean;
+  /** Commands a session may have pending (default MAX_PENDING, small so that tests can fill it). */
+  maxPending?: number;
 }
 
 export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
@@ -145,7 +189,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     {
       logger,
       credentials: LOCAL_CREDENTIALS,
-      maxPending: MAX_PENDING,
+      maxPending: options.maxPending ?? MAX_PENDING,
       ...(options.dynamodb ? { dynamodb: options.dynamodb(dynamo.endpoint) } : {}),
     },
   );

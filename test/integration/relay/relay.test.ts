@@ -15,6 +15,7 @@ import {
   openSocket,
   type Relay,
   startRelay,
+  storeUpstreamMessage,
   TEST_SECRET,
 } from './harness.js';
 
@@ -139,10 +140,12 @@ describe('relay: with a live worker', () => {
     expect(started.queued).toBeUndefined();
     expect(started.sessionId).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(started.constraints).toEqual(DEFAULT_CONSTRAINTS);
+    // The claim names the frontend connection, so the new owner posts to it without a lookup.
     expect(await worker.doorbell()).toEqual({
       type: 'doorbell',
       sessionId: started.sessionId,
       reason: 'claim',
+      connectionId: client.connectionId,
     });
     const session = await relay.deps.sessions.get(started.sessionId);
     expect(session).toMatchObject({
@@ -158,12 +161,15 @@ describe('relay: with a live worker', () => {
     await relay.deps.workers.remove('w-start');
   });
 
-  it('send stores a pending entry and a send command, rings the owner; a retry returns the first entry', async () => {
+  it('send stores the message with its number in one command and rings the owner with it; a retry returns the first', async () => {
     const worker = await relay.worker('w-owner');
     const client = await relay.client({ team: 'blue' });
     const { sessionId } = await client.start();
     await worker.doorbell();
-    await relay.deps.sessions.claim(sessionId, 'w-owner', { staleAfterMs: 15_000 });
+    await relay.deps.sessions.claim(sessionId, 'w-owner', {
+      staleAfterMs: 15_000,
+      controlConnectionId: worker.controlConnectionId,
+    });
 
     const first = expectType(await client.request({ ...seedFrames.send, clientMessageId: 'm-1' }), 'message');
     expect(first).toMatchObject({
@@ -175,9 +181,31 @@ describe('relay: with a live worker', () => {
       clientMessageId: 'm-1',
     });
     expect(first.queued).toBeUndefined();
-    expect(await worker.doorbell()).toEqual({ type: 'doorbell', sessionId, reason: 'command' });
-    const pending = (await relay.deps.sessions.get(sessionId))?.pending ?? {};
-    expect(pending[first.entryId]).toMatchObject({ type: 'send', seq: 1 });
+    // The doorbell carries the command (the owner reads nothing back) and what else is pending.
+    const command = {
+      id: 'c#m-1',
+      type: 'send',
+      seq: 1,
+      entryId: first.entryId,
+      text: seedFrames.send.text,
+      clientMessageId: 'm-1',
+    };
+    expect(await worker.doorbell()).toMatchObject({
+      type: 'doorbell',
+      sessionId,
+      reason: 'command',
+      epoch: 1,
+      commands: [command],
+      pending: ['start', 'c#m-1'],
+    });
+    const session = await relay.deps.sessions.get(sessionId);
+    expect(session?.pending['c#m-1']).toMatchObject(command);
+    expect(session?.lastSeq).toBe(1);
+    // Not in the transcript table yet (the owner writes it), but every reader sees it.
+    expect(await relay.deps.transcript.get(sessionId, 1)).toBeUndefined();
+    expect(expectType(await client.request({ action: 'history' }), 'history').entries).toMatchObject([
+      { sequenceId: 1, status: 'pending', clientMessageId: 'm-1' },
+    ]);
 
     const before = await relay.snapshot();
     const again = expectType(await client.request({ ...seedFrames.send, clientMessageId: 'm-1' }), 'message');
@@ -213,7 +241,7 @@ describe('relay: with a live worker', () => {
     // typing: an ack and a typing doorbell to the live owner, nothing stored.
     const beforeTyping = await relay.snapshot();
     expect(await client.request({ action: 'typing' })).toEqual({ type: 'ack', action: 'typing', sessionId });
-    expect(await worker.doorbell()).toEqual({ type: 'doorbell', sessionId, reason: 'typing' });
+    expect(await worker.doorbell()).toEqual({ type: 'doorbell', sessionId, reason: 'typing', epoch: 1 });
     expect(await relay.snapshot()).toEqual(beforeTyping);
     await client.settle();
   });
@@ -278,8 +306,7 @@ describe('relay: with a live worker', () => {
   it('history pages forward, backward and newest, ascending', async () => {
     const client = await relay.client({ team: 'blue' });
     const { sessionId } = await client.start();
-    for (let i = 1; i <= 7; i++)
-      await relay.deps.transcript.append(sessionId, { direction: 'agent', text: `a${i}` });
+    for (let i = 1; i <= 7; i++) await storeUpstreamMessage(relay.deps, sessionId, { text: `a${i}` });
     const seqs = (event: ServerEvent) => expectType(event, 'history').entries.map((e) => e.sequenceId);
 
     const newest = expectType(await client.request({ action: 'history', limit: 3 }), 'history');
@@ -300,7 +327,10 @@ describe('relay: with a live worker', () => {
     const first = await relay.client({ team: 'blue' });
     const { sessionId } = await first.start();
     for (let i = 1; i <= 5; i++)
-      await relay.deps.transcript.append(sessionId, { direction: i % 2 ? 'agent' : 'bot', text: `m${i}` });
+      await storeUpstreamMessage(relay.deps, sessionId, {
+        direction: i % 2 ? 'agent' : 'bot',
+        text: `m${i}`,
+      });
 
     const second = await relay.client({ team: 'blue' });
     const resumed = expectType(
@@ -331,7 +361,7 @@ describe('relay: with a live worker', () => {
     const first = await relay.client({ team: 'blue' });
     const { sessionId } = await first.start();
     for (let i = 1; i <= MAX_REPLAY + 5; i++)
-      await relay.deps.transcript.append(sessionId, { direction: 'agent', text: `r${i}` });
+      await storeUpstreamMessage(relay.deps, sessionId, { text: `r${i}` });
     const second = await relay.client({ team: 'blue' });
     const resumed = expectType(
       await second.request({ action: 'connect', sessionId, afterSequenceId: 0 }),
@@ -409,7 +439,7 @@ describe('relay: bad frames', () => {
   it('answers each bad frame with exactly one error event and changes nothing stored', async () => {
     const client = await relay.client({ team: 'blue' });
     const { sessionId } = await client.start();
-    await relay.deps.transcript.append(sessionId, { direction: 'agent', text: 'hello' });
+    await storeUpstreamMessage(relay.deps, sessionId, { text: 'hello' });
     const deep = `{"action":"send","text":"x","reply":${'['.repeat(40)}${']'.repeat(40)}}`;
     const cases: [string, string][] = [
       ['not json', 'invalid_json'],
@@ -481,13 +511,17 @@ describe('relay: bad frames', () => {
     const buffer = expectType(await client.request(seedFrames.uploadNodeBuffer), 'ack');
     await worker.doorbell();
     const pending = (await relay.deps.sessions.get(sessionId))?.pending ?? {};
-    expect(pending['upload#u-1']?.upload).toEqual({
+    const upload = (id: string) => {
+      const command = pending[id];
+      return command?.type === 'upload' ? command.upload : undefined;
+    };
+    expect(upload('upload#u-1')).toEqual({
       uploadId: 'u-1',
       filename: 'a.png',
       contentType: 'image/png',
       size: 68,
     });
-    expect(pending[`upload#${seed.uploadId}`]?.upload).toMatchObject({
+    expect(upload(`upload#${seed.uploadId}`)).toMatchObject({
       filename: 'receipt.png',
       inline: true,
       size: Buffer.from(PNG_1X1_BASE64, 'base64').length,
@@ -537,7 +571,7 @@ describe('relay: teams and roles', () => {
   it('a connection of team A cannot resume, read or write a session of team B', async () => {
     const owner = await relay.client({ team: 'blue' });
     const { sessionId } = await owner.start();
-    await relay.deps.transcript.append(sessionId, { direction: 'agent', text: 'secret' });
+    await storeUpstreamMessage(relay.deps, sessionId, { text: 'secret' });
     const intruder = await relay.client({ team: 'red' });
     const before = await relay.snapshot();
 
@@ -630,10 +664,9 @@ describe('relay: doorbell and delivery', () => {
     expect(expectType(await client.request({ action: 'end' }), 'ack').queued).toBe(true);
     const pending = Object.values((await relay.deps.sessions.get(started.sessionId))?.pending ?? {});
     expect(pending.map((c) => c.type).sort()).toEqual(['context', 'end', 'send', 'start']);
-    expect(await relay.deps.transcript.get(started.sessionId, 1)).toMatchObject({
-      text: 'anyone?',
-      status: 'pending',
-    });
+    expect(pending.find((c) => c.type === 'send')).toMatchObject({ text: 'anyone?', seq: 1 });
+    const history = expectType(await client.request({ action: 'history' }), 'history');
+    expect(history.entries).toMatchObject([{ sequenceId: 1, text: 'anyone?', status: 'pending' }]);
   });
 
   it('a stale worker is not rung; a 410 from a control connection moves on to the next live worker', async () => {
@@ -650,7 +683,12 @@ describe('relay: doorbell and delivery', () => {
     const client = await relay.client({ team: 'blue' });
     const { sessionId, queued } = await client.start();
     expect(queued).toBeUndefined();
-    expect(await next.doorbell()).toEqual({ type: 'doorbell', sessionId, reason: 'claim' });
+    expect(await next.doorbell()).toEqual({
+      type: 'doorbell',
+      sessionId,
+      reason: 'claim',
+      connectionId: client.connectionId,
+    });
 
     // The owner's control connection is gone: the doorbell goes to another live worker to claim.
     await relay.deps.sessions.claim(sessionId, 'w-a-gone', { staleAfterMs: 15_000 });

@@ -13,8 +13,7 @@ describe('worker: commands and refusals (one worker process)', () => {
   beforeAll(async () => {
     // Genesys' own text limit is shorter than the one the relay knows, so Genesys answers 4011.
     system = await startSystem({ emulatorLimits: { maxTextLength: 20 } });
-    // Orphan checks often and with a short grace, so that the orphaned-entry test runs in seconds.
-    await system.spawnWorker('w-commands', { ORPHAN_GRACE_MS: '300', ORPHAN_CHECK_INTERVAL_MS: '500' });
+    await system.spawnWorker('w-commands');
   }, 30_000);
   afterAll(() => system.close());
 
@@ -208,26 +207,29 @@ describe('worker: commands and refusals (one worker process)', () => {
     });
   });
 
-  it('sends a stored message whose send command was never written (its handler died in between)', async () => {
+  it('sends a stored message whose doorbell never rang (its handler died after its one write)', async () => {
     const { sessionId, token } = await active();
-    // What a send handler that crashed after its first write leaves: the entry, and no command.
-    const { entry } = await system.relay.deps.transcript.append(sessionId, {
-      direction: 'guest',
-      status: 'pending',
-      text: 'orphan, not lost',
+    // What a send handler that crashed after its write leaves: the command on the item, no doorbell.
+    const session = await system.relay.deps.sessions.get(sessionId);
+    if (session === undefined) throw new Error('no session');
+    const outcome = await system.relay.deps.queue.submitSend(session, {
+      id: 's#no-doorbell',
+      entryId: 'e-no-doorbell',
+      content: [],
+      text: 'stored, not lost',
     });
-    expect((await system.relay.deps.sessions.get(sessionId))?.pending[entry.entryId]).toBeUndefined();
+    if (outcome.kind !== 'queued') throw new Error(`not queued: ${outcome.kind}`);
+    const { seq } = outcome.command;
     await waitUntil(
-      async () => (await system.relay.deps.transcript.get(sessionId, entry.seq))?.status === 'sent',
+      async () => (await system.relay.deps.transcript.get(sessionId, seq))?.status === 'sent',
       15_000,
-      'the orphaned entry was sent',
+      'the stored message was sent',
     ).catch(async (error) => {
-      // Say what became of the entry instead.
-      throw new Error(
-        `${error}: ${JSON.stringify(await system.relay.deps.transcript.get(sessionId, entry.seq))}`,
-      );
+      // Say what became of the message instead.
+      const item = await system.relay.deps.sessions.get(sessionId);
+      throw new Error(`${error}: ${JSON.stringify(item?.pending['s#no-doorbell'])}`);
     });
-    expect(system.emulator.transcript(token).filter((m) => m.text === 'orphan, not lost')).toHaveLength(1);
+    expect(system.emulator.transcript(token).filter((m) => m.text === 'stored, not lost')).toHaveLength(1);
   });
 
   it('end closes the Genesys session and tells every connection', async () => {

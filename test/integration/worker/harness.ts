@@ -8,8 +8,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { WebSocket } from 'ws';
+import { COMMAND_QUEUE_DEFAULTS } from '../../../src/commands/queue.js';
+import { readWholeTranscript } from '../../../src/commands/reader.js';
 import { type GenesysEmulator, startGenesysEmulator } from '../../../src/genesys/emulator/index.js';
 import { parseServerEvent, type ServerEvent } from '../../../src/protocol/index.js';
+import type { SessionStore } from '../../../src/store/sessions.js';
 import { TABLE_ENV, type TableKey } from '../../../src/store/tables.js';
 import type { TranscriptEntry, TranscriptStore } from '../../../src/store/transcript.js';
 import { WORKER_DEFAULTS } from '../../../worker/config.js';
@@ -65,6 +68,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   const relay = await startRelay({
     deploymentId: emulator.deploymentId,
     workerStaleAfterMs: timing.staleAfterMs,
+    // The production bound: a guest may keep sending while no worker holds the session.
+    maxPending: COMMAND_QUEUE_DEFAULTS.maxPending,
     ...(options.acceptControl ? { acceptControl: options.acceptControl } : {}),
   });
   const workers: WorkerProcess[] = [];
@@ -112,7 +117,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     async owner(sessionId) {
       return (await relay.deps.sessions.get(sessionId))?.ownerId;
     },
-    transcript: (sessionId) => readTranscript(relay.deps.transcript, sessionId),
+    transcript: (sessionId) => readTranscript(relay.deps, sessionId),
     workerLogs() {
       return workers.flatMap((worker) => worker.logs);
     },
@@ -303,20 +308,16 @@ export async function waitUntil(
   }
 }
 
-/** A session's whole transcript, page by page, oldest first. */
-export async function readTranscript(store: TranscriptStore, sessionId: string): Promise<TranscriptEntry[]> {
-  const entries: TranscriptEntry[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.page(sessionId, {
-      limit: 100,
-      direction: 'forward',
-      ...(cursor === undefined ? {} : { cursor }),
-    });
-    entries.push(...page.entries);
-    cursor = page.cursor;
-  } while (cursor !== undefined);
-  return entries;
+/**
+ * A session's whole transcript, oldest first, as readers see it: the session item first, then the table
+ * (src/commands/reader.ts), so entries not written yet come from the item and nothing is missing.
+ */
+export async function readTranscript(
+  stores: { readonly sessions: SessionStore; readonly transcript: TranscriptStore },
+  sessionId: string,
+): Promise<TranscriptEntry[]> {
+  const session = await stores.sessions.get(sessionId);
+  return session === undefined ? [] : readWholeTranscript(stores.transcript, session);
 }
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -3,6 +3,7 @@
  * printed table. A wrong quantile would make every p99 in docs/performance.md wrong.
  */
 import { describe, expect, it } from 'vitest';
+import { longestChain } from '../../../bench/relay.js';
 import { type Figure, formatTable, meetsTarget } from '../../../bench/support/report.js';
 import { quantile, summarise } from '../../../bench/support/stats.js';
 
@@ -44,5 +45,16 @@ describe('targets and the table', () => {
     expect(table).toHaveLength(4);
     expect(table[2]).toMatch(/relay latency\s+p99\s+12\.3 ms\s+≤ 25 ok/);
     expect(table[3]).toMatch(/40 ms\s+≤ 25 MISSED/);
+  });
+});
+
+describe('longestChain (store requests in sequence)', () => {
+  const r = (start: number, end: number) => ({ operation: 'GetItem', start, end });
+  it('counts requests that ran one after another, not those beside them, inside the window', () => {
+    // A read, two reads side by side, a write: three in sequence.
+    const requests = [r(1, 2), r(3, 4), r(3, 5), r(6, 7), r(20, 21)];
+    expect(longestChain(requests, 0, 10)).toBe(3);
+    expect(longestChain(requests, 2.5, 10)).toBe(2);
+    expect(longestChain([], 0, 10)).toBe(0);
   });
 });

@@ -1,4 +1,10 @@
-import type { ContentItem, MessageEvent, TranscriptEntry as WireEntry } from '../protocol/index.js';
+/** Transcript entries as the protocol's events: what the handlers answer and the owner posts. */
+import type {
+  ContentItem,
+  MessageEvent,
+  ServerEvent,
+  TranscriptEntry as WireEntry,
+} from '../protocol/index.js';
 import type { TranscriptEntry } from '../store/transcript.js';
 
 /** A stored transcript entry as the protocol shows it (`seq` is `sequenceId`; store-only fields dropped). */
@@ -28,5 +34,17 @@ export function messageEvent(
     ...wireEntry(entry),
     ...(extra.replay ? { replay: true } : {}),
     ...(extra.queued ? { queued: true } : {}),
+  };
+}
+
+/** A `status` event: an entry's delivery state moved (sent, failed, with its failure). */
+export function statusEvent(entry: TranscriptEntry): ServerEvent {
+  return {
+    type: 'status',
+    sessionId: entry.sessionId,
+    sequenceId: entry.seq,
+    status: entry.status,
+    ...(entry.clientMessageId === undefined ? {} : { clientMessageId: entry.clientMessageId }),
+    ...(entry.failure === undefined ? {} : { failure: entry.failure }),
   };
 }

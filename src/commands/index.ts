@@ -1,0 +1,5 @@
+export * from './doorbell.js';
+export * from './events.js';
+export * from './queue.js';
+export * from './reader.js';
+export * from './types.js';
