@@ -81,6 +81,8 @@ export class Worker {
   readonly #runners = new Map<string, SessionRunner>();
   /** Sessions being claimed or opened right now (a doorbell and a sweep must not race for one). */
   readonly #adopting = new Set<string>();
+  /** Frontend connections whose `attach` doorbell came while their session was being opened here. */
+  readonly #attachedMeanwhile = new Map<string, Set<string>>();
   #state: WorkerState = 'starting';
   #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
   #sweepTimer: ReturnType<typeof setTimeout> | undefined;
@@ -141,6 +143,13 @@ export class Worker {
     if (runner !== undefined) runner.onDoorbell(doorbell);
     else if (doorbell.reason === 'command' || doorbell.reason === 'claim') {
       void this.#adopt(doorbell.sessionId, doorbell.connectionId);
+    } else if (doorbell.reason === 'attach' && doorbell.connectionId !== undefined) {
+      // Being claimed: the claim may have read the session before this connection was attached.
+      if (this.#adopting.has(doorbell.sessionId)) {
+        const waiting = this.#attachedMeanwhile.get(doorbell.sessionId) ?? new Set<string>();
+        waiting.add(doorbell.connectionId);
+        this.#attachedMeanwhile.set(doorbell.sessionId, waiting);
+      }
     }
   }
 
@@ -349,8 +358,12 @@ export class Worker {
       this.#runners.set(sessionId, runner);
       try {
         if (!(await runner.open())) this.#runners.delete(sessionId);
-        else if (connectionId !== undefined) {
-          runner.onDoorbell({ type: 'doorbell', sessionId, reason: 'attach', connectionId });
+        else {
+          const attached = [...(this.#attachedMeanwhile.get(sessionId) ?? []), connectionId];
+          for (const id of attached) {
+            if (id !== undefined)
+              runner.onDoorbell({ type: 'doorbell', sessionId, reason: 'attach', connectionId: id });
+          }
         }
       } catch (error) {
         // Not opened (the store failed, or the session names no endpoint): the next sweep tries again.
@@ -369,6 +382,7 @@ export class Worker {
       this.#d.log.warn('could not take a session', { sessionId, error });
     } finally {
       this.#adopting.delete(sessionId);
+      this.#attachedMeanwhile.delete(sessionId);
     }
   }
 

@@ -203,13 +203,15 @@ export class CommandExecutor {
 
   /**
    * A doorbell's commands: started at once when every command it says is pending is known here or came
-   * with it. False means a doorbell was lost before it: the caller reads the session item and drains.
+   * with it. Otherwise nothing starts and the answer is false: a doorbell before it was lost (or is late),
+   * and the caller reads the session item and drains it, so that the earlier command starts first.
    */
   accept(commands: readonly PendingCommand[], pendingIds: readonly string[]): boolean {
     const arrived = new Set(commands.map((command) => command.id));
     const unknown = pendingIds.some((id) => !arrived.has(id) && !this.#known.has(id) && !this.#done.has(id));
+    if (unknown) return false;
     for (const command of orderCommands(commands)) this.#start(command);
-    return !unknown;
+    return true;
   }
 
   /** Whether every one of `ids` is under way here or done (settled or about to be). */

@@ -84,7 +84,7 @@ async function start(
       ...(frame.metadata === undefined ? {} : { metadata: frame.metadata }),
     });
     const { previousSessionId } = await deps.connections.attach(connectionId, sessionId);
-    if (!created) await deps.sessions.attachConnection(sessionId, connectionId, previousSessionId);
+    if (!created) session = await deps.sessions.attachConnection(sessionId, connectionId, previousSessionId);
     else if (previousSessionId !== undefined && previousSessionId !== sessionId) {
       await deps.sessions.detachConnections(previousSessionId, [connectionId]);
     }
@@ -136,12 +136,13 @@ async function resume(
     if (session.status === 'ended') throw ended(frame);
     session = await deps.queue.ensureAllocator(session, deps.transcript);
     const { previousSessionId } = await deps.connections.attach(connectionId, sessionId);
-    await deps.sessions.attachConnection(sessionId, connectionId, previousSessionId);
+    session = await deps.sessions.attachConnection(sessionId, connectionId, previousSessionId);
     deps.connectionCache.set(connectionId, { sessionId });
   } catch (error) {
     throw mapStoreError(frame, error);
   }
-  // The owner adds this connection to its fan-out now (the connections index may lag behind).
+  // The owner adds this connection to its fan-out now: the session as the attach left it names the owner
+  // that must hear of it (one that opened the session before the attach read `conns` without it).
   if (session.ownerId !== undefined && session.ownerId !== NO_OWNER) {
     await ringDoorbell(deps, { session, reason: 'attach', connectionId });
   }

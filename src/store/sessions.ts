@@ -240,11 +240,16 @@ export class SessionStore {
 
   /**
    * Records a frontend connection on the session (`ADD conns`), and takes it off another session it was
-   * on before (best effort there: the owner of that one forgets it on its next 410). STORE_NOT_FOUND when
-   * the session is absent, STORE_CONFLICT when it has ended.
+   * on before (best effort there: the owner of that one forgets it on its next 410). Returns the session
+   * as the write left it: whoever owns it now must hear of the connection (an owner that opened before
+   * this write read `conns` without it). STORE_NOT_FOUND when absent, STORE_CONFLICT when it has ended.
    */
-  async attachConnection(sessionId: string, connectionId: string, previousSessionId?: string): Promise<void> {
-    await this.#update(sessionId, 'attach', undefined, {
+  async attachConnection(
+    sessionId: string,
+    connectionId: string,
+    previousSessionId?: string,
+  ): Promise<SessionRecord> {
+    const after = await this.#update(sessionId, 'attach', undefined, {
       UpdateExpression: 'ADD conns :c',
       ConditionExpression: 'attribute_exists(pk) AND #st <> :ended',
       ExpressionAttributeNames: { '#st': 'status' },
@@ -253,6 +258,7 @@ export class SessionStore {
     if (previousSessionId !== undefined && previousSessionId !== sessionId) {
       await this.detachConnections(previousSessionId, [connectionId]).catch(() => {});
     }
+    return after;
   }
 
   /** Takes connections off the session (`DELETE conns`): a `$disconnect`, or a 410. Never fails on a missing session. */

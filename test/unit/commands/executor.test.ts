@@ -1,0 +1,49 @@
+/**
+ * The executor's rule for doorbells: a doorbell's commands start at once only when every command it says
+ * is pending is known; otherwise none starts, and the runner reads the session and starts them all in
+ * order. What breaks if this fails: Genesys receives a guest's messages in another order than the
+ * transcript's (a late doorbell's command overtakes an earlier one).
+ */
+import { describe, expect, it } from 'vitest';
+import { CommandExecutor, type ExecutorHost } from '../../../src/commands/executor.js';
+import type { PendingCommand } from '../../../src/commands/types.js';
+
+function send(id: string, seq: number): PendingCommand {
+  return { id, type: 'send', seq, createdAt: seq, entryId: `e-${id}`, content: [], bytes: 10 };
+}
+
+/** A host on which starting anything shows (the upstream session is asked for first). */
+function host(started: string[]): ExecutorHost {
+  return {
+    sessionId: 's',
+    fence: { workerId: 'w', epoch: 1 },
+    closed: false,
+    guest: () => {
+      started.push('guest');
+      throw new Error('stop here');
+    },
+    onFailure: () => {},
+    now: () => 0,
+  } as unknown as ExecutorHost;
+}
+
+describe('CommandExecutor.accept', () => {
+  it('starts nothing and asks for a read when the doorbell lists a command it has not seen', async () => {
+    const started: string[] = [];
+    const executor = new CommandExecutor(host(started));
+    expect(executor.accept([send('c#b', 12)], ['c#a', 'c#b'])).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(started).toEqual([]);
+    expect(executor.knows(['c#b'])).toBe(false);
+    executor.stop();
+  });
+
+  it("starts the doorbell's commands when everything it lists came with it or is known", async () => {
+    const started: string[] = [];
+    const executor = new CommandExecutor(host(started));
+    expect(executor.accept([send('c#a', 11)], ['c#a'])).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(started).toEqual(['guest']);
+    executor.stop();
+  });
+});
