@@ -170,6 +170,7 @@ async function measure(engine: Engine): Promise<Figures[]> {
           } as const;
           const settlement = previous === undefined ? undefined : { done: [{ id: previous }] };
           const seq = await queue.record(paged, { ...fence, workerId: 'none' }, command, settlement);
+          if (seq === undefined) throw new Error('a fresh record was refused');
           const entry = entryOf(paged, { ...command, seq });
           if (entry !== undefined) await store.put(entry);
           previous = id;

@@ -254,12 +254,18 @@ export class CommandExecutor {
       ...(message.genesysId === undefined ? {} : { genesysId: message.genesysId }),
     };
     const settlement = this.#takeSettlement();
-    let seq: number;
+    let seq: number | undefined;
     try {
       seq = await host.write(() => host.queue.record(host.sessionId, host.fence, command, settlement));
     } catch (error) {
       this.#restore(settlement);
       throw error;
+    }
+    if (seq === undefined) {
+      // Numbered already and still on the item (a drain runs it): nothing was written.
+      this.#restore(settlement);
+      host.counters.duplicatesDropped++;
+      return undefined;
     }
     this.#afterSettled(settlement);
     if (message.genesysId !== undefined) this.#genesysIds.set(message.genesysId, true);

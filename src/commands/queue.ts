@@ -292,21 +292,41 @@ export class CommandQueue {
 
   /**
    * The owner numbers an upstream message and stages it as a `record` command (fenced), carrying any
-   * settlement along in the same write. Returns its number. STORE_FENCED once another worker owns the
-   * session; STORE_CONFLICT "has ended" once it ended.
+   * settlement along in the same write. Returns its number, or undefined (and writes nothing) when a
+   * record under the same id, the same Genesys message, is pending already. STORE_FENCED once another
+   * worker owns the session; STORE_CONFLICT "has ended" once it ended.
    */
   async record(
     sessionId: string,
     fence: Fence,
     record: RecordCommand,
     settlement?: Settlement,
-  ): Promise<number> {
+  ): Promise<number | undefined> {
     const e = new Expression();
     const pend = e.name('pending');
-    this.#number(e, pend, e.name(record.id), e.value(record), e.value(1));
+    const id = e.name(record.id);
+    this.#number(e, pend, id, e.value(record), e.value(1));
     e.set.push(`pendingAt = if_not_exists(pendingAt, ${e.value(this.#ctx.now())})`);
     if (settlement !== undefined) this.#settle(e, pend, settlement);
-    const { Attributes } = await this.#update(sessionId, 'record', e, fence, 'UPDATED_NEW');
+    const guard = fenceGuard(fence);
+    let Attributes: Record<string, unknown> | undefined;
+    try {
+      ({ Attributes } = await this.#send(
+        sessionId,
+        'record',
+        e,
+        `${guard.condition} AND attribute_not_exists(${pend}.${id})`,
+        fence,
+        'UPDATED_NEW',
+        guard,
+      ));
+    } catch (error) {
+      if (!isLostCondition(error)) throw error;
+      // A record under this id (the same Genesys message) is pending already: it keeps its number.
+      const current = toSession(await readSessionItem(this.#ctx, sessionId));
+      if (current?.pending[record.id] !== undefined) return undefined;
+      throw error;
+    }
     const seq = Attributes?.lastSeq;
     if (typeof seq !== 'number')
       throw new StoreError('STORE_FAILED', `record of session ${sessionId}: no number`);

@@ -112,7 +112,7 @@ describeOnEngines('CommandQueue', ({ store, clock }) => {
     const sends = Array.from({ length: 60 }, (_, i) => q.submitSend(initial, send(`g${i}`)));
     const records = (async () => {
       const seqs: number[] = [];
-      for (let i = 0; i < 40; i++) seqs.push(await q.record(sessionId, fence, record(`a${i}`)));
+      for (let i = 0; i < 40; i++) seqs.push((await q.record(sessionId, fence, record(`a${i}`))) ?? -1);
       return seqs;
     })();
     const sent = await Promise.all(sends);
@@ -174,6 +174,16 @@ describeOnEngines('CommandQueue', ({ store, clock }) => {
     expect(await codeOf(bounded.submitSend({ ...before, sessionId: uniqueId('missing') }, send('?')))).toBe(
       'STORE_NOT_FOUND',
     );
+  });
+
+  it('numbers a Genesys message once: a record under an id already pending is refused, nothing written', async () => {
+    const { sessionId, fence } = await owned();
+    const q = queue();
+    const first = record('once');
+    expect(await q.record(sessionId, fence, first)).toBe(1);
+    const before = await session(sessionId);
+    expect(await q.record(sessionId, fence, { ...first, entryId: 'another' })).toBeUndefined();
+    expect(await session(sessionId)).toEqual(before);
   });
 
   it("fences the owner's numbering: a stale owner numbers nothing and changes nothing", async () => {
@@ -400,7 +410,7 @@ describeOnEngines('CommandQueue', ({ store, clock }) => {
     // 1..9, where 3, 5 and 8 are still only on the item.
     for (let i = 1; i <= 9; i++) {
       const r = record(`m${i}`);
-      const seq = await q.record(sessionId, fence, r);
+      const seq = (await q.record(sessionId, fence, r)) ?? -1;
       if (![3, 5, 8].includes(seq)) {
         const entry = entryOf(sessionId, { ...r, seq });
         if (entry !== undefined) await t.put(entry);

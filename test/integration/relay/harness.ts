@@ -78,7 +78,7 @@ export async function storeUpstreamMessage(
   const entryId = randomUUID();
   const time = new Date().toISOString();
   const direction = message.direction ?? 'agent';
-  const seq = await deps.queue.record(sessionId, fence, {
+  const numbered = await deps.queue.record(sessionId, fence, {
     id,
     type: 'record',
     createdAt: Date.now(),
@@ -88,6 +88,8 @@ export async function storeUpstreamMessage(
     text: message.text,
     time,
   });
+  if (numbered === undefined) throw new Error('a fresh record was refused');
+  const seq = numbered;
   await deps.transcript.put({
     sessionId,
     seq,
