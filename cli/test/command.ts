@@ -1,7 +1,8 @@
 /** `guest-relay test <files or globs>`: scripted conversations against a local or deployed stack. */
 import { writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { glob } from 'tinyglobby';
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
+import { glob, isDynamicPattern } from 'tinyglobby';
 import { EMBEDDED, type LocalStack, startLocalStack } from '../../local/stack.js';
 import { CliError, type Io } from '../io.js';
 import {
@@ -27,8 +28,29 @@ export interface TestOptions {
   readonly genesysClientSecret?: string;
 }
 
+/**
+ * The files the patterns name. A plain path stays as the user wrote it (so errors name the file the way
+ * they named it); a glob's matches are relative to the working directory, or absolute for an absolute glob.
+ */
+async function scenarioFiles(patterns: readonly string[]): Promise<string[]> {
+  const files = new Set<string>();
+  for (const pattern of patterns) {
+    if (!isDynamicPattern(pattern)) {
+      if ((await stat(pattern).catch(() => undefined))?.isFile()) files.add(pattern);
+      continue;
+    }
+    const found = await glob([pattern], {
+      onlyFiles: true,
+      expandDirectories: false,
+      absolute: isAbsolute(pattern),
+    });
+    for (const file of found) files.add(file);
+  }
+  return [...files].sort();
+}
+
 async function loadScenarios(patterns: readonly string[]): Promise<Scenario[]> {
-  const files = (await glob([...patterns], { onlyFiles: true, expandDirectories: false })).sort();
+  const files = await scenarioFiles(patterns);
   if (files.length === 0) throw new CliError(`No scenario file matches ${patterns.join(' ')}.`, 2);
   const problems: ScenarioFileError['problems'][number][] = [];
   const scenarios: Scenario[] = [];
