@@ -6,7 +6,7 @@
  * socket: the session reconnects (and reconciles from history) once the worker knows it still owns it,
  * or is closed when it does not.
  */
-import type { SocketLike, WebSocketConstructor } from '../src/genesys/client/index.js';
+import type { SocketLike, SocketOptions, WebSocketConstructor } from '../src/genesys/client/index.js';
 
 export interface UpstreamFence {
   /** May a frame go upstream now? */
@@ -18,7 +18,8 @@ export interface UpstreamFence {
 export function fencedWebSocket(Base: WebSocketConstructor, fence: UpstreamFence): WebSocketConstructor {
   return class FencedSocket implements SocketLike {
     readonly #socket: SocketLike;
-    constructor(url: string, options: { headers: Record<string, string>; origin?: string }) {
+    constructor(url: string, options: SocketOptions) {
+      // The options go on as they are: `maxPayload` among them caps what the upstream may send.
       this.#socket = new Base(url, options);
     }
     on(

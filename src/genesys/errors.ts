@@ -27,7 +27,13 @@ export type GenesysErrorCode =
   /** The client's configuration is missing or invalid (endpoint, region, options). */
   | 'GENESYS_CONFIG_INVALID'
   /** The call does not fit the session's current state (e.g. startNew on a session that is not read-only). */
-  | 'GENESYS_INVALID_STATE';
+  | 'GENESYS_INVALID_STATE'
+  /** The upstream socket sent a frame over the client's cap (ws closed it with 1009); the session failed. */
+  | 'GENESYS_FRAME_TOO_LARGE'
+  /** An HTTP answer (history page, upload answer) was over the client's cap; reading stopped there. */
+  | 'GENESYS_RESPONSE_TOO_LARGE'
+  /** The presigned upload URL Genesys returned is not one the client PUTs to (scheme or host); nothing was sent. */
+  | 'GENESYS_UPLOAD_URL_REFUSED';
 
 export class GenesysError extends Error {
   override readonly name: string = 'GenesysError';

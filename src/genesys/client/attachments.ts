@@ -5,7 +5,10 @@
  */
 import type { Clock } from '../../domain/clock.js';
 import { GenesysError } from '../errors.js';
+import { discardBody, readCapped } from './http-body.js';
+import { MAX_UPLOAD_ANSWER_BYTES } from './limits.js';
 import type { FetchLike } from './options.js';
+import type { UploadUrlCheck } from './upload-url.js';
 
 /** What `onAttachment` answers: where and how to PUT the bytes. */
 export interface UploadSlot {
@@ -44,21 +47,32 @@ export function uploadHeaders(
   return headers;
 }
 
-/** PUTs the bytes to a presigned URL. A non-2xx answer is an upload failure with the HTTP status. */
+/**
+ * PUTs the bytes to a presigned URL, once `checkUrl` allowed it (./upload-url.ts), without following
+ * redirects. A non-2xx answer is an upload failure with the HTTP status; the answer's body is read with
+ * a cap (./limits.ts) and dropped.
+ *
+ * @throws GenesysError `GENESYS_UPLOAD_URL_REFUSED` (nothing was sent), `GENESYS_UPLOAD_FAILED`, or
+ *   `GENESYS_RESPONSE_TOO_LARGE`.
+ */
 export async function putToSlot(options: {
   readonly fetch: FetchLike;
   readonly slot: UploadSlot;
   readonly fileType: string;
   readonly bytes: Uint8Array;
+  readonly checkUrl: UploadUrlCheck;
   readonly signal?: AbortSignal | undefined;
 }): Promise<void> {
   const { slot } = options;
+  // Throws before any request; the URL is then sent as Genesys wrote it (its signature covers it).
+  options.checkUrl(slot.url);
   let response: Awaited<ReturnType<FetchLike>>;
   try {
     response = await options.fetch(slot.url, {
       method: 'PUT',
       headers: uploadHeaders(slot.headers, options.fileType),
       body: options.bytes,
+      redirect: 'error',
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (cause) {
@@ -66,14 +80,22 @@ export async function putToSlot(options: {
       cause,
     });
   }
-  // Drain the body either way so the connection is released.
-  await response.text().catch(() => '');
   if (!response.ok) {
+    await discardBody(response, MAX_UPLOAD_ANSWER_BYTES);
     throw new GenesysError(
       'GENESYS_UPLOAD_FAILED',
       `Upload of attachment ${slot.attachmentId} was refused: HTTP ${response.status}`,
       { genesysCode: response.status },
     );
+  }
+  // Read (and drop) the answer so the connection is released; a success answer is empty or short.
+  try {
+    await readCapped(response, MAX_UPLOAD_ANSWER_BYTES, `Upload of attachment ${slot.attachmentId}`);
+  } catch (error) {
+    if (error instanceof GenesysError) throw error;
+    throw new GenesysError('GENESYS_UPLOAD_FAILED', `Upload of attachment ${slot.attachmentId} failed`, {
+      cause: error,
+    });
   }
 }
 

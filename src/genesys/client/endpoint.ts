@@ -12,8 +12,13 @@ export interface GenesysEndpoint {
 }
 
 /**
- * AWS-style region names → Genesys region domains, from the official Java web messaging SDK's
- * `GenesysCloudRegionWebSocketHosts` (reference §1), plus sa_east_1 from the Botium connector.
+ * AWS-style region names → Genesys region domains: the official Java web messaging SDK's
+ * `GenesysCloudRegionWebSocketHosts` and the official JS Platform SDK's `PureCloudRegionHosts` (reference
+ * §1, sources J and P), plus sa_east_1 from the Botium connector (source B).
+ *
+ * This table is also the allowlist of where a session may connect: a guest chooses its region, and a
+ * region that is not here would let a guest point the worker (and everyone's sessions on it) at any
+ * host. A region Genesys opens later is added here, with its source.
  */
 export const REGION_DOMAINS: Readonly<Record<string, string>> = Object.freeze({
   us_east_1: 'mypurecloud.com',
@@ -33,9 +38,14 @@ export const REGION_DOMAINS: Readonly<Record<string, string>> = Object.freeze({
   mx_central_1: 'mxc1.pure.cloud',
   ap_southeast_1: 'apse1.pure.cloud',
   sa_east_1: 'sae1.pure.cloud',
+  // EU sovereign region: in the Platform SDK's `PureCloudRegionHosts` (purecloud-platform-client-v2
+  // 262.0.0, src/purecloud-platform-client-v2/PureCloudRegionHosts.js) and in third-party copies of that
+  // table; reference §1 marks webmessaging there [UNCONFIRMED]. Listed because the domain is Genesys'
+  // own: allowing it cannot send a session anywhere else.
+  eusc_de_east_1: 'edee1.eusc-pure.cloud',
 });
 
-const DOMAIN = /^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const KNOWN_DOMAINS: ReadonlySet<string> = new Set(Object.values(REGION_DOMAINS));
 
 function configError(message: string): GenesysError {
   return new GenesysError('GENESYS_CONFIG_INVALID', message);
@@ -56,17 +66,23 @@ function checkUrl(value: string, protocols: readonly string[], key: string): str
 }
 
 /**
- * The endpoint of a Genesys region domain (`{ domain: 'mypurecloud.ie' }`), or explicit URLs
- * (`{ wsUrl, apiUrl }`) for an emulator or a proxy.
+ * The endpoint of a known Genesys region domain (`{ domain: 'mypurecloud.ie' }`), or explicit URLs
+ * (`{ wsUrl, apiUrl }`) for an emulator or a proxy. Explicit URLs are operator configuration only: a
+ * value a guest chose must go through `regionDomain()` / `{ domain }`, which know only REGION_DOMAINS.
  *
- * @throws GenesysError `GENESYS_CONFIG_INVALID` for a malformed domain or URL.
+ * @throws GenesysError `GENESYS_CONFIG_INVALID` for a domain that is not a known Genesys region domain,
+ *   or a malformed URL.
  */
 export function genesysEndpoint(
   source: { readonly domain: string } | { readonly wsUrl: string; readonly apiUrl: string },
 ): GenesysEndpoint {
   if ('domain' in source) {
-    const domain = source.domain.trim().toLowerCase();
-    if (!DOMAIN.test(domain)) throw configError(`Not a Genesys region domain: "${source.domain}"`);
+    const domain = String(source.domain).trim().toLowerCase();
+    if (!KNOWN_DOMAINS.has(domain)) {
+      throw configError(
+        `Not a known Genesys region domain: "${source.domain}" (known: ${[...KNOWN_DOMAINS].join(', ')})`,
+      );
+    }
     return Object.freeze({ wsUrl: `wss://webmessaging.${domain}/v1`, apiUrl: `https://api.${domain}` });
   }
   return Object.freeze({
@@ -75,16 +91,47 @@ export function genesysEndpoint(
   });
 }
 
-/** A region domain (`mypurecloud.ie`) as is, or an AWS-style name (`eu_west_1`, `eu-west-1`) mapped. */
+/**
+ * A known region domain (`mypurecloud.ie`) as is, or a known AWS-style name (`eu_west_1`, `eu-west-1`)
+ * mapped; undefined for anything else, however domain-like (`attacker.net`,
+ * `webmessaging.evil.mypurecloud.com.attacker.net`).
+ */
 export function regionDomain(region: string): string | undefined {
+  if (typeof region !== 'string') return undefined;
   const trimmed = region.trim().toLowerCase();
-  if (trimmed.includes('.')) return DOMAIN.test(trimmed) ? trimmed : undefined;
-  return REGION_DOMAINS[trimmed.replaceAll('-', '_')];
+  if (KNOWN_DOMAINS.has(trimmed)) return trimmed;
+  const name = trimmed.replaceAll('-', '_');
+  return Object.hasOwn(REGION_DOMAINS, name) ? REGION_DOMAINS[name] : undefined;
+}
+
+/** Whether a region named by a guest (domain or AWS-style name) is one of REGION_DOMAINS: for frame validation. */
+export function isKnownRegion(region: unknown): boolean {
+  return typeof region === 'string' && regionDomain(region) !== undefined;
+}
+
+/**
+ * The region domain of an endpoint built from one (`https://api.<known domain>`, nothing else in the
+ * URL); undefined for explicit URLs elsewhere (an emulator, a proxy).
+ */
+export function endpointRegionDomain(endpoint: GenesysEndpoint): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(endpoint.apiUrl);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' || url.port !== '' || url.username !== '' || url.password !== '') {
+    return undefined;
+  }
+  if (url.pathname !== '/' || !url.hostname.startsWith('api.')) return undefined;
+  const domain = url.hostname.slice('api.'.length);
+  return KNOWN_DOMAINS.has(domain) ? domain : undefined;
 }
 
 /**
  * The endpoint from configuration: `GENESYS_WS_URL` and `GENESYS_API_URL` together (they win), else
- * `GENESYS_REGION`. Fails naming the key that is missing or wrong.
+ * `GENESYS_REGION`, which must be a known region domain or name. Fails naming the key that is missing
+ * or wrong.
  *
  * @throws GenesysError `GENESYS_CONFIG_INVALID`.
  */
@@ -101,8 +148,8 @@ export function endpointFromEnv(env: Readonly<Record<string, string | undefined>
   const domain = regionDomain(region);
   if (domain === undefined) {
     throw configError(
-      `GENESYS_REGION "${region}" is neither a region domain (e.g. mypurecloud.ie) nor a known region ` +
-        `name (${Object.keys(REGION_DOMAINS).join(', ')})`,
+      `GENESYS_REGION "${region}" is neither a known region domain (${[...KNOWN_DOMAINS].join(', ')}) ` +
+        `nor a known region name (${Object.keys(REGION_DOMAINS).join(', ')})`,
     );
   }
   return genesysEndpoint({ domain });

@@ -103,7 +103,10 @@ export type CloseReason =
   | 'signedIn'
   /** ConnectionClosedEvent with another reason, or after a SessionClearedEvent / LogoutEvent. */
   | 'connectionClosed'
-  /** Genesys refused the session for good (configureSession error, HTTP 4xx on the upgrade). */
+  /**
+   * Genesys refused the session for good (configureSession error, HTTP 4xx on the upgrade), or the
+   * upstream broke the client's limits (a frame over MAX_FRAME_BYTES: GENESYS_FRAME_TOO_LARGE).
+   */
   | 'rejected';
 
 export interface ClosedEvent {

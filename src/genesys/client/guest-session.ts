@@ -44,18 +44,21 @@ import {
 } from './events.js';
 import { fetchHistorySince, JwtCache } from './history.js';
 import { KeepAlive } from './keep-alive.js';
+import { MAX_FRAME_BYTES } from './limits.js';
 import { echoEvent, outboundEvents, windowKey } from './normalize-events.js';
 import {
   type GuestSessionOptions,
   type ResolvedOptions,
   resolveOptions,
   type SocketLike,
+  type SocketOptions,
   tokenTag,
 } from './options.js';
 import { PendingRequests, type RequestKind } from './pending-requests.js';
 import { type QueueItem, SendQueue } from './send-queue.js';
 import { canTransition, isTerminal, SessionState } from './states.js';
 import { TimerSlot } from './timer-slot.js';
+import { type UploadUrlCheck, uploadUrlCheck } from './upload-url.js';
 
 /** What `send()` takes: text and/or attachment ids and/or a button response, with custom attributes. */
 export interface SendOptions {
@@ -151,6 +154,15 @@ function frameText(data: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * `ws`' error for a message over `maxPayload` (or over 2^53 bytes), which it follows with a 1009 close.
+ * The close event itself is no proof: its code is the peer's answer, or 1006 when the peer never answers.
+ */
+const FRAME_TOO_LARGE_CODES: ReadonlySet<unknown> = new Set([
+  'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+  'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH',
+]);
+
 /** The HTTP status of a refused upgrade, from `ws`' "Unexpected server response: 403". */
 function upgradeStatus(message: string | undefined): number | undefined {
   const match = message === undefined ? null : /Unexpected server response: (\d{3})/.exec(message);
@@ -186,6 +198,7 @@ export class GuestSession {
   readonly #uploads: UploadTracker;
   readonly #window: ReorderWindow<Held>;
   readonly #jwt = new JwtCache();
+  readonly #checkUploadUrl: UploadUrlCheck;
 
   readonly #connectTimer: TimerSlot;
   readonly #reconnectTimer: TimerSlot;
@@ -245,6 +258,7 @@ export class GuestSession {
     this.#pumpTimer = new TimerSlot(o.clock);
     this.#windowTimer = new TimerSlot(o.clock);
     this.#closeTimer = new TimerSlot(o.clock);
+    this.#checkUploadUrl = uploadUrlCheck(o.endpoint, o.uploadHosts);
   }
 
   // ── public surface ────────────────────────────────────────────────────────────────────────────
@@ -388,7 +402,10 @@ export class GuestSession {
     return this.#uploads.wait(attachmentId);
   }
 
-  /** Slot, PUT (every returned header plus Content-Type), then the UploadSuccessEvent. */
+  /**
+   * Slot, PUT (every returned header plus Content-Type), then the UploadSuccessEvent. The slot's URL is
+   * checked first (./upload-url.ts): a refused one rejects with GENESYS_UPLOAD_URL_REFUSED, nothing sent.
+   */
   async upload(file: { fileName: string; fileType: string; bytes: Uint8Array }): Promise<UploadResult> {
     const slot = await this.requestUploadSlot({
       fileName: file.fileName,
@@ -408,6 +425,7 @@ export class GuestSession {
         slot,
         fileType: file.fileType,
         bytes: file.bytes,
+        checkUrl: this.#checkUploadUrl,
         signal: abort.signal,
       });
     } catch (error) {
@@ -483,7 +501,8 @@ export class GuestSession {
   #connect(): void {
     this.#transition(SessionState.connecting);
     const url = socketUrl(this.#o.endpoint, this.#o.deploymentId, this.#o.application);
-    const options: { headers: Record<string, string>; origin?: string } = { headers: {} };
+    // maxPayload: `ws` would accept 100 MiB messages, from a socket held among every team's sessions.
+    const options: SocketOptions = { headers: {}, maxPayload: MAX_FRAME_BYTES };
     if (this.#o.origin !== undefined) options.origin = this.#o.origin;
     let socket: SocketLike;
     try {
@@ -510,8 +529,13 @@ export class GuestSession {
       if (text !== undefined) this.#onFrame(text);
     });
     socket.on('error', (error) => {
+      if (this.#socket !== socket) return;
+      if (FRAME_TOO_LARGE_CODES.has((error as { code?: unknown }).code)) {
+        this.#frameTooLarge(socket);
+        return;
+      }
       // `ws` follows every error with a close; the close decides what happens next.
-      if (this.#socket === socket) this.#socketError = error.message;
+      this.#socketError = error.message;
     });
     socket.on('close', (code) => {
       if (this.#socket === socket) this.#socketGone(`close ${code}`, code);
@@ -536,6 +560,26 @@ export class GuestSession {
     this.#o.logger.warn('genesys socket unhealthy', { session: this.#tag, cause });
     // Forget the socket first, so that its own close event (sync or not) is ignored.
     this.#socketGone(cause, 1006);
+    socket.terminate();
+  }
+
+  /**
+   * The upstream sent a message over MAX_FRAME_BYTES (`ws` dropped it and started a 1009 close). The
+   * session fails for good, with no reconnect: Genesys documents nothing near that size, so the frame
+   * says the upstream is broken or hostile, and a resume would meet the same upstream at once. The
+   * socket is cut now rather than waiting for a close handshake from that peer. Other sessions are
+   * untouched.
+   */
+  #frameTooLarge(socket: SocketLike): void {
+    this.#o.logger.warn('genesys frame too large', { session: this.#tag, maxBytes: MAX_FRAME_BYTES });
+    this.#finish(
+      SessionState.closed,
+      'rejected',
+      new GenesysError(
+        'GENESYS_FRAME_TOO_LARGE',
+        `The Genesys socket sent a frame over ${MAX_FRAME_BYTES} bytes; the session is closed`,
+      ),
+    );
     socket.terminate();
   }
 

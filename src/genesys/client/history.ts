@@ -6,6 +6,8 @@
  */
 import { GenesysError } from '../errors.js';
 import { messageTime, type StructuredMessage } from '../responses.js';
+import { discardBody, readJsonCapped } from './http-body.js';
+import { MAX_JSON_BODY_BYTES } from './limits.js';
 import type { FetchLike } from './options.js';
 
 export const HISTORY_PAGE_SIZE = 25;
@@ -41,6 +43,12 @@ export interface HistoryRequest {
   readonly signal?: AbortSignal | undefined;
 }
 
+/**
+ * One page, read with a cap (MAX_JSON_BODY_BYTES) and without following redirects.
+ *
+ * @throws GenesysError `GENESYS_HTTP_ERROR` (status, not JSON, no entities) or
+ *   `GENESYS_RESPONSE_TOO_LARGE`.
+ */
 export async function fetchHistoryPage(request: HistoryRequest, pageNumber: number): Promise<HistoryPage> {
   const url = `${request.apiUrl}/api/v2/webmessaging/messages?pageSize=${HISTORY_PAGE_SIZE}&pageNumber=${pageNumber}`;
   const headers: Record<string, string> = {
@@ -51,16 +59,19 @@ export async function fetchHistoryPage(request: HistoryRequest, pageNumber: numb
   const response = await request.fetch(url, {
     method: 'GET',
     headers,
+    // A redirect would take the guest's JWT along to a host nobody checked.
+    redirect: 'error',
     ...(request.signal ? { signal: request.signal } : {}),
   });
   if (!response.ok) {
-    // Read the body so the connection goes back to the pool; its text is not shown (it may echo headers).
-    await response.text().catch(() => '');
+    // Read (capped) so the connection goes back to the pool; its text is not shown (it may echo headers).
+    await discardBody(response, MAX_JSON_BODY_BYTES);
     throw new GenesysError('GENESYS_HTTP_ERROR', `History page ${pageNumber}: HTTP ${response.status}`, {
       genesysCode: response.status,
     });
   }
-  return parseHistoryPage(await response.json(), pageNumber);
+  const json = await readJsonCapped(response, MAX_JSON_BODY_BYTES, `History page ${pageNumber}`);
+  return parseHistoryPage(json, pageNumber);
 }
 
 /**

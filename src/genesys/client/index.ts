@@ -3,7 +3,15 @@
 export type { AttachmentInfo, UploadResult, UploadSlot } from './attachments.js';
 export { uploadHeaders } from './attachments.js';
 export type { GenesysEndpoint } from './endpoint.js';
-export { endpointFromEnv, genesysEndpoint, REGION_DOMAINS, regionDomain, socketUrl } from './endpoint.js';
+export {
+  endpointFromEnv,
+  endpointRegionDomain,
+  genesysEndpoint,
+  isKnownRegion,
+  REGION_DOMAINS,
+  regionDomain,
+  socketUrl,
+} from './endpoint.js';
 export type {
   ClosedEvent,
   CloseReason,
@@ -23,6 +31,7 @@ export type {
 } from './events.js';
 export type { SendOptions, SendResult } from './guest-session.js';
 export { GuestSession } from './guest-session.js';
+export { MAX_FRAME_BYTES, MAX_JSON_BODY_BYTES, MAX_UPLOAD_ANSWER_BYTES } from './limits.js';
 export type {
   FetchLike,
   FetchResponse,
@@ -30,7 +39,10 @@ export type {
   LogFields,
   Logger,
   SocketLike,
+  SocketOptions,
   WebSocketConstructor,
 } from './options.js';
 export { DEFAULTS, silentLogger, tokenTag } from './options.js';
 export { SessionState, TRANSITIONS } from './states.js';
+export type { UploadUrlCheck } from './upload-url.js';
+export { uploadUrlCheck } from './upload-url.js';

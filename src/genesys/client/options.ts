@@ -22,17 +22,30 @@ export interface SocketLike {
   terminate(): void;
 }
 
-/** `new WebSocket(url, { headers, origin })`, as `ws` takes it. */
-export type WebSocketConstructor = new (
-  url: string,
-  options: { headers: Record<string, string>; origin?: string },
-) => SocketLike;
+/**
+ * The options the client gives the socket constructor: a subset of `ws`' ClientOptions (`ws` 8 takes
+ * them as the second argument when no subprotocols are given). The client always sets `maxPayload`
+ * (./limits.ts); a wrapper around `ws` must pass the object on as it is.
+ */
+export interface SocketOptions {
+  headers: Record<string, string>;
+  origin?: string;
+  /** Largest message accepted, in bytes; `ws` closes the socket with 1009 beyond it. */
+  maxPayload?: number;
+}
 
+/** `new WebSocket(url, { headers, origin, maxPayload })`, as `ws` takes it. */
+export type WebSocketConstructor = new (url: string, options: SocketOptions) => SocketLike;
+
+/**
+ * The part of a WHATWG `Response` the client uses. Bodies are read through ./http-body.ts only, which
+ * caps them; `text()` and `json()` are left out on purpose (they read any size).
+ */
 export interface FetchResponse {
   readonly ok: boolean;
   readonly status: number;
-  json(): Promise<unknown>;
-  text(): Promise<string>;
+  readonly headers: { get(name: string): string | null };
+  readonly body: ReadableStream<Uint8Array> | null;
 }
 
 /** The part of WHATWG `fetch` the client uses; the global `fetch` satisfies it. */
@@ -43,6 +56,8 @@ export type FetchLike = (
     headers: Record<string, string>;
     body?: Uint8Array;
     signal?: AbortSignal;
+    /** Always `error`: a redirect could send a request (and its bytes) to a host nobody checked. */
+    redirect: 'error';
   },
 ) => Promise<FetchResponse>;
 
@@ -122,6 +137,12 @@ export interface GuestSessionOptions {
   readonly connectTimeoutMs?: number;
   /** From the upload slot to UploadSuccessEvent/UploadFailureEvent: at most …. */
   readonly uploadTimeoutMs?: number;
+  /**
+   * More hosts `upload()` may PUT bytes to, beyond the default (./upload-url.ts: subdomains of the
+   * endpoint's region domain, or the emulator's own origin): `s3.example.com` matches that host only,
+   * `.example.com` its subdomains. Always over https, on the default port.
+   */
+  readonly uploadHosts?: readonly string[];
 }
 
 type Numbers = Required<
@@ -172,6 +193,7 @@ const INJECTED = [
   'logger',
   'backoff',
   'reconnectPacer',
+  'uploadHosts',
 ] as const;
 
 /** Options with every default applied. */
@@ -186,6 +208,7 @@ export type ResolvedOptions = Numbers &
     readonly logger: Logger;
     readonly backoff: Partial<BackoffPolicy>;
     readonly reconnectPacer: ReconnectSlots | undefined;
+    readonly uploadHosts: readonly string[];
   };
 
 /** Whole numbers ≥ 1 (counts) or finite ≥ 0 / > 0 (durations and rates). */
@@ -209,6 +232,22 @@ const MAX_TOKEN_LENGTH = 2048;
 
 function invalid(message: string): GenesysError {
   return new GenesysError('GENESYS_CONFIG_INVALID', message);
+}
+
+/** A host name, or `.` + a domain for its subdomains: letters, digits, dots and hyphens, lower-cased. */
+const UPLOAD_HOST = /^\.?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+function checkUploadHosts(hosts: readonly string[] | undefined): readonly string[] {
+  if (hosts === undefined) return Object.freeze([]);
+  if (!Array.isArray(hosts)) throw invalid('Option "uploadHosts" must be a list of host names');
+  const checked = hosts.map((host: unknown) => {
+    const value = typeof host === 'string' ? host.trim().toLowerCase() : '';
+    if (!UPLOAD_HOST.test(value)) {
+      throw invalid(`Option "uploadHosts" holds "${String(host)}", not a host name or .domain`);
+    }
+    return value;
+  });
+  return Object.freeze(checked);
 }
 
 /**
@@ -248,6 +287,7 @@ export function resolveOptions(options: GuestSessionOptions): ResolvedOptions {
     if (!RULES[key](value)) throw invalid(`Option "${key}" is out of range: ${value}`);
     numbers[key] = value;
   }
+  const uploadHosts = checkUploadHosts(options.uploadHosts);
   const newId = options.newId ?? (() => globalThis.crypto.randomUUID());
   return Object.freeze({
     ...numbers,
@@ -265,6 +305,7 @@ export function resolveOptions(options: GuestSessionOptions): ResolvedOptions {
     logger: options.logger ?? silentLogger,
     backoff: options.backoff ?? {},
     reconnectPacer: options.reconnectPacer,
+    uploadHosts,
   });
 }
 

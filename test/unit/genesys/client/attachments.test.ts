@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { putToSlot, UploadTracker, uploadHeaders } from '../../../../src/genesys/client/attachments.js';
+import { uploadUrlCheck } from '../../../../src/genesys/client/upload-url.js';
 import { GenesysError } from '../../../../src/genesys/errors.js';
 import { FakeClock, fakeFetch } from './fakes.js';
 
@@ -21,24 +22,63 @@ describe('uploadHeaders', () => {
 
 describe('putToSlot', () => {
   const slot = { attachmentId: 'a1', url: 'https://up.example/a1', headers: { 'x-amz-tagging': 't' } };
+  const checkUrl = uploadUrlCheck({ wsUrl: 'wss://ws.example/v1', apiUrl: 'https://api.example' }, [
+    'up.example',
+  ]);
 
-  it('PUTs the bytes with the headers', async () => {
+  it('PUTs the bytes with the headers, refusing redirects', async () => {
     const fetch = fakeFetch(() => ({ status: 200 }));
     const bytes = new Uint8Array([1, 2, 3]);
-    await putToSlot({ fetch, slot, fileType: 'text/plain', bytes });
+    await putToSlot({ fetch, slot, fileType: 'text/plain', bytes, checkUrl });
     expect(fetch.calls[0]).toMatchObject({
       url: 'https://up.example/a1',
-      init: { method: 'PUT', headers: { 'x-amz-tagging': 't', 'Content-Type': 'text/plain' }, body: bytes },
+      init: {
+        method: 'PUT',
+        headers: { 'x-amz-tagging': 't', 'Content-Type': 'text/plain' },
+        body: bytes,
+        redirect: 'error',
+      },
     });
   });
 
   it('fails typed with the HTTP status', async () => {
     const fetch = fakeFetch(() => ({ status: 403 }));
-    const error = await putToSlot({ fetch, slot, fileType: 'text/plain', bytes: new Uint8Array(1) }).catch(
-      (e) => e,
-    );
+    const error = await putToSlot({
+      fetch,
+      slot,
+      fileType: 'text/plain',
+      bytes: new Uint8Array(1),
+      checkUrl,
+    }).catch((e) => e);
     expect(error).toBeInstanceOf(GenesysError);
     expect(error).toMatchObject({ code: 'GENESYS_UPLOAD_FAILED', genesysCode: 403 });
+  });
+
+  it('sends nothing to a URL the check refuses', async () => {
+    const fetch = fakeFetch(() => ({ status: 200 }));
+    const error = await putToSlot({
+      fetch,
+      slot: { ...slot, url: 'https://attacker.net/a1?X-Amz-Signature=s' },
+      fileType: 'text/plain',
+      bytes: new Uint8Array(1),
+      checkUrl,
+    }).catch((e) => e);
+    expect(error).toMatchObject({ code: 'GENESYS_UPLOAD_URL_REFUSED' });
+    expect(error.message).toContain('"attacker.net"');
+    expect(error.message).not.toContain('X-Amz-Signature');
+    expect(fetch.calls).toHaveLength(0);
+  });
+
+  it('fails typed when the answer to the PUT is over its cap', async () => {
+    const fetch = fakeFetch(() => ({ status: 200, text: 'x'.repeat(64 * 1024 + 1) }));
+    const error = await putToSlot({
+      fetch,
+      slot,
+      fileType: 'text/plain',
+      bytes: new Uint8Array(1),
+      checkUrl,
+    }).catch((e) => e);
+    expect(error).toMatchObject({ code: 'GENESYS_RESPONSE_TOO_LARGE' });
   });
 });
 

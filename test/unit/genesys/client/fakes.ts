@@ -11,6 +11,7 @@ import type {
   LogFields,
   Logger,
   SocketLike,
+  SocketOptions,
 } from '../../../../src/genesys/client/index.js';
 
 export class FakeClock implements Clock {
@@ -63,14 +64,14 @@ type Handler = (...args: never[]) => void;
 export class FakeSocket implements SocketLike {
   static instances: FakeSocket[] = [];
   readonly url: string;
-  readonly options: { headers: Record<string, string>; origin?: string };
+  readonly options: SocketOptions;
   readonly sent: Record<string, unknown>[] = [];
   readonly handlers = new Map<string, Handler[]>();
   pings = 0;
   closedWith: number | undefined;
   terminated = false;
 
-  constructor(url: string, options: { headers: Record<string, string>; origin?: string }) {
+  constructor(url: string, options: SocketOptions) {
     this.url = url;
     this.options = options;
     FakeSocket.instances.push(this);
@@ -130,6 +131,11 @@ export class FakeSocket implements SocketLike {
 
   pong(): void {
     this.#emit('pong');
+  }
+
+  /** `ws` reports an error (e.g. one with `code`, as its receiver does); a close follows only if the test says so. */
+  fail(error: Error): void {
+    this.#emit('error', error);
   }
 
   /** The server (or the network) closes the socket. */
@@ -225,7 +231,7 @@ export interface FetchCall {
   init: Parameters<FetchLike>[1];
 }
 
-/** A fetch that answers from a handler and records every call. */
+/** A fetch that answers from a handler (with a real `Response`, so bodies stream) and records every call. */
 export function fakeFetch(
   handler: (call: FetchCall) => { status?: number; json?: unknown; text?: string },
 ): FetchLike & { calls: FetchCall[] } {
@@ -234,13 +240,7 @@ export function fakeFetch(
     const call = { url, init };
     calls.push(call);
     const answer = handler(call);
-    const status = answer.status ?? 200;
-    return {
-      ok: status >= 200 && status < 300,
-      status,
-      json: async () => answer.json,
-      text: async () => answer.text ?? JSON.stringify(answer.json ?? ''),
-    };
+    return new Response(answer.text ?? JSON.stringify(answer.json ?? ''), { status: answer.status ?? 200 });
   };
   return Object.assign(fn, { calls });
 }

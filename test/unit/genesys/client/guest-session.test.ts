@@ -61,6 +61,8 @@ describe('GuestSession start', () => {
       'wss://webmessaging.example.test/v1?deploymentId=dep-1&application=guest-relay-0.1.0',
     );
     expect(socket.options.origin).toBe('https://site.example');
+    // ws' default would be 100 MiB: the cap of src/genesys/client/limits.ts goes with every socket.
+    expect(socket.options.maxPayload).toBe(256 * 1024);
     expect(s.guest.state).toBe('connecting');
     socket.open();
     expect(socket.lastSent()).toMatchObject({
@@ -911,7 +913,7 @@ describe('GuestSession footprint', () => {
 describe('GuestSession attachments', () => {
   it('uploads: slot, PUT with every header and Content-Type, then the UploadSuccessEvent', async () => {
     const fetch = fakeFetch(() => ({ status: 200 }));
-    const { guest, socket, of } = await ready({ fetch });
+    const { guest, socket, of } = await ready({ fetch, uploadHosts: ['up.example'] });
     const bytes = new Uint8Array([1, 2, 3, 4]);
     const uploaded = guest.upload({ fileName: 'a.png', fileType: 'image/png', bytes });
     const request = socket.lastSent();
