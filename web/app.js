@@ -2,6 +2,8 @@
 // the stack runs the Genesys emulator, an agent pane driving it over its console API (docs/emulator.md).
 // Plain browser JavaScript, no build step: the folder can be served as it is next to any stack.
 
+import { safeLinkUrl } from './safe-url.js';
+
 const $ = (id) => document.getElementById(id);
 const STORE_KEY = 'guest-relay.session';
 const BACKOFF = { baseMs: 500, capMs: 10_000 };
@@ -34,6 +36,16 @@ function el(tag, attributes = {}, ...children) {
     if (child !== undefined && child !== null) node.append(child);
   }
   return node;
+}
+
+/**
+ * A link to an upstream URL when it is an http(s) one (safe-url.js); anything else (`javascript:`,
+ * `data:`, relative) is shown as text, never as an href.
+ */
+function linkOrText(url, text) {
+  const href = safeLinkUrl(url);
+  if (href === undefined) return el('span', { class: 'unlinked', title: 'Not a web link: not opened' }, text);
+  return el('a', { href, target: '_blank', rel: 'noopener noreferrer' }, text);
 }
 
 function newId() {
@@ -285,9 +297,7 @@ function contentNode(item) {
       return el(
         'div',
         {},
-        item.url
-          ? el('a', { href: item.url, target: '_blank', rel: 'noopener' }, item.filename ?? 'attachment')
-          : `[${item.filename ?? 'attachment'}]`,
+        item.url ? linkOrText(item.url, item.filename ?? 'attachment') : `[${item.filename ?? 'attachment'}]`,
       );
     case 'buttonResponse':
       return el('div', { class: 'meta' }, `chose: ${item.text}`);
@@ -299,7 +309,7 @@ function contentNode(item) {
 function cardNode(card) {
   const actions = (card.actions ?? []).map((action) =>
     action.type === 'link'
-      ? el('a', { href: action.url, target: '_blank', rel: 'noopener' }, action.text)
+      ? linkOrText(action.url, action.text)
       : el(
           'button',
           { type: 'button', class: 'secondary', onclick: () => reply('button', action.text, action.payload) },
@@ -377,8 +387,13 @@ function attach() {
 function putFile(slot) {
   const file = guest.uploads.get(slot.uploadId);
   if (!file) return;
+  const url = safeLinkUrl(slot.url);
+  if (url === undefined) {
+    $('upload-state').textContent = 'Upload refused: the upload URL is not an http(s) URL';
+    return;
+  }
   const request = new XMLHttpRequest();
-  request.open('PUT', slot.url);
+  request.open('PUT', url);
   for (const [name, value] of Object.entries(slot.headers)) request.setRequestHeader(name, value);
   request.upload.onprogress = (progress) => {
     if (progress.lengthComputable)

@@ -1,8 +1,9 @@
 /**
  * Hostile frames against the public API of a local stack: every frame must get its documented answer
- * (docs/protocol.md: an `error` event with the right code, or the gateway's close code), nothing may
- * crash, and the stack must still hold a normal conversation afterwards. Used by `npm run fuzz` (large)
- * and by the test suite (small).
+ * (docs/protocol.md: an `error` event with the right code, or the gateway's close code), no error answer
+ * may be larger than MAX_ERROR_ANSWER_BYTES (an error repeats a bounded excerpt of its frame, never the
+ * frame), nothing may crash, and the stack must still hold a normal conversation afterwards. Used by
+ * `npm run fuzz` (large) and by the test suite (small).
  */
 import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
@@ -11,6 +12,49 @@ import { parseServerEvent, type ServerEvent } from '../../src/protocol/index.js'
 import { mulberry32 } from '../support/random.js';
 
 type Expect = { readonly error: string } | { readonly close: number };
+
+/** The largest `error` event any frame may cause (docs/protocol.md, `error`: under 4 KB). */
+export const MAX_ERROR_ANSWER_BYTES = 4096;
+
+/** Sequence numbers past the largest sequenceId (2^31 - 1), up to the largest safe integer. */
+const HUGE_SEQUENCE_IDS = [2 ** 31, 2 ** 32, 1e15, 2 ** 53 - 2, 2 ** 53 - 1] as const;
+
+/** Characters texts may not hold (docs/protocol.md, "Characters"). */
+const REFUSED_IN_TEXT = [
+  '\u0000',
+  '\u0007',
+  '\u001b',
+  '\u007f',
+  '\u0085',
+  '\u009b',
+  '\u202a',
+  '\u202e',
+  '\u2066',
+  '\u2069',
+];
+
+/** ... and the ones file names may not hold on top of them. */
+const REFUSED_IN_FILENAMES = [
+  ...REFUSED_IN_TEXT,
+  '\t',
+  '\n',
+  '\u200b',
+  '\u200e',
+  '\u200f',
+  '\u2028',
+  '\ufeff',
+  '\u00ad',
+];
+
+const insertAt = (random: () => number, text: string, char: string): string => {
+  const at = Math.floor(random() * (text.length + 1));
+  return `${text.slice(0, at)}${char}${text.slice(at)}`;
+};
+
+const base64 = (value: string | readonly number[]): string =>
+  (typeof value === 'string' ? Buffer.from(value, 'latin1') : Buffer.from(value)).toString('base64');
+
+const SESSION_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
 interface Case {
   readonly name: string;
@@ -116,6 +160,134 @@ export const CASES: readonly Case[] = [
     make: (r) => ({ data: `{"action":"send","text":"a\\u${pick(r, ['d800', 'dbff', 'dc00', 'dfff'])}b"}` }),
   },
   {
+    name: 'sequence id out of range',
+    expect: { error: 'invalid_field' },
+    needsSession: true,
+    make: (r) => {
+      const huge = pick(r, HUGE_SEQUENCE_IDS);
+      return {
+        data: JSON.stringify(
+          pick(r, [
+            { action: 'history', afterSequenceId: huge },
+            { action: 'history', beforeSequenceId: huge },
+            { action: 'history', afterSequenceId: huge, limit: 1 },
+            { action: 'connect', sessionId: SESSION_ID, afterSequenceId: huge },
+            { action: 'send', reply: { type: 'button', text: 'Yes', payload: 'y', toSequenceId: huge } },
+          ]),
+        ),
+      };
+    },
+  },
+  {
+    name: 'control or bidi character in text',
+    expect: { error: 'text_invalid' },
+    needsSession: true,
+    make: (r) => {
+      const text = insertAt(
+        r,
+        pick(r, ['hello', 'pay 10 usd', 'gnp.exe', '😀 hi']),
+        pick(r, REFUSED_IN_TEXT),
+      );
+      return {
+        data: JSON.stringify(
+          pick(r, [
+            { action: 'send', text },
+            { action: 'send', reply: { type: 'quickReply', text, payload: 'p' } },
+            { action: 'upload', filename: 'a.png', contentType: 'image/png', size: 10, caption: text },
+          ]),
+        ),
+      };
+    },
+  },
+  {
+    name: 'spoofing file name',
+    expect: { error: 'attachment_name_invalid' },
+    needsSession: true,
+    make: (r) => {
+      const filename = pick(r, [
+        'inv\u202egnp.scr',
+        insertAt(r, 'invoice.pdf', pick(r, REFUSED_IN_FILENAMES)),
+        insertAt(r, 'photo.png', pick(r, REFUSED_IN_FILENAMES)),
+      ]);
+      return { data: JSON.stringify({ action: 'upload', filename, contentType: 'image/png', size: 10 }) };
+    },
+  },
+  {
+    name: 'malformed content type',
+    expect: { error: 'invalid_field' },
+    needsSession: true,
+    make: (r) => {
+      const contentType = pick(r, [
+        'image/png\r\nX-Evil: 1',
+        'image/png\nSet-Cookie: a=b',
+        'image/png\u0000',
+        'image/png x',
+        'image /png',
+        'image',
+        'image/*',
+        '*/*',
+        'image/png;charset',
+        'imäge/png',
+      ]);
+      return { data: JSON.stringify({ action: 'upload', filename: 'a.png', contentType, size: 10 }) };
+    },
+  },
+  {
+    name: 'script-capable type by wildcard',
+    expect: { error: 'attachment_type_not_allowed' },
+    needsSession: true,
+    make: (r) => {
+      const contentType = pick(r, [
+        'image/svg+xml',
+        'IMAGE/SVG+XML; charset=utf-8',
+        'text/html',
+        'application/xhtml+xml',
+      ]);
+      return { data: JSON.stringify({ action: 'upload', filename: 'a.png', contentType, size: 10 }) };
+    },
+  },
+  {
+    name: 'inline bytes not of their type',
+    expect: { error: 'attachment_content_mismatch' },
+    needsSession: true,
+    make: (r) => {
+      const [contentType, bytes] = pick(r, [
+        ['image/png', 'GIF89a\u0001\u0000\u0001\u0000'],
+        ['image/jpeg', '\u0089PNG\r\n\u001a\n'],
+        ['image/gif', '<svg onload=alert(1)>'],
+        ['image/webp', 'RIFF\u0000\u0000\u0000\u0000WAVEfmt '],
+        ['application/pdf', 'MZ\u0090\u0000'],
+        ['text/plain', 'hi\u0000there'],
+        ['text/plain', '\u00ff\u00fe\u0041'],
+      ] as const);
+      return {
+        data: JSON.stringify({ action: 'upload', filename: 'file', contentType, data: base64(bytes) }),
+      };
+    },
+  },
+  {
+    name: 'many unknown fields',
+    expect: { error: 'unknown_field' },
+    needsSession: true,
+    make: (r) => {
+      // Under the gateway's 32 KB frame limit: 27 KB of unknown names and values in.
+      const frame: Record<string, unknown> = { action: pick(r, ['send', 'history', 'ping']) };
+      if (frame.action === 'send') frame.text = 'hi';
+      const count = 200 + Math.floor(r() * 100);
+      for (let i = 0; i < count; i++) frame[`unknown_${i}_${'x'.repeat(60 + Math.floor(r() * 20))}`] = 'v';
+      return { data: JSON.stringify(frame) };
+    },
+  },
+  {
+    name: 'long key in an error',
+    expect: { error: 'context_invalid' },
+    needsSession: true,
+    make: (r) => {
+      const key = `${'k'.repeat(10_000 + Math.floor(r() * 15_000))}.${pick(r, ['', 'x', '\u202e'])}`;
+      return { data: JSON.stringify({ action: 'context', data: { [key]: 1 } }) };
+    },
+  },
+  {
     name: 'frame over 32 KB',
     expect: { close: 1009 },
     make: (r) => ({
@@ -163,6 +335,9 @@ export interface FuzzReport {
   readonly durationMs: number;
 }
 
+/** The size in bytes of each answer, as it came off the socket. */
+const answerBytes = new WeakMap<object, number>();
+
 interface Socket {
   readonly ws: WebSocket;
   readonly events: ServerEvent[];
@@ -180,6 +355,7 @@ function open(url: string): Promise<Socket> {
       const event = parsed.ok
         ? parsed.event
         : ({ type: 'error', code: 'internal_error', message: 'unparseable answer' } as ServerEvent);
+      answerBytes.set(event, data.byteLength);
       const waiter = waiters.shift();
       if (waiter) waiter(event);
       else events.push(event);
@@ -255,7 +431,9 @@ async function runCase(url: string, c: Case, count: number, random: () => number
       'close' in c.expect
         ? 'closed' in answer && answer.closed === c.expect.close
         : 'type' in answer && answer.type === 'error' && answer.code === c.expect.error;
-    if (ok) expected++;
+    const bytes = 'type' in answer ? (answerBytes.get(answer) ?? 0) : 0;
+    if (ok && bytes <= MAX_ERROR_ANSWER_BYTES) expected++;
+    else if (ok) unexpected.push(`${describeAnswer(answer)} of ${bytes} bytes`);
     else unexpected.push(describeAnswer(answer));
     if (closes) socket.ws.terminate();
   }

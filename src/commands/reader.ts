@@ -75,12 +75,12 @@ export async function readTranscript(
   }
   // Numbers given out after the session was read may be unwritten and not in our copy: stop before them.
   if (session.lastSeq !== undefined) before = Math.min(before, session.lastSeq + 1);
-  const stored = await transcript.page(sessionId, {
-    limit,
-    direction,
-    after,
-    ...(Number.isFinite(before) ? { before } : {}),
-  });
+  // Every bound the store sees stays a safe integer: it queries from `after + 1`, and the DynamoDB
+  // marshaller refuses a number past 2^53 - 1 with a plain Error (an internal_error for the client).
+  before = Math.min(before, Number.MAX_SAFE_INTEGER);
+  // Nothing lies strictly between the bounds (an `after` past the transcript's end, say): no query.
+  if (after >= before - 1) return { entries: [] };
+  const stored = await transcript.page(sessionId, { limit, direction, after, before });
   const bySeq = new Map<number, TranscriptEntry>();
   for (const entry of unwrittenEntries(session)) {
     if (entry.seq > after && entry.seq < before) bySeq.set(entry.seq, entry);

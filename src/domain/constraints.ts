@@ -3,8 +3,10 @@
  * where Genesys states them and from documented defaults where it does not, and the validators that
  * check a message, an attachment or custom data against them before anything goes on the wire.
  */
+import { findRefusedCharacter } from './characters.js';
 import { contextBudgetError } from './context.js';
 import { ConstraintError } from './errors.js';
+import { mediaTypeAllowed, mediaTypeMatches, parseMediaType } from './media-type.js';
 import { codePointLength, isWellFormedUnicode } from './utf8.js';
 
 /** What one session accepts from its guest. */
@@ -16,7 +18,10 @@ export interface ChannelConstraints {
   readonly attachments: {
     /** False when the deployment allows no inbound media. */
     readonly enabled: boolean;
-    /** MIME patterns from allowedMedia.inbound.fileTypes: exact ("image/png"), "image/*" or "*\/*". */
+    /**
+     * MIME patterns from allowedMedia.inbound.fileTypes: exact ("image/png"), "image/*" or "*\/*".
+     * Wildcards never admit script-capable types such as image/svg+xml (see media-type.ts).
+     */
     readonly fileTypes: readonly string[];
     readonly maxFileSizeKB: number;
     /** Lower-case, with leading dot: ".exe". */
@@ -173,22 +178,47 @@ export function constraintsFromSessionResponse(
 
 /**
  * Checks one guest text message: `text_invalid` when it holds a lone surrogate (it cannot be sent as
- * UTF-8), `text_too_long` when it has more code points than `maxTextLength`.
+ * UTF-8) or a character the `text` policy refuses (characters.ts: controls other than tab and newlines,
+ * bidi embeddings, overrides and isolates), `text_too_long` when it has more code points than
+ * `maxTextLength`. `field` names the text in messages and details (`text`, `caption`, ...).
  */
-export function checkText(text: string, constraints: ChannelConstraints): ConstraintError | undefined {
-  if (!isWellFormedUnicode(text)) {
-    return new ConstraintError(
-      'text_invalid',
-      'Message contains a lone surrogate and cannot be encoded as UTF-8.',
-    );
-  }
+export function checkText(
+  text: string,
+  constraints: ChannelConstraints,
+  field = 'text',
+): ConstraintError | undefined {
+  const invalid = checkTextCharacters(text, field);
+  if (invalid) return invalid;
   const length = codePointLength(text);
   const maxLength = constraints.maxTextLength;
   if (length > maxLength) {
     return new ConstraintError(
       'text_too_long',
       `Message has ${length} characters; the limit is ${maxLength} (${length - maxLength} over).`,
-      { length, maxLength },
+      { field, length, maxLength },
+    );
+  }
+  return undefined;
+}
+
+/**
+ * The character half of checkText, for texts with bounds of their own (reply texts, guest names):
+ * `text_invalid` naming the field and the code point (as U+XXXX, never the character itself).
+ */
+export function checkTextCharacters(text: string, field: string): ConstraintError | undefined {
+  if (!isWellFormedUnicode(text)) {
+    return new ConstraintError(
+      'text_invalid',
+      `${field} contains a lone surrogate and cannot be encoded as UTF-8.`,
+      { field },
+    );
+  }
+  const refused = findRefusedCharacter(text, 'text');
+  if (refused) {
+    return new ConstraintError(
+      'text_invalid',
+      `${field} contains ${refused.codePoint} (${refused.description}) at character ${refused.index}; it is not allowed in text.`,
+      { field, codePoint: refused.codePoint, index: refused.index },
     );
   }
   return undefined;
@@ -203,9 +233,6 @@ export interface AttachmentCandidate {
 }
 
 const MAX_FILENAME_LENGTH = 255;
-// Separators and control characters: a name with them is a path or a terminal trick, not a file name.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const BAD_FILENAME_CHARS = /[/\\\u0000-\u001f\u007f]/;
 
 /** "report.pdf.exe. " → ".exe"; a leading-dot name such as ".exe" counts as that extension too. */
 function extensionOf(filename: string): string | undefined {
@@ -214,23 +241,23 @@ function extensionOf(filename: string): string | undefined {
   return dot === -1 ? undefined : trimmed.slice(dot).toLowerCase();
 }
 
-function mediaType(value: string): string {
-  return (value.split(';')[0] ?? '').trim().toLowerCase();
-}
-
 /**
  * Whether a content type matches a MIME pattern from `allowedMedia`: exact ("image/png"), a type
  * wildcard ("image/*") or anything ("*\/*"). Case-insensitive; parameters ("; charset=utf-8") ignored.
+ * The content type must be a well-formed media type (RFC 9110), and wildcards never admit a
+ * script-capable type such as image/svg+xml: see media-type.ts.
  */
 export function mimeMatches(pattern: string, contentType: string): boolean {
-  const want = mediaType(pattern);
-  if (want === '*/*' || want === '*') return true;
-  const have = mediaType(contentType);
-  if (want.endsWith('/*')) {
-    const slash = have.indexOf('/');
-    return slash > 0 && have.slice(0, slash + 1) === want.slice(0, -1);
-  }
-  return want !== '' && have === want;
+  return mediaTypeMatches(pattern, contentType);
+}
+
+export interface AttachmentCheckOptions {
+  /**
+   * Admit any well-formed content type, whatever `fileTypes` says: for checks made before the
+   * session's own constraints are known (a session may list a script-capable type by name, which no
+   * wildcard admits). Default false.
+   */
+  readonly anyContentType?: boolean;
 }
 
 /**
@@ -242,17 +269,36 @@ export function mimeMatches(pattern: string, contentType: string): boolean {
 export function checkAttachment(
   attachment: AttachmentCandidate,
   constraints: ChannelConstraints,
+  options: AttachmentCheckOptions = {},
 ): ConstraintError | undefined {
   const { filename, contentType, size } = attachment;
   const rules = constraints.attachments;
   if (filename.trim() === '') {
-    return new ConstraintError('attachment_name_invalid', 'Attachment has no file name.', { filename });
+    return new ConstraintError('attachment_name_invalid', 'Attachment has no file name.', {
+      field: 'filename',
+    });
   }
-  if (!isWellFormedUnicode(filename) || BAD_FILENAME_CHARS.test(filename)) {
+  if (!isWellFormedUnicode(filename)) {
     return new ConstraintError(
       'attachment_name_invalid',
-      'Attachment file name must not contain "/", "\\", control characters or lone surrogates.',
-      { filename },
+      'Attachment file name contains a lone surrogate and cannot be encoded as UTF-8.',
+      { field: 'filename' },
+    );
+  }
+  const separator = /[/\\]/.exec(filename);
+  if (separator) {
+    return new ConstraintError(
+      'attachment_name_invalid',
+      `Attachment file name must not contain "/" or "\\" (found "${separator[0]}").`,
+      { field: 'filename' },
+    );
+  }
+  const refused = findRefusedCharacter(filename, 'filename');
+  if (refused) {
+    return new ConstraintError(
+      'attachment_name_invalid',
+      `Attachment file name contains ${refused.codePoint} (${refused.description}) at character ${refused.index}; control, bidirectional and invisible formatting characters are not allowed in file names.`,
+      { field: 'filename', codePoint: refused.codePoint, index: refused.index },
     );
   }
   const length = codePointLength(filename);
@@ -260,7 +306,7 @@ export function checkAttachment(
     return new ConstraintError(
       'attachment_name_invalid',
       `Attachment file name has ${length} characters; the limit is ${MAX_FILENAME_LENGTH}.`,
-      { filename, length, maxLength: MAX_FILENAME_LENGTH },
+      { field: 'filename', length, maxLength: MAX_FILENAME_LENGTH },
     );
   }
   const extension = extensionOf(filename);
@@ -268,20 +314,30 @@ export function checkAttachment(
     return new ConstraintError(
       'attachment_extension_blocked',
       `Files ending in "${extension}" are blocked by this deployment.`,
-      { filename, extension },
+      { field: 'filename', extension },
+    );
+  }
+  const type = parseMediaType(contentType);
+  if (type === undefined) {
+    // Not repeated: it may hold CR, LF or other characters that no header or log should carry.
+    return new ConstraintError(
+      'attachment_type_not_allowed',
+      'Attachment content type is not a media type such as "image/png" (RFC 9110: type/subtype, optional ;name=value parameters, no control characters).',
+      { field: 'contentType' },
     );
   }
   if (!rules.enabled) {
     return new ConstraintError('attachment_type_not_allowed', 'This deployment accepts no attachments.', {
-      contentType,
+      field: 'contentType',
+      contentType: type.essence,
       allowed: rules.fileTypes,
     });
   }
-  if (!rules.fileTypes.some((pattern) => mimeMatches(pattern, contentType))) {
+  if (options.anyContentType !== true && !mediaTypeAllowed(contentType, rules.fileTypes)) {
     return new ConstraintError(
       'attachment_type_not_allowed',
-      `Attachments of type "${contentType}" are not allowed; allowed: ${rules.fileTypes.join(', ')}.`,
-      { contentType, allowed: rules.fileTypes },
+      `Attachments of type "${type.essence}" are not allowed; allowed: ${rules.fileTypes.join(', ')}.`,
+      { field: 'contentType', contentType: type.essence, allowed: rules.fileTypes },
     );
   }
   if (!(size > 0)) return new ConstraintError('attachment_empty', 'Attachment is empty.', { size });

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { MEDIA_TYPE_PATTERN } from '../domain/media-type.js';
 import {
   afterSequenceIdSchema,
   clientIdSchema,
@@ -128,7 +129,15 @@ export const uploadActionSchema = z
     sessionId: optionalSessionId,
     // The schema bounds UTF-16 units loosely; the constraints check then counts characters (255).
     filename: z.string().max(MAX_FILENAME_LENGTH * 4),
-    contentType: z.string().min(1).max(255),
+    contentType: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(
+        MEDIA_TYPE_PATTERN,
+        'a media type such as "image/png": type/subtype and optional ;name=value parameters (RFC 9110), no control characters',
+      )
+      .meta({ description: "The file's media type; checked against the deployment's allowed media." }),
     size: z.int().min(0).optional().meta({ description: 'Bytes; required unless the file is sent inline.' }),
     data: base64Schema
       .optional()

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { JsonValue } from '../domain/context.js';
-import { MAX_CLIENT_ID_LENGTH } from './limits.js';
+import { MAX_CLIENT_ID_LENGTH, MAX_SEQUENCE_ID } from './limits.js';
 
 /**
  * Any JSON value: what UI state (`context.data`) may hold. Frames come out of JSON.parse and have passed
@@ -46,14 +46,14 @@ export const clientMessageIdSchema = clientIdSchema.meta({
 export const sequenceIdSchema = z
   .int()
   .min(1)
-  .max(Number.MAX_SAFE_INTEGER)
-  .meta({ description: 'Position in the session transcript: 1, 2, 3, ... with no gaps.' });
+  .max(MAX_SEQUENCE_ID)
+  .meta({ description: 'Position in the session transcript: 1, 2, 3, ... with no gaps (at most 2^31 - 1).' });
 
 export const afterSequenceIdSchema = z
   .int()
   .min(0)
-  .max(Number.MAX_SAFE_INTEGER)
-  .meta({ description: 'The last sequenceId the client has seen (0 for none).' });
+  .max(MAX_SEQUENCE_ID)
+  .meta({ description: 'The last sequenceId the client has seen (0 for none; at most 2^31 - 1).' });
 
 export const isoTimeSchema = z.iso.datetime({ offset: true }).meta({ description: 'ISO-8601 time, UTC.' });
 

@@ -39,7 +39,8 @@ export const ERROR_CODES = {
     genesys: [4011],
   },
   text_invalid: {
-    meaning: 'The text contains a lone surrogate and cannot be encoded as UTF-8.',
+    meaning:
+      'A text (`details.field`) contains a lone surrogate, or a control or bidi formatting character that text may not hold (`details.codePoint`, as U+XXXX).',
     retryable: false,
   },
   context_too_large: {
@@ -69,9 +70,15 @@ export const ERROR_CODES = {
   },
   attachment_empty: { meaning: 'The file is empty.', retryable: false, genesys: [4002] },
   attachment_name_invalid: {
-    meaning: 'The file name is empty, too long, or contains a path separator or control character.',
+    meaning:
+      'The file name is empty, too long, or contains a path separator or a control, bidi or invisible formatting character (`details.codePoint`).',
     retryable: false,
     genesys: [4004, 4005],
+  },
+  attachment_content_mismatch: {
+    meaning:
+      "The inline file's bytes are not of its declared content type (a `image/png` that is not a PNG, a `text/plain` that is not UTF-8).",
+    retryable: false,
   },
   attachment_not_found: {
     meaning: 'An attachment id names no finished upload of this session (unknown, failed or expired).',
@@ -96,14 +103,28 @@ export const ERROR_CODES = {
     meaning: 'The agent ended the conversation and the deployment keeps it read-only; start a new session.',
     retryable: false,
   },
-  forbidden: { meaning: "Your access token's role may not perform this action.", retryable: false },
+  forbidden: {
+    meaning:
+      "Your access token's role may not perform this action, or the session was started by another subject (only its owner may act in it).",
+    retryable: false,
+  },
+  deployment_not_allowed: {
+    meaning:
+      "The Genesys deployment (or its region) is not in your team's policy; the operator of the relay lists the deployments each team may open.",
+    retryable: false,
+  },
+  token_expired: {
+    meaning:
+      'The access token this connection was opened with has expired: the event is followed by the connection closing. Connect again with a fresh token.',
+    retryable: false,
+  },
   conflict: {
     meaning: 'The `clientMessageId` was already used in this session for a different command.',
     retryable: false,
   },
   rate_limited: {
     meaning:
-      "The session's queue of unsent commands is full, or too many of its messages are being stored at once (a burst); wait `retryAfterMs` and send again.",
+      "The session's queue of unsent commands is full, too many of its messages are being stored at once (a burst), or a quota of your team or subject is used up (open sessions, starts a minute, upload bytes an hour; `details.quota` names it); wait `retryAfterMs` and try again.",
     retryable: true,
     genesys: [429, 4029],
   },

@@ -1,3 +1,4 @@
+import { excerpt } from '../domain/characters.js';
 import { DomainError, type ErrorDetails } from '../domain/errors.js';
 import { ERROR_CODES, type ErrorCode, isErrorCode } from './error-codes.js';
 import type { ErrorEvent } from './server-events.js';
@@ -11,8 +12,40 @@ export interface ProtocolErrorOptions {
   readonly cause?: unknown;
 }
 
-/** Longest `action` echoed back in an error, so a hostile frame cannot make the answer large. */
-const MAX_ECHOED_ACTION = 64;
+/**
+ * Bounds on what an error repeats, so that a hostile frame can neither make the answer large nor put
+ * control or bidi characters into it: every string is cut short (an ellipsis marks
+ * the cut) with such characters replaced by U+FFFD, and lists keep their first few items. The fuzz run
+ * (bench/fuzz/run.ts) holds every hostile frame's error event under 4 KB.
+ */
+export const ERROR_ECHO_LIMITS = Object.freeze({
+  /** Code points of `message` (and `error`). */
+  message: 512,
+  /** Code points of `action`. */
+  action: 64,
+  /** Code points of a string in `details`. */
+  detail: 128,
+  /** Items of a list in `details` (field names, ...). */
+  items: 10,
+  /** Code points of one item of such a list. */
+  item: 64,
+});
+
+function boundDetails(details: ErrorDetails | undefined): ErrorDetails | undefined {
+  if (details === undefined) return undefined;
+  return Object.fromEntries(
+    Object.entries(details)
+      .slice(0, ERROR_ECHO_LIMITS.items)
+      .map(([key, value]) => [
+        excerpt(key, ERROR_ECHO_LIMITS.item),
+        typeof value === 'string'
+          ? excerpt(value, ERROR_ECHO_LIMITS.detail)
+          : typeof value === 'object'
+            ? value.slice(0, ERROR_ECHO_LIMITS.items).map((item) => excerpt(item, ERROR_ECHO_LIMITS.item))
+            : value,
+      ]),
+  );
+}
 
 /**
  * A refused frame or command, ready to become one `error` event. Every ProtocolError is safe to show
@@ -28,12 +61,16 @@ export class ProtocolError extends Error {
   readonly expose = true;
 
   constructor(code: ErrorCode, message: string, options: ProtocolErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      excerpt(message, ERROR_ECHO_LIMITS.message),
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.code = code;
-    this.action = options.action?.slice(0, MAX_ECHOED_ACTION);
+    this.action =
+      options.action === undefined ? undefined : excerpt(options.action, ERROR_ECHO_LIMITS.action);
     this.clientMessageId = options.clientMessageId;
     this.retryAfterMs = options.retryAfterMs;
-    this.details = options.details;
+    this.details = boundDetails(options.details);
   }
 
   get retryable(): boolean {

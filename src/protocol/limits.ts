@@ -19,6 +19,14 @@ export const MAX_CLIENT_ID_LENGTH = 128;
 export const MAX_HISTORY_LIMIT = 100;
 export const DEFAULT_HISTORY_LIMIT = 50;
 
+/**
+ * Largest sequenceId (and `afterSequenceId`, `beforeSequenceId`, `toSequenceId`) a frame may name:
+ * 2^31 - 1, so that every client language holds it in a 32-bit int, and far beyond any real session
+ * (at Genesys' 2 messages per second a session needs 34 years to reach it). Larger numbers are
+ * `invalid_field` at parse time, before they reach the store (whose bounds must stay safe integers).
+ */
+export const MAX_SEQUENCE_ID = 2_147_483_647;
+
 /** Longest file name, as on common file systems. */
 export const MAX_FILENAME_LENGTH = 255;
 

@@ -1,7 +1,15 @@
 import type { z } from 'zod';
-import { type ChannelConstraints, checkAttachment, checkText } from '../domain/constraints.js';
+import { excerpt } from '../domain/characters.js';
+import {
+  type ChannelConstraints,
+  checkAttachment,
+  checkText,
+  checkTextCharacters,
+} from '../domain/constraints.js';
 import { flattenContext } from '../domain/context.js';
 import { DomainError } from '../domain/errors.js';
+import { parseMediaType } from '../domain/media-type.js';
+import { contentMismatch } from '../domain/sniff.js';
 import { utf8ByteLength } from '../domain/utf8.js';
 import {
   CLIENT_ACTION_SCHEMAS,
@@ -12,7 +20,7 @@ import {
   type uploadActionSchema,
 } from './client-frames.js';
 import { clientIdSchema } from './common.js';
-import { ProtocolError } from './errors.js';
+import { ERROR_ECHO_LIMITS, ProtocolError } from './errors.js';
 import { FORBIDDEN_KEYS, MAX_FRAME_BYTES, MAX_FRAME_DEPTH, MAX_TEXT_CEILING } from './limits.js';
 
 export type ParseResult =
@@ -54,6 +62,9 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
  */
 export function parseClientFrame(raw: string | Uint8Array, options: ParseOptions = {}): ParseResult {
   const constraints = options.constraints ?? PROTOCOL_CEILINGS;
+  // Without the session's constraints any well-formed content type passes: a session may list a
+  // script-capable type by its exact name, which the ceilings' wildcard does not admit.
+  const anyContentType = options.constraints === undefined;
   if (frameBytesAtLeast(raw) > MAX_FRAME_BYTES) {
     return fail('frame_too_large', `The frame is larger than the ${MAX_FRAME_BYTES}-byte limit.`, {
       details: { maxBytes: MAX_FRAME_BYTES },
@@ -105,6 +116,7 @@ export function parseClientFrame(raw: string | Uint8Array, options: ParseOptions
     const frame = normalise(
       parsed.data as z.infer<(typeof CLIENT_ACTION_SCHEMAS)[ClientAction]>,
       constraints,
+      anyContentType,
     );
     return { ok: true, frame };
   } catch (error) {
@@ -132,7 +144,7 @@ interface ReadableContext {
 /** The action and clientMessageId, when the frame has them in a usable form, for the error event. */
 function readableContext(record: Record<string, unknown>): ReadableContext {
   const context: ReadableContext = {};
-  if (typeof record.action === 'string') context.action = record.action.slice(0, 64);
+  if (typeof record.action === 'string') context.action = excerpt(record.action, ERROR_ECHO_LIMITS.action);
   if (clientIdSchema.safeParse(record.clientMessageId).success)
     context.clientMessageId = record.clientMessageId as string;
   return context;
@@ -144,18 +156,27 @@ interface ShapeError {
   path: string;
 }
 
+/** Longest `path` an error names: keys in it are cut (excerpt), and so is the whole. */
+const MAX_ECHOED_PATH = 256;
+
+/** One step of a path, as an error may repeat it (a key is cut to a few dozen characters). */
+function pathStep(key: string): string {
+  return excerpt(key, 32);
+}
+
 /**
  * Walks the parsed value once, without recursion (so depth cannot exhaust the stack), looking for
  * what no schema should have to think about: excessive nesting, prototype keys, and numbers that
- * JSON.parse turned into Infinity.
+ * JSON.parse turned into Infinity. Paths name keys cut short, so a long key cannot make the error long.
  */
 function checkShape(root: object): ShapeError | undefined {
-  const stack: { value: unknown; depth: number; path: string }[] = [{ value: root, depth: 1, path: '$' }];
+  const stack: ShapeStep[] = [{ value: root, depth: 1 }];
   while (stack.length > 0) {
-    const item = stack.pop() as { value: unknown; depth: number; path: string };
-    const { value, depth, path } = item;
+    const item = stack.pop() as ShapeStep;
+    const { value, depth } = item;
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) {
+        const path = pathOf(item);
         return { code: 'invalid_number', message: `The number at ${path} is out of range.`, path };
       }
       continue;
@@ -165,17 +186,18 @@ function checkShape(root: object): ShapeError | undefined {
       return {
         code: 'too_deep',
         message: `The frame is nested deeper than ${MAX_FRAME_DEPTH} levels.`,
-        path,
+        path: pathOf(item),
       };
     }
     if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--)
-        stack.push({ value: value[i], depth: depth + 1, path: `${path}[${i}]` });
+        stack.push({ value: value[i], depth: depth + 1, parent: item, step: i });
       continue;
     }
     const keys = Object.keys(value);
     for (const key of keys) {
       if (FORBIDDEN_KEYS.has(key)) {
+        const path = pathOf(item);
         return { code: 'forbidden_key', message: `The key "${key}" is not allowed (at ${path}).`, path };
       }
     }
@@ -184,11 +206,28 @@ function checkShape(root: object): ShapeError | undefined {
       stack.push({
         value: (value as Record<string, unknown>)[key],
         depth: depth + 1,
-        path: `${path}.${key}`,
+        parent: item,
+        step: key,
       });
     }
   }
   return undefined;
+}
+
+interface ShapeStep {
+  readonly value: unknown;
+  readonly depth: number;
+  readonly parent?: ShapeStep;
+  readonly step?: string | number;
+}
+
+/** `$.data.a[3]`, built only when there is an error to report, with every key cut short. */
+function pathOf(item: ShapeStep): string {
+  const steps: string[] = [];
+  for (let at: ShapeStep | undefined = item; at?.step !== undefined; at = at.parent) {
+    steps.push(typeof at.step === 'number' ? `[${at.step}]` : `.${pathStep(at.step)}`);
+  }
+  return excerpt(`$${steps.reverse().join('')}`, MAX_ECHOED_PATH);
 }
 
 function fromZodIssue(
@@ -198,17 +237,55 @@ function fromZodIssue(
 ): ParseResult {
   const unknownKeys = issues.find((issue) => issue.code === 'unrecognized_keys');
   if (unknownKeys && unknownKeys.code === 'unrecognized_keys') {
-    const where = unknownKeys.path.length > 0 ? ` in ${unknownKeys.path.join('.')}` : '';
-    const names = unknownKeys.keys.map((key) => `"${key.slice(0, 64)}"`).join(', ');
-    return fail('unknown_field', `${action} does not take ${names}${where}.`, {
-      ...context,
-      details: { fields: unknownKeys.keys.map((key) => key.slice(0, 64)) },
-    });
+    // Names only, never values; at most a few, each cut short: the frame may hold thousands.
+    const where = unknownKeys.path.length > 0 ? ` in ${issuePath(unknownKeys.path)}` : '';
+    const fields = unknownKeys.keys
+      .slice(0, ERROR_ECHO_LIMITS.items)
+      .map((key) => excerpt(key, ERROR_ECHO_LIMITS.item));
+    const named = fields.slice(0, 3);
+    const more = unknownKeys.keys.length - named.length;
+    const names = named.map((key) => `"${key}"`).join(', ');
+    return fail(
+      'unknown_field',
+      `${action} does not take ${names}${more > 0 ? ` (and ${more} more)` : ''}${where}.`,
+      { ...context, details: { fields, count: unknownKeys.keys.length } },
+    );
   }
-  const issue = issues[0];
-  const path = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : '(frame)';
+  const issue = tightest(issues);
+  const path = issue && issue.path.length > 0 ? issuePath(issue.path) : '(frame)';
   const reason = issue ? describeIssue(issue) : 'is not valid';
   return fail('invalid_field', `${action}.${path} ${reason}.`, { ...context, details: { field: path } });
+}
+
+/**
+ * The first issue, or the tightest bound of the same kind on the same field: `z.int().max(10)` given
+ * 2^60 reports both the safe-integer bound and 10, and the client needs to hear 10.
+ */
+function tightest(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue | undefined {
+  const first = issues[0];
+  if (first === undefined || (first.code !== 'too_big' && first.code !== 'too_small')) return first;
+  const where = first.path.map(String).join('\u0000');
+  let best = first;
+  for (const issue of issues) {
+    if (issue.path.map(String).join('\u0000') !== where || issue.code !== best.code) continue;
+    if (issue.code === 'too_big' && best.code === 'too_big' && Number(issue.maximum) < Number(best.maximum))
+      best = issue;
+    if (
+      issue.code === 'too_small' &&
+      best.code === 'too_small' &&
+      Number(issue.minimum) > Number(best.minimum)
+    )
+      best = issue;
+  }
+  return best;
+}
+
+/** A zod issue path as `guestInfo.name`, its keys cut short (they may come from the frame). */
+function issuePath(path: readonly PropertyKey[]): string {
+  return excerpt(
+    path.map((step) => (typeof step === 'string' ? pathStep(step) : String(step))).join('.'),
+    128,
+  );
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -227,6 +304,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_union':
       return 'has none of the accepted shapes';
+    case 'custom':
+      return issue.message ? `must be ${issue.message}` : 'is not valid';
     default:
       return 'is not valid';
   }
@@ -236,6 +315,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 function normalise(
   frame: z.infer<(typeof CLIENT_ACTION_SCHEMAS)[ClientAction]>,
   c: ChannelConstraints,
+  anyContentType: boolean,
 ): ClientFrame {
   const context = {
     action: frame.action,
@@ -252,6 +332,9 @@ function normalise(
           'connect.afterSequenceId only makes sense with a sessionId to resume.',
         );
       }
+      for (const [key, value] of Object.entries(frame.guestInfo ?? {})) {
+        if (value !== undefined) throwIf(checkTextCharacters(value, `guestInfo.${key}`));
+      }
       return frame;
     case 'send': {
       const hasText = frame.text !== undefined && frame.text.length > 0;
@@ -260,6 +343,7 @@ function normalise(
         throw invalid('text', 'send needs a non-empty text, attachmentIds or a reply.');
       }
       if (frame.text !== undefined) throwIf(checkText(frame.text, c));
+      if (frame.reply !== undefined) throwIf(checkTextCharacters(frame.reply.text, 'reply.text'));
       if (attachments > c.attachments.maxPerMessage) {
         throw invalid(
           'attachmentIds',
@@ -272,7 +356,7 @@ function normalise(
       flattenContext(frame.data, { maxBytes: c.maxCustomDataBytes });
       return frame;
     case 'upload':
-      return normaliseUpload(frame, c, invalid);
+      return normaliseUpload(frame, c, anyContentType, invalid);
     case 'history':
       if (
         frame.afterSequenceId !== undefined &&
@@ -290,6 +374,7 @@ function normalise(
 function normaliseUpload(
   frame: z.infer<typeof uploadActionSchema>,
   c: ChannelConstraints,
+  anyContentType: boolean,
   invalid: (field: string, message: string) => ProtocolError,
 ): UploadAction {
   const { buffer, size: declaredSize, send, ...rest } = frame;
@@ -306,11 +391,43 @@ function normaliseUpload(
     throw invalid('size', `upload.size says ${declaredSize} bytes but the inline data holds ${inlineSize}.`);
   }
   const size = inlineSize ?? (declaredSize as number);
-  throwIf(checkAttachment({ filename: rest.filename, contentType: rest.contentType, size }, c));
-  if (rest.caption !== undefined) throwIf(checkText(rest.caption, c));
+  throwIf(
+    checkAttachment({ filename: rest.filename, contentType: rest.contentType, size }, c, { anyContentType }),
+  );
+  if (rest.caption !== undefined) throwIf(checkText(rest.caption, c, 'caption'));
+  if (data !== undefined) checkContent(rest.contentType, data, frame);
   const upload: UploadAction = { ...rest, size, send: send ?? data !== undefined };
   if (data !== undefined) return { ...upload, data };
   return upload;
+}
+
+/**
+ * Inline bytes must look like their declared type where the type can be told from its first bytes
+ * (sniff.ts: PNG, JPEG, GIF, WebP, PDF; text/plain must be UTF-8 without NUL). Other types pass as
+ * they are.
+ */
+function checkContent(contentType: string, base64: string, frame: z.infer<typeof uploadActionSchema>): void {
+  const type = parseMediaType(contentType);
+  if (type === undefined) return;
+  const mismatch = contentMismatch(type, base64ToBytes(base64));
+  if (mismatch === undefined) return;
+  throw new ProtocolError(
+    'attachment_content_mismatch',
+    `The file is declared as ${mismatch.declared} but its content is ${mismatch.found}.`,
+    {
+      action: frame.action,
+      clientMessageId: frame.clientMessageId,
+      details: { field: 'data', declared: mismatch.declared, found: mismatch.found },
+    },
+  );
+}
+
+/** Bytes of a base64 string without Node's Buffer, so the protocol module also runs in browsers. */
+function base64ToBytes(base64: string): Uint8Array {
+  const binary = atob(base64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
 }
 
 function base64DecodedLength(base64: string): number {

@@ -39,7 +39,8 @@ export class StoreError extends Error {
   }
 }
 
-const UNAVAILABLE = new Set([
+/** Exception names (the SDK's `name`) that mean "busy or down, try later". */
+const UNAVAILABLE_NAMES: ReadonlySet<string> = new Set([
   'ProvisionedThroughputExceededException',
   'ThrottlingException',
   'RequestLimitExceeded',
@@ -48,10 +49,45 @@ const UNAVAILABLE = new Set([
   'TimeoutError',
   'RequestTimeout',
   'RequestTimeoutException',
+]);
+
+/**
+ * Node's network error codes (the `code` of the Error the SDK's request handler rethrows, whose `name` is
+ * plain "Error"): the request never got an answer, so DynamoDB is unreachable, not failing. Node's own
+ * "socket hang up" is an ECONNRESET.
+ */
+const NETWORK_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
+  'ECONNABORTED',
   'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
 ]);
+
+/**
+ * True when the error says DynamoDB could not be reached or is busy: a throttling or server-side
+ * exception by name, a network error by code, an HTTP 5xx, or an error that passed the SDK's retry
+ * layer (it has `$metadata`) without any HTTP response (no `httpStatusCode`): the request handler
+ * failed before DynamoDB answered.
+ */
+function isUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, code, $metadata } = error as { name?: unknown; code?: unknown; $metadata?: unknown };
+  if (typeof name === 'string' && UNAVAILABLE_NAMES.has(name)) return true;
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_NAMES.has(code))) return true;
+  if (typeof $metadata !== 'object' || $metadata === null) return false;
+  const status = ($metadata as { httpStatusCode?: unknown }).httpStatusCode;
+  if (typeof status === 'number') return status >= 500;
+  return true;
+}
 
 /**
  * Maps anything the SDK throws to a StoreError. `context` names the operation for the message; it must
@@ -61,7 +97,9 @@ export function toStoreError(error: unknown, context: string): StoreError {
   if (error instanceof StoreError) return error;
   const name = (error as { name?: unknown } | null)?.name;
   const code = (error as { code?: unknown } | null)?.code;
-  const kind = typeof name === 'string' ? name : typeof code === 'string' ? code : 'Error';
+  // A plain Error's name says nothing ("Error"); its code (ECONNREFUSED, ...) does.
+  const kind =
+    typeof name === 'string' && name !== 'Error' ? name : typeof code === 'string' ? code : 'Error';
   if (kind === 'ConditionalCheckFailedException') {
     return new StoreError('STORE_CONFLICT', `${context}: the item changed since it was read`, {
       cause: error,
@@ -75,7 +113,7 @@ export function toStoreError(error: unknown, context: string): StoreError {
       cause: error,
     });
   }
-  if (UNAVAILABLE.has(kind)) {
+  if (isUnavailable(error)) {
     return new StoreError('STORE_UNAVAILABLE', `${context}: DynamoDB is unavailable (${kind})`, {
       cause: error,
     });

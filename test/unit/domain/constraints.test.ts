@@ -152,14 +152,14 @@ describe('checkText', () => {
     expect(checkText('abc', limit3)).toBeUndefined();
     const error = checkText('abcd', limit3);
     expect(error?.code).toBe('text_too_long');
-    expect(error?.details).toEqual({ length: 4, maxLength: 3 });
+    expect(error?.details).toEqual({ field: 'text', length: 4, maxLength: 3 });
     expect(error?.message).toContain('4');
     expect(error?.message).toContain('3');
   });
 
   it('counts an astral character as one code point, not two UTF-16 units', () => {
     expect(checkText('😀😀😀', limit3)).toBeUndefined();
-    expect(checkText('😀😀😀😀', limit3)?.details).toEqual({ length: 4, maxLength: 3 });
+    expect(checkText('😀😀😀😀', limit3)?.details).toEqual({ field: 'text', length: 4, maxLength: 3 });
   });
 
   it('passes the default limit of 4000 and fails at 4001', () => {
@@ -171,12 +171,35 @@ describe('checkText', () => {
     expect(checkText('a\ud800', DEFAULT_CONSTRAINTS)?.code).toBe('text_invalid');
     expect(checkText('\udc00b', DEFAULT_CONSTRAINTS)?.code).toBe('text_invalid');
   });
+
+  it.each([
+    ['NUL', 'a\u0000b', 'U+0000', 1],
+    ['a C0 control', 'a\u001bb', 'U+001B', 1],
+    ['DEL', '\u007f', 'U+007F', 0],
+    ['a C1 control', 'ab\u0085', 'U+0085', 2],
+    ['a bidi override', '😀\u202Egnp.exe', 'U+202E', 1],
+    ['a bidi embedding', '\u202Ax', 'U+202A', 0],
+    ['a bidi isolate', 'x\u2066y\u2069', 'U+2066', 1],
+  ])('refuses %s as text_invalid, naming the field and the code point', (_, text, codePoint, index) => {
+    const error = checkText(text, DEFAULT_CONSTRAINTS, 'caption');
+    expect(error?.code).toBe('text_invalid');
+    expect(error?.details).toEqual({ field: 'caption', codePoint, index });
+    expect(error?.message).toContain(codePoint);
+    expect(error?.message).toContain('caption');
+    expect(error?.message).not.toContain(String.fromCodePoint(Number.parseInt(codePoint.slice(2), 16)));
+  });
+
+  it('keeps tab, newlines, bidi marks and joiners in text', () => {
+    expect(
+      checkText('a\tb\nc\r\nd \u200e\u200f\u061c 👨\u200d👩 \u200c', DEFAULT_CONSTRAINTS),
+    ).toBeUndefined();
+  });
 });
 
 describe('mimeMatches', () => {
   it.each([
     ['*/*', 'application/x-anything', true],
-    ['*/*', '', true],
+    ['*/*', '', false],
     ['image/*', 'image/png', true],
     ['image/*', 'IMAGE/PNG; charset=binary', true],
     ['image/*', 'video/mp4', false],
@@ -187,6 +210,19 @@ describe('mimeMatches', () => {
     ['image/png', 'image/jpeg', false],
     ['image/png', '', false],
     ['', '', false],
+    ['image/*', 'image/svg+xml', false],
+    ['*/*', 'image/svg+xml', false],
+    ['*/*', 'text/html', false],
+    ['text/*', 'text/html; charset=utf-8', false],
+    ['application/*', 'application/vnd.evil+xml', false],
+    ['image/svg+xml', 'IMAGE/SVG+XML', true],
+    ['image/*', 'image/png\r\nX-Evil: 1', false],
+    ['image/png', 'image/png\r\nX-Evil: 1', false],
+    ['image/png', 'image/pngx', false],
+    ['image/*', 'image/png x', false],
+    ['image/*', 'image /png', false],
+    ['image/*', 'image/', false],
+    ['image/*', 'image/png; charset="a;b"', true],
   ])('matches pattern %j against %j: %s', (pattern, contentType, expected) => {
     expect(mimeMatches(pattern, contentType)).toBe(expected);
   });
@@ -213,6 +249,27 @@ describe('checkAttachment', () => {
     ]) {
       expect(checkAttachment({ ...png, filename }, attachmentRules)?.code).toBe('attachment_name_invalid');
     }
+  });
+
+  it.each([
+    ['a bidi override', 'inv\u202Egnp.scr', 'U+202E', 3],
+    ['a bidi isolate', 'a\u2067b.png', 'U+2067', 1],
+    ['a right-to-left mark', 'a\u200f.png', 'U+200F', 1],
+    ['a zero width space', 'a.pdf\u200b.png', 'U+200B', 5],
+    ['a byte order mark', '\ufeffa.png', 'U+FEFF', 0],
+    ['a C1 control', 'a\u0085.png', 'U+0085', 1],
+    ['a tab', 'a\t.png', 'U+0009', 1],
+    ['a line separator', 'a\u2028.png', 'U+2028', 1],
+  ])('refuses %s in a file name, naming the code point', (_, filename, codePoint, index) => {
+    const error = checkAttachment({ ...png, filename }, attachmentRules);
+    expect(error?.code).toBe('attachment_name_invalid');
+    expect(error?.details).toEqual({ field: 'filename', codePoint, index });
+    expect(error?.message).toContain(codePoint);
+    expect(JSON.stringify(error?.details)).not.toContain(filename);
+  });
+
+  it('keeps joiners (emoji, scripts) in file names', () => {
+    expect(checkAttachment({ ...png, filename: '👨\u200d👩 \u200c.png' }, attachmentRules)).toBeUndefined();
   });
 
   it('passes a 255-character name and rejects 256 characters, counted in code points', () => {
@@ -244,6 +301,32 @@ describe('checkAttachment', () => {
       contentType: 'video/mp4',
       allowed: ['image/*', 'application/pdf'],
     });
+  });
+
+  it('refuses a content type that is not a media type, without repeating it', () => {
+    for (const contentType of ['image/png\r\nX-Evil: 1', 'image/png\u0000', 'image', 'image/png;x', '']) {
+      const error = checkAttachment({ ...png, contentType }, attachmentRules);
+      expect(error?.code, JSON.stringify(contentType)).toBe('attachment_type_not_allowed');
+      expect(error?.details).toEqual({ field: 'contentType' });
+    }
+  });
+
+  it('admits a script-capable type only when it is listed by its exact name', () => {
+    const svg = { ...png, filename: 'a.svg', contentType: 'image/svg+xml' };
+    expect(checkAttachment(svg, attachmentRules)?.code).toBe('attachment_type_not_allowed');
+    const listed = constraintsFromSessionResponse({
+      allowedMedia: { inbound: { fileTypes: [{ type: 'image/svg+xml' }] } },
+    });
+    expect(checkAttachment(svg, listed)).toBeUndefined();
+  });
+
+  it('admits any well-formed type with anyContentType, and still refuses a malformed one', () => {
+    const svg = { ...png, filename: 'a.svg', contentType: 'image/svg+xml' };
+    expect(checkAttachment(svg, attachmentRules, { anyContentType: true })).toBeUndefined();
+    expect(
+      checkAttachment({ ...png, contentType: 'image/png\nX: 1' }, attachmentRules, { anyContentType: true })
+        ?.code,
+    ).toBe('attachment_type_not_allowed');
   });
 
   it('rejects an empty file', () => {

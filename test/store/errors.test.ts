@@ -1,0 +1,120 @@
+/**
+ * toStoreError against real failures: a DynamoDB client pointed at a closed port on loopback (no mock),
+ * a server that resets every connection, and the shapes of the SDK's own exceptions. Unreachable means
+ * STORE_UNAVAILABLE (retryable; the relay answers service_unavailable with a retry delay), never
+ * STORE_FAILED (internal_error).
+ */
+import { createServer, type Server } from 'node:net';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ProtocolError } from '../../src/protocol/index.js';
+import { mapStoreError } from '../../src/relay/access.js';
+import { StoreError, toStoreError } from '../../src/store/errors.js';
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => new Promise((done) => server.close(done))));
+});
+
+async function listen(onConnection: (socket: import('node:net').Socket) => void = () => {}): Promise<number> {
+  const server = createServer(onConnection);
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  servers.push(server);
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('no port');
+  return address.port;
+}
+
+/** A port that was just free: a server took it, then closed. Nothing listens there now. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  await new Promise((done) => server.close(done));
+  if (typeof address !== 'object' || address === null) throw new Error('no port');
+  return address.port;
+}
+
+function clientAt(port: number): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    // Local test credentials: nothing listens, nothing checks them.
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+}
+
+async function failureOf(port: number): Promise<unknown> {
+  const client = clientAt(port);
+  try {
+    await client.send(new GetItemCommand({ TableName: 'sessions', Key: { pk: { S: 'x' } } }));
+  } catch (error) {
+    return error;
+  } finally {
+    client.destroy();
+  }
+  throw new Error('the request succeeded');
+}
+
+describe('toStoreError', () => {
+  it('maps DynamoDB unreachable (connection refused) to STORE_UNAVAILABLE', async () => {
+    const error = await failureOf(await closedPort());
+    const mapped = toStoreError(error, 'session get');
+    expect(mapped.code).toBe('STORE_UNAVAILABLE');
+    expect(mapped.retryable).toBe(true);
+    expect(mapped.cause).toBe(error);
+  });
+
+  it('maps a connection reset by DynamoDB to STORE_UNAVAILABLE', async () => {
+    const port = await listen((socket) => socket.destroy());
+    expect(toStoreError(await failureOf(port), 'session get').code).toBe('STORE_UNAVAILABLE');
+  });
+
+  it('becomes service_unavailable with a retry delay for the client', async () => {
+    const mapped = toStoreError(await failureOf(await closedPort()), 'session get');
+    const answer = mapStoreError({ action: 'history' }, mapped);
+    expect(answer).toBeInstanceOf(ProtocolError);
+    expect((answer as ProtocolError).toEvent()).toMatchObject({
+      code: 'service_unavailable',
+      retryable: true,
+      retryAfterMs: 1000,
+    });
+  });
+
+  it.each([
+    ['ECONNREFUSED', { code: 'ECONNREFUSED' }],
+    ['ECONNRESET (Node\u2019s "socket hang up")', { code: 'ECONNRESET', message: 'socket hang up' }],
+    ['ETIMEDOUT', { code: 'ETIMEDOUT' }],
+    ['EPIPE', { code: 'EPIPE' }],
+    ['ENOTFOUND', { code: 'ENOTFOUND' }],
+    ['TimeoutError', { name: 'TimeoutError' }],
+    ['a request handler failure without an HTTP answer', { $metadata: { attempts: 3, totalRetryDelay: 90 } }],
+    ['an HTTP 503', { name: 'UnknownError', $metadata: { httpStatusCode: 503 } }],
+    ['throttling', { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }],
+  ])('maps %s to STORE_UNAVAILABLE', (_, shape) => {
+    expect(toStoreError(Object.assign(new Error(), shape), 'op').code).toBe('STORE_UNAVAILABLE');
+  });
+
+  it.each([
+    ['a conditional check failure', { name: 'ConditionalCheckFailedException' }, 'STORE_CONFLICT'],
+    [
+      'a validation error',
+      { name: 'ValidationException', $metadata: { httpStatusCode: 400 } },
+      'STORE_INVALID_REQUEST',
+    ],
+    ['an unknown 4xx', { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }, 'STORE_FAILED'],
+    [
+      'a bug before any request (no $metadata)',
+      { message: 'Number 9007199254740992 is greater than...' },
+      'STORE_FAILED',
+    ],
+  ])('keeps %s out of STORE_UNAVAILABLE', (_, shape, code) => {
+    expect(toStoreError(Object.assign(new Error(), shape), 'op').code).toBe(code);
+  });
+
+  it('passes a StoreError through', () => {
+    const error = new StoreError('STORE_QUEUE_FULL', 'full');
+    expect(toStoreError(error, 'op')).toBe(error);
+  });
+});
