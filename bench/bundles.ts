@@ -37,7 +37,7 @@ const LAMBDA_ENV: Record<string, string> = {
   WORKERS_TABLE: 'bench-workers',
   PUBLIC_MANAGEMENT_ENDPOINT: 'http://127.0.0.1:9/public',
   CONTROL_MANAGEMENT_ENDPOINT: 'http://127.0.0.1:9/control',
-  DEFAULT_DEPLOYMENT_ID: 'bench-deployment',
+  TEAM_POLICY: '{"teams":{"*":{"deployments":[{"id":"bench-deployment"}]}}}',
   WORKER_STALE_AFTER_MS: '10000',
   ACCESS_TOKEN_SECRET: 'bench-secret-not-a-real-one-0123456789abcdef',
   ACCESS_TOKEN_AUDIENCE: 'guest-relay',

@@ -11,6 +11,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { CLIENT_ACTIONS, type ClientAction, type ClientFrame } from '../src/protocol/index.js';
+import { closeIfExpired } from '../src/relay/expiry.js';
 import {
   type ActionHandlers,
   createConnectActionHandler,
@@ -27,6 +28,7 @@ import {
   depsFromEnv,
   mapStoreError,
   type RelayDeps,
+  type RelayEvent,
 } from '../src/relay/index.js';
 import type { WsEvent, WsLog, WsRouteResponse } from './middleware/types.js';
 import { wsBodyParser } from './middleware/ws-body-parser.js';
@@ -75,6 +77,8 @@ export function createRoutes(
   const withStoreErrors =
     (handler: (event: never) => Promise<unknown>) =>
     async (event: { frame?: ClientFrame }): Promise<unknown> => {
+      // A connection whose token expired gets `token_expired` and is closed; the frame is not handled.
+      if (await closeIfExpired(deps, event as unknown as RelayEvent)) return undefined;
       try {
         return await handler(event as never);
       } catch (error) {

@@ -27,6 +27,7 @@ import { startWebSocketApi } from '../src/gateway/emulator/index.js';
 import type { GenesysEndpoint } from '../src/genesys/client/index.js';
 import { type GenesysEmulator, startGenesysEmulator } from '../src/genesys/emulator/index.js';
 import { createRedactingLogger } from '../src/logging/logger.js';
+import { ANY_TEAM, TeamPolicy, UNLIMITED_QUOTAS } from '../src/policy/team-policy.js';
 import { createRelayDeps } from '../src/relay/index.js';
 import { type EmbeddedDynamo, provisionTables, startDynaliteThread, tableNames } from '../src/store/index.js';
 import { loadWorkerConfig } from '../worker/config.js';
@@ -156,6 +157,13 @@ export async function startLocalStack(options: Partial<LocalOptions> = {}): Prom
     stops.push(() => controlApi.close());
 
     const secret = o.secret ?? randomBytes(32).toString('base64url');
+    // Every team may open the one deployment this run serves (the emulator's, or the configured one), on
+    // the configured endpoint, and nothing else (docs/security.md). One person's machine: no quotas.
+    const policyDocument = {
+      defaults: { quotas: UNLIMITED_QUOTAS },
+      teams: { [ANY_TEAM]: { deployments: [{ id: deploymentId }] } },
+    };
+    const teamPolicy = TeamPolicy.from(policyDocument);
     const authConfig = loadAuthConfig({ ACCESS_TOKEN_SECRET: secret, ACCESS_TOKEN_AUDIENCE: AUDIENCE });
     let routes: Record<RouteKey, RouteHandler> | undefined;
     const forward =
@@ -179,8 +187,8 @@ export async function startLocalStack(options: Partial<LocalOptions> = {}): Prom
         controlManagementEndpoint: controlApi.managementEndpoint,
         dynamodbEndpoint: dynamo.endpoint,
         region: REGION,
-        defaultDeploymentId: deploymentId,
         workerStaleAfterMs: 10_000,
+        teamPolicy,
       },
       {
         logger: log,
@@ -211,6 +219,9 @@ export async function startLocalStack(options: Partial<LocalOptions> = {}): Prom
       GENESYS_WS_URL: endpoint.wsUrl,
       GENESYS_API_URL: endpoint.apiUrl,
       LOG_LEVEL: o.logLevel,
+      // The worker's own key for guest tokens: random per run, like the store, which lives as long.
+      GUEST_TOKEN_KEY: randomBytes(32).toString('base64url'),
+      TEAM_POLICY: JSON.stringify(policyDocument),
       ...(o.genesys?.origin === undefined ? {} : { GENESYS_ORIGIN: o.genesys.origin }),
       ...(o.reorderWindowMs === undefined ? {} : { REORDER_WINDOW_MS: String(o.reorderWindowMs) }),
     });

@@ -7,8 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_RECONNECT_PACING } from '../src/domain/reconnect-pacer.js';
 import { endpointFromEnv, type GenesysEndpoint } from '../src/genesys/client/index.js';
+import { TEAM_POLICY_ENV, TeamPolicy } from '../src/policy/team-policy.js';
 import { DEFAULT_WORKER_STALE_AFTER_MS } from '../src/relay/config.js';
 import { TABLE_ENV, type TableKey, type TableNames } from '../src/store/tables.js';
+import { MIN_GUEST_TOKEN_KEY_BYTES } from './guest-token.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -33,7 +35,19 @@ export const WORKER_ENV = Object.freeze({
   reconnectBurst: 'RECONNECT_BURST',
   genesysOrigin: 'GENESYS_ORIGIN',
   logLevel: 'LOG_LEVEL',
+  genesysUploadHosts: 'GENESYS_UPLOAD_HOSTS',
+  guestTokenKey: 'GUEST_TOKEN_KEY',
+  guestTokenKeyArn: 'GUEST_TOKEN_KEY_ARN',
+  teamPolicy: TEAM_POLICY_ENV,
 });
+
+/**
+ * The key the worker derives Genesys guest tokens from (worker/guest-token.ts): the value itself (local
+ * mode, tests), or a Secrets Manager secret that only the worker's task role may read (the cloud).
+ */
+export type GuestTokenKeySource =
+  | { readonly kind: 'value'; readonly key: Uint8Array }
+  | { readonly kind: 'arn'; readonly arn: string };
 
 export type ControlAuth = 'iam' | 'none';
 
@@ -80,6 +94,15 @@ export interface WorkerConfig {
   readonly defaultEndpoint?: GenesysEndpoint;
   readonly genesysOrigin?: string;
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  readonly guestTokenKey: GuestTokenKeySource;
+  /**
+   * Hosts presigned upload URLs may name besides the region's own (`s3.example.com` that host only,
+   * `.example.com` its subdomains; https only). Genesys does not document its upload hosts: an operator
+   * who sends inline uploads to real Genesys lists them (docs/security.md).
+   */
+  readonly uploadHosts: readonly string[];
+  /** Checked again before a session opens upstream; its idle timeouts end idle sessions. */
+  readonly teamPolicy: TeamPolicy;
 }
 
 export const WORKER_DEFAULTS = Object.freeze({
@@ -200,7 +223,16 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     }
   }
   const genesysOrigin = nonEmpty(env[WORKER_ENV.genesysOrigin]);
+  let teamPolicy: TeamPolicy;
+  try {
+    teamPolicy = TeamPolicy.fromEnv(env);
+  } catch (error) {
+    throw new WorkerConfigError(WORKER_ENV.teamPolicy, (error as Error).message);
+  }
   return Object.freeze({
+    guestTokenKey: guestTokenKey(env),
+    uploadHosts: uploadHosts(env),
+    teamPolicy,
     workerId: nonEmpty(env[WORKER_ENV.workerId]) ?? `w-${randomBytes(6).toString('hex')}`,
     region: required(env, WORKER_ENV.region),
     tables: Object.freeze(tables),
@@ -233,6 +265,60 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     ...(defaultEndpoint === undefined ? {} : { defaultEndpoint }),
     ...(genesysOrigin === undefined ? {} : { genesysOrigin }),
   });
+}
+
+const UPLOAD_HOST = /^\.?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+function uploadHosts(env: Env): readonly string[] {
+  const text = nonEmpty(env[WORKER_ENV.genesysUploadHosts]);
+  if (text === undefined) return Object.freeze([]);
+  const hosts = text
+    .split(',')
+    .map((host) => host.trim().toLowerCase())
+    .filter((host) => host !== '');
+  for (const host of hosts) {
+    if (!UPLOAD_HOST.test(host)) {
+      throw new WorkerConfigError(
+        WORKER_ENV.genesysUploadHosts,
+        `${WORKER_ENV.genesysUploadHosts} must list host names (s3.example.com) or domains (.example.com), separated by commas.`,
+      );
+    }
+  }
+  return Object.freeze(hosts);
+}
+
+function guestTokenKey(env: Env): GuestTokenKeySource {
+  const value = nonEmpty(env[WORKER_ENV.guestTokenKey]);
+  const arn = nonEmpty(env[WORKER_ENV.guestTokenKeyArn]);
+  if (value !== undefined && arn !== undefined) {
+    throw new WorkerConfigError(
+      WORKER_ENV.guestTokenKey,
+      `Set ${WORKER_ENV.guestTokenKey} or ${WORKER_ENV.guestTokenKeyArn}, not both.`,
+    );
+  }
+  if (arn !== undefined) {
+    if (!arn.startsWith('arn:')) {
+      throw new WorkerConfigError(
+        WORKER_ENV.guestTokenKeyArn,
+        `${WORKER_ENV.guestTokenKeyArn} must be an ARN.`,
+      );
+    }
+    return Object.freeze({ kind: 'arn', arn });
+  }
+  if (value === undefined) {
+    throw new WorkerConfigError(
+      WORKER_ENV.guestTokenKey,
+      `Missing ${WORKER_ENV.guestTokenKeyArn} (the cloud) or ${WORKER_ENV.guestTokenKey} (local): the key guest tokens are derived from.`,
+    );
+  }
+  const key = new TextEncoder().encode(value);
+  if (key.byteLength < MIN_GUEST_TOKEN_KEY_BYTES) {
+    throw new WorkerConfigError(
+      WORKER_ENV.guestTokenKey,
+      `${WORKER_ENV.guestTokenKey} must be at least ${MIN_GUEST_TOKEN_KEY_BYTES} bytes.`,
+    );
+  }
+  return Object.freeze({ kind: 'value', key });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

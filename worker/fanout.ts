@@ -8,7 +8,7 @@
  */
 import type { ManagementClient } from '../src/gateway/management-client.js';
 import { type ServerEvent, serializeEvent } from '../src/protocol/index.js';
-import type { ConnectionStore } from '../src/store/connections.js';
+import type { ConnectionRecord, ConnectionStore } from '../src/store/connections.js';
 import type { WorkerLog } from './log.js';
 
 export class Fanout {
@@ -25,6 +25,24 @@ export class Fanout {
   /** The session's connections as the store lists them (one Query on `bySession`). */
   async connectionsOf(sessionId: string): Promise<string[]> {
     return (await this.#connections.listBySession(sessionId)).map((c) => c.connectionId);
+  }
+
+  /** The connection's row (its token's expiry), or undefined when it is gone. */
+  connection(connectionId: string): Promise<ConnectionRecord | undefined> {
+    return this.#connections.get(connectionId);
+  }
+
+  /** Closes connections through the gateway (their `$disconnect` follows); gone ones count as closed. */
+  async close(sessionId: string, connectionIds: readonly string[]): Promise<void> {
+    await Promise.all(
+      connectionIds.map(async (connectionId) => {
+        try {
+          await this.#gateway.delete(connectionId);
+        } catch (error) {
+          this.#log.warn('closing a frontend connection failed', { sessionId, connectionId, error });
+        }
+      }),
+    );
   }
 
   /** Posts `event` to `connectionIds`; resolves with the ids that are gone (410). */

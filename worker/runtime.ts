@@ -4,7 +4,9 @@
  * `worker/main.ts` runs it as a process; local mode can run it in-process.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { WebSocket } from 'ws';
+import { secretsManagerLoader } from '../src/auth/secrets-manager.js';
 import { CommandQueue } from '../src/commands/queue.js';
 import { ReconnectPacer } from '../src/domain/reconnect-pacer.js';
 import { systemClock } from '../src/gateway/emulator/options.js';
@@ -21,6 +23,7 @@ import {
   type WebSocketConstructor,
 } from '../src/genesys/client/index.js';
 import { ConnectionStore } from '../src/store/connections.js';
+import { QuotaStore } from '../src/store/quotas.js';
 import type { SessionRecord } from '../src/store/sessions.js';
 import { SessionStore } from '../src/store/sessions.js';
 import { createStoreContext } from '../src/store/store-context.js';
@@ -32,6 +35,7 @@ import { defaultCredentials, presignControlUrl } from './control-auth.js';
 import { ControlLink } from './control-link.js';
 import { Fanout } from './fanout.js';
 import { fencedWebSocket } from './fenced-socket.js';
+import { GuestTokens } from './guest-token.js';
 import { type HealthServer, startHealthServer } from './health.js';
 import { Lease } from './lease.js';
 import type { WorkerLog } from './log.js';
@@ -54,6 +58,8 @@ export interface RuntimeOptions {
    * hands requests to the emulator in-process and stamps the signature's shape (src/aws/).
    */
   readonly managementSdk?: Pick<ManagementSdkConfig, 'requestHandler' | 'signer'>;
+  /** Reads GUEST_TOKEN_KEY_ARN's value (default: Secrets Manager). */
+  readonly loadSecret?: (arn: string) => Promise<string>;
 }
 
 /** The application name Genesys sees in the socket URL (reference §1). */
@@ -97,8 +103,13 @@ export async function startWorkerRuntime(
     config.reconnectRatePerSecond > 0
       ? new ReconnectPacer({ ratePerSecond: config.reconnectRatePerSecond, burst: config.reconnectBurst })
       : undefined;
+  const guestTokens = new GuestTokens(await guestTokenKey(config, options));
   const openGuest = (record: SessionRecord, opts: { readonly resumeFrom?: number }): GuestSession => {
     const domain = record.region === undefined ? undefined : regionDomain(record.region);
+    if (record.region !== undefined && domain === undefined && record.endpoint === undefined) {
+      // Refused before this by the team policy check; never a fallback to another endpoint.
+      throw new Error(`session ${record.sessionId} names a region that is not a Genesys region`);
+    }
     const endpoint =
       record.endpoint ?? (domain === undefined ? config.defaultEndpoint : genesysEndpoint({ domain }));
     if (endpoint === undefined) {
@@ -107,12 +118,13 @@ export async function startWorkerRuntime(
     return new GuestSession({
       deploymentId: record.deploymentId,
       endpoint,
-      token: record.guestToken,
+      token: guestTokens.tokenFor(record),
       application: APPLICATION,
       WebSocket: upstreamSocket,
       fetch: globalThis.fetch as unknown as FetchLike,
       clock: systemClock,
       reorderWindowMs: config.reorderWindowMs,
+      uploadHosts: config.uploadHosts,
       logger: {
         debug: (message, fields) => log.debug(message, { sessionId: record.sessionId, ...fields }),
         info: (message, fields) => log.info(message, { sessionId: record.sessionId, ...fields }),
@@ -161,6 +173,9 @@ export async function startWorkerRuntime(
       fanout: new Fanout({ connections, gateway, log }),
       lease,
       openGuest,
+      refuseUpstream: (record) => upstreamRefusal(config, record),
+      idleTimeoutMs: (record) => config.teamPolicy.forTeam(record.team).idleTimeoutMs,
+      quotas: new QuotaStore(ctx),
       log,
       now: Date.now,
       control,
@@ -189,4 +204,37 @@ export async function startWorkerRuntime(
       if (options.dynamodb === undefined) client.destroy();
     },
   };
+}
+
+/**
+ * Why a stored session may not open upstream, or undefined when it may: the team policy must list its
+ * deployment in its region (a session stored before the policy changed, or written by anything but the
+ * relay, never reaches a host the policy refuses). A session with an explicit endpoint was written by the
+ * operator's own code (tests, local tools): only its deployment is checked.
+ */
+export function upstreamRefusal(
+  config: Pick<WorkerConfig, 'teamPolicy'>,
+  record: Pick<SessionRecord, 'team' | 'deploymentId' | 'region' | 'endpoint'>,
+): string | undefined {
+  const domain = record.region === undefined ? undefined : regionDomain(record.region);
+  if (record.region !== undefined && domain === undefined) {
+    return `The session names region "${record.region}", which is not a known Genesys region.`;
+  }
+  const rules = config.teamPolicy.forTeam(record.team);
+  const allowed =
+    record.endpoint === undefined
+      ? config.teamPolicy.allows(record.team, record.deploymentId, domain)
+      : rules.deployments.some((d) => d.id === record.deploymentId);
+  return allowed
+    ? undefined
+    : `Deployment "${record.deploymentId}" is not allowed for team "${record.team}" by the team policy (docs/security.md).`;
+}
+
+/** The guest-token key: the configured value, or the worker-only secret read once at start. */
+async function guestTokenKey(config: WorkerConfig, options: RuntimeOptions): Promise<Uint8Array> {
+  const source = config.guestTokenKey;
+  if (source.kind === 'value') return source.key;
+  const load =
+    options.loadSecret ?? secretsManagerLoader(new SecretsManagerClient({ region: config.region }));
+  return new TextEncoder().encode(await load(source.arn));
 }

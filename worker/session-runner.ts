@@ -31,7 +31,9 @@ import type {
   TypingEvent,
 } from '../src/genesys/client/index.js';
 import type { ServerEvent } from '../src/protocol/index.js';
+import { tokenExpiredEvent } from '../src/relay/expiry.js';
 import { StoreError } from '../src/store/errors.js';
+import type { QuotaStore } from '../src/store/quotas.js';
 import { type Fence, isEndedConflict, type SessionRecord, type SessionStore } from '../src/store/sessions.js';
 import type { TranscriptEntry, TranscriptStore } from '../src/store/transcript.js';
 import type { TranscriptWriter } from '../src/store/transcript-writer.js';
@@ -52,6 +54,12 @@ export interface RunnerDeps {
   readonly ready: () => Promise<void>;
   /** A GuestSession for the stored session (the worker injects socket, fetch, clock, logger). */
   readonly openGuest: (record: SessionRecord, options: { readonly resumeFrom?: number }) => GuestSession;
+  /** Why the session may not open upstream (the team policy), or undefined. */
+  readonly refuseUpstream?: (record: SessionRecord) => string | undefined;
+  /** How long the session lives without a frontend and without traffic. */
+  readonly idleTimeoutMs?: (record: SessionRecord) => number;
+  /** Gives the session's open-sessions slot back when it ends. */
+  readonly quotas?: Pick<QuotaStore, 'releaseSession'>;
   /** The worker's control connection now. */
   readonly controlConnectionId: () => string | undefined;
   readonly log: WorkerLog;
@@ -72,6 +80,8 @@ export interface RunnerCounters {
 /** `#lastActivity` reads at most this many pages backward (the queue bound is 100 unsent sends). */
 const LAST_ACTIVITY_PAGE_SIZE = 50;
 const LAST_ACTIVITY_PAGES = 4;
+/** How long an idle session with a frontend still open is left before its frontends are checked again. */
+const IDLE_RECHECK_MS = 60_000;
 /** An upstream message whose numbering write failed (store unavailable) is tried again this often. */
 const RECORD_ATTEMPTS = 5;
 
@@ -106,11 +116,21 @@ export class SessionRunner {
   #drainAgain = false;
   /** When the frontend connections were last read from the store (epoch ms). */
   connectionsReadAt = 0;
+  /** When a command, a doorbell or an upstream event last came (epoch ms): idle sessions end. */
+  #activeAt: number;
+  /** The idle check found a frontend: not asked again before this (epoch ms). */
+  #idleCheckAfter = 0;
+  /** Whose session it is, once read (quota release, idle timeout). */
+  #owner: Pick<SessionRecord, 'team' | 'subject'> | undefined;
+  #record: SessionRecord | undefined;
+  /** When each connection's access token expires, from its row (null: the row names no expiry). */
+  readonly #tokenExpiry = new Map<string, number | null>();
 
   constructor(sessionId: string, fence: Fence, deps: RunnerDeps) {
     this.sessionId = sessionId;
     this.fence = fence;
     this.#deps = deps;
+    this.#activeAt = deps.now();
     this.#readyOnce = new Promise((resolve) => {
       this.#resolveReady = resolve;
     });
@@ -147,6 +167,7 @@ export class SessionRunner {
   /** Opens the upstream session and starts the pending commands. False when the session is not ours. */
   async open(): Promise<boolean> {
     let record = await this.#deps.sessions.get(this.sessionId);
+    if (record !== undefined) this.#owner = record;
     if (record === undefined || record.status === 'ended') {
       await this.close('ended');
       return false;
@@ -156,6 +177,12 @@ export class SessionRunner {
       return false;
     }
     record = await this.#deps.queue.ensureAllocator(record, this.#deps.transcript);
+    this.#record = record;
+    const refused = this.#deps.refuseUpstream?.(record);
+    if (refused !== undefined) {
+      await this.#refuse(record, refused);
+      return false;
+    }
     // Epoch 1 is the first claim; a later epoch, or a session already past `starting`, had an owner.
     const takenOver = record.epoch > 1 || record.status !== 'starting';
     this.#status = record.status;
@@ -174,7 +201,10 @@ export class SessionRunner {
     );
     if (Object.keys(attributes).length > 0) guest.setCustomAttributes(attributes);
     guest.on('ready', (event) => this.#serial(() => this.#onReady(event)));
-    guest.on('message', (event) => this.#serial(() => this.#onMessage(event)));
+    guest.on('message', (event) => {
+      this.#activeAt = this.#deps.now();
+      this.#serial(() => this.#onMessage(event));
+    });
     guest.on('echo', (event) => this.#serial(() => this.#onEcho(event)));
     guest.on('receipt', (event) => this.#serial(() => this.#onReceipt(event)));
     guest.on('presence', (event) => this.#serial(() => this.#onPresence(event)));
@@ -200,6 +230,7 @@ export class SessionRunner {
   /** A doorbell for this session: its commands, its frontend connection, or the guest's typing. */
   onDoorbell(doorbell: Doorbell): void {
     if (this.#closed) return;
+    this.#activeAt = this.#deps.now();
     if (doorbell.connectionId !== undefined) this.#connections.add(doorbell.connectionId);
     if (doorbell.reason === 'typing') {
       this.#guest?.typing();
@@ -241,6 +272,102 @@ export class SessionRunner {
           this.drain();
         }
       });
+  }
+
+  /**
+   * Run by each sweep, in memory unless something is due: connections whose access token expired get a
+   * `token_expired` error and are closed; a session without a frontend and without traffic for its
+   * team's idle timeout is ended upstream (`sessionEnded` reason `expired`), freeing its slot.
+   */
+  async housekeep(now: number): Promise<void> {
+    if (this.#closed || this.#record === undefined) return;
+    await this.#closeExpiredConnections(now);
+    const timeout = this.#deps.idleTimeoutMs?.(this.#record);
+    if (timeout === undefined || now - this.#activeAt < timeout || now < this.#idleCheckAfter) return;
+    if (await this.#hasLiveFrontend()) {
+      // An open page without traffic keeps its session; asked again in a while, not every sweep.
+      this.#idleCheckAfter = now + Math.min(IDLE_RECHECK_MS, timeout);
+      return;
+    }
+    if (this.#closed) return;
+    this.#deps.log.info('idle session ended', { sessionId: this.sessionId, idleMs: now - this.#activeAt });
+    const guest = this.#guest;
+    try {
+      await guest?.end();
+    } catch (error) {
+      this.#deps.log.warn('ending an idle session upstream failed', { sessionId: this.sessionId, error });
+    }
+    await this.#executor.finishEnd('expired');
+    await this.#post({ type: 'sessionEnded', sessionId: this.sessionId, reason: 'expired' });
+    await this.close('ended');
+  }
+
+  async #closeExpiredConnections(now: number): Promise<void> {
+    const expired: string[] = [];
+    for (const connectionId of [...this.#connections]) {
+      if (!this.#tokenExpiry.has(connectionId)) {
+        const row = await this.#deps.fanout.connection(connectionId);
+        if (row === undefined) {
+          // Disconnected: its $disconnect takes it off the item; nothing to post to.
+          this.#connections.delete(connectionId);
+          continue;
+        }
+        this.#tokenExpiry.set(connectionId, row.tokenExpiresAt ?? null);
+      }
+      const at = this.#tokenExpiry.get(connectionId);
+      if (typeof at === 'number' && at <= now) expired.push(connectionId);
+    }
+    if (expired.length === 0) return;
+    const event = tokenExpiredEvent();
+    await this.#write(async () => {
+      await this.#deps.fanout.post(this.sessionId, expired, event);
+      await this.#deps.fanout.close(this.sessionId, expired);
+      await this.#deps.sessions.detachConnections(this.sessionId, expired);
+    });
+    for (const connectionId of expired) {
+      this.#connections.delete(connectionId);
+      this.#tokenExpiry.delete(connectionId);
+    }
+    this.#deps.log.info('connections closed: token expired', {
+      sessionId: this.sessionId,
+      count: expired.length,
+    });
+  }
+
+  /**
+   * Whether a frontend connection of the session is still there: the item's connections, each checked
+   * against its row (a `$disconnect` deletes it; API Gateway sends one best effort, so a connection the
+   * item still names may be gone). Gone ones are taken off the item.
+   */
+  async #hasLiveFrontend(): Promise<boolean> {
+    const record = await this.#deps.sessions.get(this.sessionId);
+    if (record === undefined || record.status === 'ended') return false;
+    const listed = record.conns ?? (await this.#deps.fanout.connectionsOf(this.sessionId));
+    const gone: string[] = [];
+    let live = false;
+    for (const connectionId of listed) {
+      if ((await this.#deps.fanout.connection(connectionId)) === undefined) gone.push(connectionId);
+      else live = true;
+    }
+    for (const connectionId of gone) this.#connections.delete(connectionId);
+    if (gone.length > 0) await this.#write(() => this.#deps.sessions.detachConnections(this.sessionId, gone));
+    return live;
+  }
+
+  /** A session the team policy does not allow upstream: told why, and ended without touching Genesys. */
+  async #refuse(record: SessionRecord, reason: string): Promise<void> {
+    this.#deps.log.warn('session refused upstream by the team policy', { sessionId: this.sessionId });
+    await this.#learnConnections(record);
+    await this.#executor.finishEnd('error');
+    await this.#post({
+      type: 'error',
+      code: 'deployment_not_allowed',
+      message: reason,
+      error: reason,
+      retryable: false,
+    });
+    await this.#post({ type: 'sessionEnded', sessionId: this.sessionId, reason: 'error' });
+    await this.close('ended');
   }
 
   /** Reads the session's frontend connections from the store again (one GetItem). */
@@ -295,6 +422,15 @@ export class SessionRunner {
             error,
           });
         }
+      }
+      const owner = this.#owner;
+      if (mode === 'ended' && owner !== undefined && this.#deps.quotas !== undefined) {
+        // Idempotent; a release lost here is made good when the quota is next found full.
+        await this.#deps.quotas
+          .releaseSession({ team: owner.team, subject: owner.subject }, this.sessionId)
+          .catch((error) =>
+            this.#deps.log.warn('quota release failed', { sessionId: this.sessionId, error }),
+          );
       }
       this.#deps.log.info('session closed', { sessionId: this.sessionId, mode });
       this.#deps.onClosed(this.sessionId, mode);
@@ -392,6 +528,7 @@ export class SessionRunner {
       await this.close('lost');
       return;
     }
+    this.#record = record;
     await this.#learnConnections(record);
     this.#executor.drain(record);
   }

@@ -19,6 +19,7 @@ import type { Doorbell } from '../src/commands/doorbell.js';
 import type { CommandQueue } from '../src/commands/queue.js';
 import type { GuestSession } from '../src/genesys/client/index.js';
 import { StoreError } from '../src/store/errors.js';
+import type { QuotaStore } from '../src/store/quotas.js';
 import { NO_OWNER, type SessionRecord, type SessionStore } from '../src/store/sessions.js';
 import type { TranscriptStore } from '../src/store/transcript.js';
 import type { TranscriptWriter } from '../src/store/transcript-writer.js';
@@ -38,6 +39,12 @@ export interface WorkerDeps {
   readonly fanout: Fanout;
   readonly lease: Lease;
   readonly openGuest: (record: SessionRecord, options: { readonly resumeFrom?: number }) => GuestSession;
+  /** Why a session may not open upstream (the team policy), or undefined. Default: every session may. */
+  readonly refuseUpstream?: (record: SessionRecord) => string | undefined;
+  /** How long a session without a frontend and without traffic lives (the team policy). Default: forever. */
+  readonly idleTimeoutMs?: (record: SessionRecord) => number;
+  /** Gives an ended session's open-sessions slot back. */
+  readonly quotas?: Pick<QuotaStore, 'releaseSession'>;
   readonly log: WorkerLog;
   readonly now: () => number;
   /** The control connection: started by `start`, stopped by `stop`; its id goes into each heartbeat. */
@@ -284,7 +291,14 @@ export class Worker {
           this.#d.log.warn('connections refresh failed', { sessionId: runner.sessionId, error }),
         );
     }
-    // 5. What the store says I own against what I run, every RECONCILE_EVERY sweeps: it lists every owned
+    // 5. Idle sessions end (no frontend, no traffic past the team's timeout); expired tokens lose their
+    //    connections. Both are checked in memory: no request unless something is due.
+    for (const runner of [...this.#runners.values()]) {
+      await runner
+        .housekeep(now)
+        .catch((error) => this.#d.log.warn('housekeeping failed', { sessionId: runner.sessionId, error }));
+    }
+    // 6. What the store says I own against what I run, every RECONCILE_EVERY sweeps: it lists every owned
     //    session, and what it finds (a session left closed after a lost upstream) can wait a few seconds.
     if (this.counters.sweeps % RECONCILE_EVERY === 1) await this.#reconcile();
   }
@@ -348,6 +362,9 @@ export class Worker {
           fanout: this.#d.fanout,
           ready: () => this.#d.lease.ready(),
           openGuest: this.#d.openGuest,
+          ...(this.#d.refuseUpstream === undefined ? {} : { refuseUpstream: this.#d.refuseUpstream }),
+          ...(this.#d.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: this.#d.idleTimeoutMs }),
+          ...(this.#d.quotas === undefined ? {} : { quotas: this.#d.quotas }),
           controlConnectionId: () => this.#d.control.connectionId,
           log: this.#d.log,
           now: this.#d.now,

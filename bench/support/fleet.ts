@@ -15,9 +15,15 @@ import { COMMAND_QUEUE_DEFAULTS } from '../../src/commands/queue.js';
 import type { GuestSocketObservation } from '../../src/genesys/emulator/index.js';
 import { TABLE_ENV, type TableKey } from '../../src/store/tables.js';
 import type { TranscriptEntry } from '../../src/store/transcript.js';
-import { openSocket, type Relay, startRelay } from '../../test/integration/relay/harness.js';
+import {
+  openSocket,
+  type Relay,
+  startRelay,
+  TEST_GUEST_TOKEN_KEY,
+} from '../../test/integration/relay/harness.js';
 import { Guest, readTranscript, WorkerProcess, withTimeout } from '../../test/integration/worker/harness.js';
 import { WORKER_DEFAULTS } from '../../worker/config.js';
+import { GuestTokens } from '../../worker/guest-token.js';
 import { GenesysProcess } from './genesys-process.js';
 import { sleep } from './stats.js';
 
@@ -138,7 +144,7 @@ export class Fleet {
   async tokenOf(sessionId: string): Promise<string> {
     const session = await this.relay.deps.sessions.get(sessionId);
     if (session === undefined) throw new Error(`no session ${sessionId}`);
-    return session.guestToken;
+    return new GuestTokens(new TextEncoder().encode(TEST_GUEST_TOKEN_KEY)).tokenFor(session);
   }
 
   /** The session's whole transcript in the relay's store. */
@@ -176,6 +182,8 @@ function workerEnv(relay: Relay, genesys: GenesysProcess): Record<string, string
     GENESYS_API_URL: genesys.httpUrl,
     HEALTH_PORT: '0',
     LOG_LEVEL: WORKER_LOG_LEVEL,
+    GUEST_TOKEN_KEY: TEST_GUEST_TOKEN_KEY,
+    TEAM_POLICY: relay.teamPolicy,
     NODE_OPTIONS: `--max-old-space-size=${PRODUCTION_HEAP_MB}`,
     ...Object.fromEntries(
       (Object.keys(TABLE_ENV) as TableKey[]).map((key) => [TABLE_ENV[key], relay.tables[key]]),

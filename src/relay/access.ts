@@ -27,6 +27,8 @@ export interface Caller {
   readonly team: string;
   readonly role: AccessTokenRole;
   readonly subject?: string;
+  /** When the access token the connection was opened with expires (epoch ms), when the gateway says. */
+  readonly expiresAt?: number;
 }
 
 /** The caller from `requestContext.authorizer` (the authorizer already ran on `$connect`). */
@@ -38,9 +40,15 @@ export function callerOf(event: Pick<RelayEvent, 'requestContext'>): Caller {
     throw new ProtocolError('forbidden', 'This connection carries no valid access claims.');
   }
   const subject = authorizer?.subject;
-  return typeof subject === 'string' && subject.length > 0
-    ? { connectionId, team, role, subject }
-    : { connectionId, team, role };
+  // API Gateway hands context values on as strings, numbers or booleans; either form is read.
+  const expiresAt = Number(authorizer?.expiresAt);
+  return {
+    connectionId,
+    team,
+    role,
+    ...(typeof subject === 'string' && subject.length > 0 ? { subject } : {}),
+    ...(Number.isFinite(expiresAt) && expiresAt > 0 ? { expiresAt } : {}),
+  };
 }
 
 function isRole(value: unknown): value is AccessTokenRole {
@@ -50,7 +58,14 @@ function isRole(value: unknown): value is AccessTokenRole {
 /** What `agent-console` may do: watch a session (resume it, read its history) and ping. */
 const AGENT_CONSOLE_ACTIONS: ReadonlySet<ClientAction> = new Set(['connect', 'history', 'ping']);
 
-/** `guest` and `admin` may do everything; `agent-console` only resume, history and ping. */
+/** What anyone of the team may do in a session someone else started (with a role that allows it). */
+const WATCH_ACTIONS: ReadonlySet<ClientAction> = new Set(['connect', 'history', 'ping']);
+
+/**
+ * The roles (docs/security.md): `guest` acts in the sessions it started; `agent-console` watches any
+ * session of its team (resume, history) and starts none; `admin` is a guest that may also watch any
+ * session of its team and end it (cleaning up a teammate's forgotten sessions), but never speak in it.
+ */
 export function assertAllowed(caller: Caller, frame: ClientFrame): void {
   if (caller.role !== 'agent-console') return;
   const resume = frame.action === 'connect' && frame.sessionId !== undefined;
@@ -135,6 +150,7 @@ export async function sessionWith<T>(
   const { session } = found;
   if (frame.sessionId !== undefined && frame.sessionId !== found.sessionId) throw notFound(frame);
   if (session === undefined || session.team !== caller.team) throw notFound(frame);
+  assertOwnerOrWatcher(caller, session, frame);
   assertUsable(frame, session, access);
   try {
     // Sessions stored before the allocator existed get one on first use (no request otherwise).
@@ -159,6 +175,31 @@ async function readSession<T>(
   if (read.status === 'rejected') throw mapStoreError(frame, read.reason);
   if (extra.status === 'rejected') throw mapStoreError(frame, extra.reason);
   return { sessionId, session: read.value, alongside: extra.value, readAt };
+}
+
+/** Whether the caller is the subject that started the session (tokens without `sub` are one subject). */
+export function ownsSession(caller: Caller, session: Pick<SessionRecord, 'subject'>): boolean {
+  return session.subject === caller.subject;
+}
+
+/**
+ * A session started by someone else may be entered only to watch it, with a role that may (resume and
+ * history as `agent-console` or `admin`), or ended by an `admin`. A guest never enters a teammate's
+ * session, even knowing its id.
+ */
+export function assertOwnerOrWatcher(caller: Caller, session: SessionRecord, frame: ClientFrame): void {
+  if (ownsSession(caller, session)) return;
+  const may =
+    (caller.role === 'agent-console' && WATCH_ACTIONS.has(frame.action)) ||
+    (caller.role === 'admin' && (WATCH_ACTIONS.has(frame.action) || frame.action === 'end'));
+  if (may) return;
+  throw refusal(
+    frame,
+    'forbidden',
+    caller.role === 'guest'
+      ? 'This session was started by someone else: only they may use it (an agent-console token may watch it).'
+      : `The ${caller.role} role may watch a session someone else started, not send "${frame.action}" into it.`,
+  );
 }
 
 export function notFound(frame: ClientFrame): ProtocolError {

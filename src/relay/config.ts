@@ -2,6 +2,7 @@
  * The relay Lambdas' configuration, read once per cold start from the environment. Typed and frozen; a
  * missing or bad value fails at start with a RelayConfigError naming the key (never showing a value).
  */
+import { TEAM_POLICY_ENV, TeamPolicy } from '../policy/team-policy.js';
 import { TABLE_ENV, type TableKey, type TableNames } from '../store/tables.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -12,8 +13,8 @@ export const RELAY_ENV = Object.freeze({
   controlManagementEndpoint: 'CONTROL_MANAGEMENT_ENDPOINT',
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   region: 'AWS_REGION',
-  defaultDeploymentId: 'DEFAULT_DEPLOYMENT_ID',
   workerStaleAfterMs: 'WORKER_STALE_AFTER_MS',
+  teamPolicy: TEAM_POLICY_ENV,
 });
 
 export const DEFAULT_WORKER_STALE_AFTER_MS = 10_000;
@@ -27,10 +28,10 @@ export interface RelayConfig {
   /** Local engines only (dynalite, DynamoDB Local); absent in AWS. */
   readonly dynamodbEndpoint?: string;
   readonly region: string;
-  /** The Genesys deployment of a session whose `connect` names none. */
-  readonly defaultDeploymentId: string;
   /** A worker whose heartbeat is older than this is not live. */
   readonly workerStaleAfterMs: number;
+  /** Which deployments each team may open, its quotas (TEAM_POLICY; none set: nothing is allowed). */
+  readonly teamPolicy: TeamPolicy;
 }
 
 export class RelayConfigError extends Error {
@@ -56,13 +57,6 @@ export function loadRelayConfig(env: Env): RelayConfig {
     );
   }
   const region = required(env, RELAY_ENV.region);
-  const defaultDeploymentId = required(env, RELAY_ENV.defaultDeploymentId);
-  if (!/^[A-Za-z0-9-]{1,64}$/.test(defaultDeploymentId)) {
-    throw new RelayConfigError(
-      RELAY_ENV.defaultDeploymentId,
-      `${RELAY_ENV.defaultDeploymentId} must be a Genesys deployment id (1-64 of A-Z a-z 0-9 -).`,
-    );
-  }
   const staleText = nonEmpty(env[RELAY_ENV.workerStaleAfterMs]);
   const workerStaleAfterMs = staleText === undefined ? DEFAULT_WORKER_STALE_AFTER_MS : Number(staleText);
   if (!Number.isSafeInteger(workerStaleAfterMs) || workerStaleAfterMs < 1) {
@@ -71,12 +65,18 @@ export function loadRelayConfig(env: Env): RelayConfig {
       `${RELAY_ENV.workerStaleAfterMs} must be a positive integer (milliseconds).`,
     );
   }
+  let teamPolicy: TeamPolicy;
+  try {
+    teamPolicy = TeamPolicy.fromEnv(env);
+  } catch (error) {
+    throw new RelayConfigError(RELAY_ENV.teamPolicy, (error as Error).message);
+  }
   return Object.freeze({
+    teamPolicy,
     tables: Object.freeze(tables),
     publicManagementEndpoint,
     controlManagementEndpoint,
     region,
-    defaultDeploymentId,
     workerStaleAfterMs,
     ...(dynamodbEndpoint === undefined ? {} : { dynamodbEndpoint }),
   });

@@ -1,16 +1,19 @@
 /**
  * `connect`: start a guest session, or resume one of the caller's team and replay what was missed.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ringDoorbell } from '../commands/doorbell.js';
 import { messageEvent } from '../commands/events.js';
 import { readTranscript } from '../commands/reader.js';
 import { DEFAULT_CONSTRAINTS } from '../domain/constraints.js';
+import { DeploymentRefusal, type ResolvedDeployment } from '../policy/team-policy.js';
 import type { ConnectAction, ConnectEvent, MessageEvent } from '../protocol/index.js';
 import { StoreError } from '../store/errors.js';
 import { NO_OWNER, type SessionRecord, START_COMMAND_ID } from '../store/sessions.js';
 import {
   assertAllowed,
+  assertOwnerOrWatcher,
+  type Caller,
   callerOf,
   ended,
   mapStoreError,
@@ -39,17 +42,24 @@ export function createConnectActionHandler(deps: RelayDeps) {
     const { frame } = event;
     assertAllowed(caller, frame);
     return frame.sessionId === undefined
-      ? start(deps, caller.connectionId, caller.team, frame)
-      : resume(deps, caller.connectionId, caller.team, frame, frame.sessionId);
+      ? start(deps, caller, frame)
+      : resume(deps, caller, frame, frame.sessionId);
   };
 }
 
-async function start(
-  deps: RelayDeps,
-  connectionId: string,
-  team: string,
-  frame: ConnectAction,
-): Promise<ConnectEvent> {
+async function start(deps: RelayDeps, caller: Caller, frame: ConnectAction): Promise<ConnectEvent> {
+  const { connectionId, team, subject } = caller;
+  // Where the session may connect upstream: only what the operator's team policy lists.
+  let target: ResolvedDeployment;
+  try {
+    target = deps.teamPolicy.resolve(team, {
+      ...(frame.deploymentId === undefined ? {} : { deploymentId: frame.deploymentId }),
+      ...(frame.region === undefined ? {} : { region: frame.region }),
+    });
+  } catch (error) {
+    if (error instanceof DeploymentRefusal) throw refusal(frame, 'deployment_not_allowed', error.message);
+    throw error;
+  }
   // The row $connect wrote; without it (expired, or removed after a 410) nothing is created.
   if ((await deps.connections.get(connectionId)) === undefined) {
     throw refusal(frame, 'not_connected', 'This connection is not registered any more; open a new one.');
@@ -58,31 +68,49 @@ async function start(
   const proposed = newSessionId();
   const guestInfo = frame.guestInfo === undefined ? undefined : definedStrings(frame.guestInfo);
   let session: SessionRecord | undefined;
+  let charged: string | undefined;
   try {
     const sessionId =
       frame.clientMessageId === undefined
         ? proposed
-        : await deps.sessions.reserveStart(team, frame.clientMessageId, proposed);
+        : await deps.sessions.reserveStart(team, subject, frame.clientMessageId, proposed);
     if (sessionId !== proposed) {
       const existing = await deps.sessions.get(sessionId);
-      if (existing !== undefined && existing.team !== team) throw notFound(frame);
+      if (existing !== undefined && (existing.team !== team || existing.subject !== subject)) {
+        throw notFound(frame);
+      }
       if (existing?.status === 'ended') throw ended(frame);
       session = existing && (await deps.queue.ensureAllocator(existing, deps.transcript));
     }
-    // The session, its `start` command and this connection in one write.
     const created = session === undefined;
+    if (created) {
+      const refused = await deps.quotas.reserveSession(
+        { team, subject },
+        sessionId,
+        deps.teamPolicy.forTeam(team).quotas,
+      );
+      if (refused !== undefined) {
+        throw refusal(frame, 'rate_limited', refused.message, {
+          retryAfterMs: refused.retryAfterMs,
+          details: { quota: refused.quota, limit: refused.limit },
+        });
+      }
+      charged = sessionId;
+    }
+    // The session, its `start` command and this connection in one write.
     session ??= await deps.sessions.create({
       sessionId,
       team,
-      deploymentId: frame.deploymentId ?? deps.defaultDeploymentId,
-      guestToken: randomUUID(),
+      deploymentId: target.deploymentId,
       constraints: DEFAULT_CONSTRAINTS,
       start: true,
       connectionId,
-      ...(frame.region === undefined ? {} : { region: frame.region }),
+      ...(subject === undefined ? {} : { subject }),
+      ...(target.regionDomain === undefined ? {} : { region: target.regionDomain }),
       ...(guestInfo === undefined ? {} : { guestInfo }),
       ...(frame.metadata === undefined ? {} : { metadata: frame.metadata }),
     });
+    charged = undefined;
     const { previousSessionId } = await deps.connections.attach(connectionId, sessionId);
     if (!created) session = await deps.sessions.attachConnection(sessionId, connectionId, previousSessionId);
     else if (previousSessionId !== undefined && previousSessionId !== sessionId) {
@@ -90,6 +118,10 @@ async function start(
     }
     deps.connectionCache.set(connectionId, { sessionId });
   } catch (error) {
+    // A session that was counted but not created gives its slot back (a retry counts it again).
+    if (charged !== undefined) {
+      await deps.quotas.releaseSession({ team, subject }, charged).catch(() => undefined);
+    }
     throw mapStoreError(frame, error);
   }
   // A new session is unowned: the doorbell asks a live worker to claim it, and names this connection
@@ -124,15 +156,16 @@ function connectEvent(
 
 async function resume(
   deps: RelayDeps,
-  connectionId: string,
-  team: string,
+  caller: Caller,
   frame: ConnectAction,
   sessionId: string,
 ): Promise<ConnectEvent | (ConnectEvent | MessageEvent)[]> {
+  const { connectionId, team } = caller;
   let session: SessionRecord | undefined;
   try {
     session = await deps.sessions.get(sessionId);
     if (session === undefined || session.team !== team) throw notFound(frame);
+    assertOwnerOrWatcher(caller, session, frame);
     if (session.status === 'ended') throw ended(frame);
     session = await deps.queue.ensureAllocator(session, deps.transcript);
     const { previousSessionId } = await deps.connections.attach(connectionId, sessionId);

@@ -23,6 +23,7 @@ export function createConnectHandler(deps: Pick<RelayDeps, 'connections' | 'now'
       team: caller.team,
       role: caller.role,
       connectedAt: event.requestContext.connectedAt ?? deps.now(),
+      ...(caller.expiresAt === undefined ? {} : { tokenExpiresAt: caller.expiresAt }),
     });
     return { statusCode: 200 };
   };

@@ -11,7 +11,9 @@ import {
   ManagementClient,
   type ManagementSdkConfig,
 } from '../gateway/management-client.js';
+import type { TeamPolicy } from '../policy/team-policy.js';
 import { ConnectionStore } from '../store/connections.js';
+import { QuotaStore } from '../store/quotas.js';
 import { SessionStore } from '../store/sessions.js';
 import { createStoreContext } from '../store/store-context.js';
 import { TranscriptStore } from '../store/transcript.js';
@@ -39,8 +41,11 @@ export interface RelayDeps {
   readonly publicGateway: ManagementClient;
   /** Posts to worker control connections (control API). A 410 is reported, no row is deleted. */
   readonly controlGateway: ManagementClient;
-  readonly defaultDeploymentId: string;
   readonly workerStaleAfterMs: number;
+  /** The operator's rules per team: allowed deployments, quotas. */
+  readonly teamPolicy: TeamPolicy;
+  /** Open sessions, starts and upload bytes counted per team and subject. */
+  readonly quotas: QuotaStore;
   readonly logger: RelayLog;
   /** Epoch ms. */
   readonly now: () => number;
@@ -92,6 +97,8 @@ export function createRelayDeps(config: RelayConfig, options: CreateRelayDepsOpt
     transcript: new TranscriptStore(ctx),
     connections,
     connectionCache: new ConnectionCache(),
+    teamPolicy: config.teamPolicy,
+    quotas: new QuotaStore(ctx),
     workers: new WorkerStore(ctx),
     publicGateway: new ManagementClient({
       sdk: sdk(config.publicManagementEndpoint, options.managementSdk?.publicApi),
@@ -103,7 +110,6 @@ export function createRelayDeps(config: RelayConfig, options: CreateRelayDepsOpt
       sdk: sdk(config.controlManagementEndpoint, options.managementSdk?.controlApi),
       connections: { delete: async () => {} },
     }),
-    defaultDeploymentId: config.defaultDeploymentId,
     workerStaleAfterMs: config.workerStaleAfterMs,
     logger: options.logger,
     now,

@@ -7,6 +7,7 @@ export * from './context.js';
 export * from './default.js';
 export * from './deps.js';
 export * from './end.js';
+export * from './expiry.js';
 export * from './history.js';
 export * from './ping.js';
 export * from './send.js';

@@ -8,13 +8,17 @@ import { randomUUID } from 'node:crypto';
 import { ringDoorbell } from '../commands/doorbell.js';
 import type { UploadCommand } from '../commands/types.js';
 import type { AckEvent, UploadAction } from '../protocol/index.js';
+import type { QuotaRefusal } from '../store/quotas.js';
 import type { SessionRecord } from '../store/sessions.js';
 import {
   assertAllowed,
   assertRoom,
+  type Caller,
   callerOf,
   commandRefusal,
+  mapStoreError,
   type RelayEvent,
+  refusal,
   reparse,
   retryAfterFor,
   sessionFor,
@@ -43,6 +47,7 @@ export function createUploadHandler(deps: RelayDeps) {
       },
       createdAt: deps.now(),
     };
+    if (session.pending[commandId] === undefined) await chargeUpload(deps, caller, frame);
     try {
       if (session.pending[commandId] === undefined) assertRoom(deps, frame, session);
       await deps.sessions.putUpload(sessionId, {
@@ -66,4 +71,27 @@ export function createUploadHandler(deps: RelayDeps) {
       ...(bell.queued ? { queued: true } : {}),
     };
   };
+}
+
+/**
+ * Counts the declared size against the hour's upload bytes of the subject and the team (a retry of an
+ * upload still pending is not counted again). Refused: `rate_limited` naming the quota.
+ */
+async function chargeUpload(deps: RelayDeps, caller: Caller, frame: UploadAction): Promise<void> {
+  let refused: QuotaRefusal | undefined;
+  try {
+    refused = await deps.quotas.chargeUpload(
+      { team: caller.team, subject: caller.subject },
+      frame.size,
+      deps.teamPolicy.forTeam(caller.team).quotas,
+    );
+  } catch (error) {
+    throw mapStoreError(frame, error);
+  }
+  if (refused !== undefined) {
+    throw refusal(frame, 'rate_limited', refused.message, {
+      retryAfterMs: refused.retryAfterMs,
+      details: { quota: refused.quota, limit: refused.limit },
+    });
+  }
 }

@@ -24,6 +24,11 @@ export interface ConnectionRecord {
   readonly sessionId?: string;
   /** Epoch ms. */
   readonly connectedAt: number;
+  /**
+   * When the access token the connection was opened with expires (epoch ms): the connection is closed
+   * then (docs/security.md). Absent on rows written before it was recorded.
+   */
+  readonly tokenExpiresAt?: number;
   /** TTL, epoch seconds. */
   readonly expiresAt: number;
 }
@@ -34,6 +39,7 @@ export interface PutConnectionInput {
   readonly role: string;
   readonly sessionId?: string;
   readonly connectedAt: number;
+  readonly tokenExpiresAt?: number;
 }
 
 export interface ConnectionStoreOptions {
@@ -66,6 +72,7 @@ export class ConnectionStore {
       connectedAt: input.connectedAt,
       expiresAt: Math.ceil((from + MAX_CONNECTION_DURATION_MS + this.#options.ttlMarginMs) / 1000),
       ...(input.sessionId === undefined ? {} : { sessionId: input.sessionId }),
+      ...(input.tokenExpiresAt === undefined ? {} : { tokenExpiresAt: input.tokenExpiresAt }),
     };
     assertItemFits({ ...item }, `connection ${input.connectionId}`);
     try {
@@ -202,5 +209,6 @@ function toConnection(item: Record<string, unknown> | undefined): ConnectionReco
     connectedAt: typeof item.connectedAt === 'number' ? item.connectedAt : 0,
     expiresAt: typeof item.expiresAt === 'number' ? item.expiresAt : 0,
     ...(typeof item.sessionId === 'string' ? { sessionId: item.sessionId } : {}),
+    ...(typeof item.tokenExpiresAt === 'number' ? { tokenExpiresAt: item.tokenExpiresAt } : {}),
   };
 }

@@ -66,10 +66,20 @@ export interface SessionRecord {
   readonly guestInfo?: Readonly<Record<string, string>>;
   readonly metadata?: Readonly<Record<string, string | number | boolean>>;
   readonly deploymentId: string;
+  /** The Genesys region domain (`mypurecloud.ie`); absent: the worker's configured endpoint. */
   readonly region?: string;
   readonly endpoint?: SessionEndpoint;
-  /** A credential (Genesys resumes a session by it): never put it in errors or logs. */
-  readonly guestToken: string;
+  /**
+   * The subject (the access token's `sub`) that started the session: the only one that may act in it
+   * (docs/security.md). Absent on sessions started by a token without a subject, or stored before owners
+   * were recorded: then any guest of the team that also has no subject may.
+   */
+  readonly subject?: string;
+  /**
+   * A Genesys guest token stored by an earlier version (Genesys resumes a session by it): never put it
+   * in errors or logs. New sessions store none: the worker derives theirs from a key only it holds.
+   */
+  readonly guestToken?: string;
   /** The channel constraints snapshot taken when the session opened. */
   readonly constraints: ChannelConstraints;
   /** Custom attributes (flattened), their byte size as Genesys counts it, and a revision. */
@@ -114,7 +124,9 @@ export interface CreateSessionInput {
   readonly sessionId: string;
   readonly team: string;
   readonly deploymentId: string;
-  readonly guestToken: string;
+  /** Only for sessions that must carry their own token (tests of stored sessions); new ones derive it. */
+  readonly guestToken?: string;
+  readonly subject?: string;
   readonly constraints: ChannelConstraints;
   readonly region?: string;
   readonly endpoint?: SessionEndpoint;
@@ -175,7 +187,6 @@ export class SessionStore {
       team: input.team,
       status: 'starting',
       deploymentId: input.deploymentId,
-      guestToken: input.guestToken,
       constraints: input.constraints,
       context: input.context ?? {},
       contextBytes: input.contextBytes ?? 0,
@@ -191,6 +202,8 @@ export class SessionStore {
       createdAt: now,
       updatedAt: now,
       ...(start === undefined ? {} : { pendingAt: now }),
+      ...(input.guestToken === undefined ? {} : { guestToken: input.guestToken }),
+      ...(input.subject === undefined ? {} : { subject: input.subject }),
       ...(input.region === undefined ? {} : { region: input.region }),
       ...(input.endpoint === undefined ? {} : { endpoint: input.endpoint }),
       ...(input.guestInfo === undefined ? {} : { guestInfo: input.guestInfo }),
@@ -206,12 +219,20 @@ export class SessionStore {
 
   /**
    * Reserves the session id of a `connect` that carries a clientMessageId, so that a retried start gets
-   * the same session instead of a second one: the first call stores `proposedId` under the team's key
-   * (`pk = "start#<team>#<clientMessageId>"`, no ownerId: invisible to the owner indexes) and gets it
-   * back; every later call gets the id stored first. The key expires with the retention of ended sessions.
+   * the same session instead of a second one: the first call stores `proposedId` under the subject's key
+   * (`pk = "start#<team>#<subject>#<clientMessageId>"`, no ownerId: invisible to the owner indexes) and
+   * gets it back; every later call gets the id stored first. The key is the subject's own: a teammate who
+   * reuses the clientMessageId starts a session of their own, not a way into this one. The key expires
+   * with the retention of ended sessions.
    */
-  async reserveStart(team: string, clientMessageId: string, proposedId: string): Promise<string> {
-    const key = { pk: `start#${team}#${clientMessageId}`, sk: 'start' };
+  async reserveStart(
+    team: string,
+    subject: string | undefined,
+    clientMessageId: string,
+    proposedId: string,
+  ): Promise<string> {
+    const owner = subject === undefined ? '-' : encodeURIComponent(subject);
+    const key = { pk: `start#${team}#${owner}#${clientMessageId}`, sk: 'start' };
     const now = this.#ctx.now();
     const item = {
       ...key,

@@ -108,11 +108,12 @@ describe('guest-relay CLI against a local stack', () => {
   afterAll(() => stack.stop());
 
   it('chat holds a conversation with the bot through a pseudo-terminal, quick replies included', async () => {
-    const command = [process.execPath, ...CLI, 'chat', '--url', stack.wsUrl, '--token', stack.token]
+    const command = [process.execPath, ...CLI, 'chat', '--url', stack.wsUrl]
       .map((part) => `'${part}'`)
       .join(' ');
-    // `script` gives the chat a real terminal (a pty), as a person typing has.
-    const chat = run('script', ['-qfec', command, '/dev/null']);
+    // `script` gives the chat a real terminal (a pty), as a person typing has. Tokens go in the
+    // environment: as arguments they would be visible in `ps` (and the CLI warns).
+    const chat = run('script', ['-qfec', command, '/dev/null'], { GUEST_RELAY_TOKEN: stack.token });
     try {
       await waitUntil(
         () => chat.output().includes('started session'),
@@ -135,30 +136,16 @@ describe('guest-relay CLI against a local stack', () => {
       expect(await chat.exited).toBe(0);
       const sessionId = /started session (\S+)/.exec(chat.output())?.[1] as string;
 
-      const md = cli([
-        'transcript',
-        '--url',
-        stack.wsUrl,
-        '--token',
-        stack.agentToken,
-        '--session',
-        sessionId,
-        '--format',
-        'md',
-      ]);
+      const md = cli(['transcript', '--url', stack.wsUrl, '--session', sessionId, '--format', 'md'], {
+        GUEST_RELAY_TOKEN: stack.agentToken,
+      });
       expect(await md.exited).toBe(0);
       expect(md.output()).toContain(`# Transcript of session ${sessionId}`);
       expect(md.output()).toMatch(/1\. \*\*Guest\*\* .*hello there/);
       expect(md.output()).toContain("I'm the Genesys emulator's bot");
-      const json = cli([
-        'transcript',
-        '--url',
-        stack.wsUrl,
-        '--token',
-        stack.agentToken,
-        '--session',
-        sessionId,
-      ]);
+      const json = cli(['transcript', '--url', stack.wsUrl, '--session', sessionId], {
+        GUEST_RELAY_TOKEN: stack.agentToken,
+      });
       expect(await json.exited).toBe(0);
       const parsed = JSON.parse(json.output()) as { entries: { sequenceId: number }[] };
       expect(parsed.entries.map((e) => e.sequenceId)).toEqual(parsed.entries.map((_, i) => i + 1));
@@ -168,17 +155,10 @@ describe('guest-relay CLI against a local stack', () => {
   }, 60_000);
 
   it('token mints a token the stack accepts; bad input exits 2 with a clear message', async () => {
-    const minted = cli([
-      'token',
-      '--secret',
-      secret,
-      '--team',
-      'local',
-      '--role',
-      'agent-console',
-      '--ttl',
-      '600',
-    ]);
+    // The secret from the environment: an argument would be visible in `ps` (and warned about).
+    const minted = cli(['token', '--team', 'local', '--role', 'agent-console', '--ttl', '600'], {
+      ACCESS_TOKEN_SECRET: secret,
+    });
     expect(await minted.exited).toBe(0);
     const token = minted.output().trim();
     const claims = await verifyAccessToken(token, { secret: secretFromString(secret), now: Date.now() });
@@ -187,7 +167,7 @@ describe('guest-relay CLI against a local stack', () => {
     const missing = cli(['token']);
     expect(await missing.exited).toBe(2);
     expect(missing.output()).toContain('--secret');
-    const badRole = cli(['token', '--secret', secret, '--role', 'root']);
+    const badRole = cli(['token', '--role', 'root'], { ACCESS_TOKEN_SECRET: secret });
     expect(await badRole.exited).toBe(2);
     expect(badRole.output()).toMatch(/guest, agent-console, admin/);
     const refused = cli([

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedactingLogger } from '../../../src/logging/logger.js';
+import { TeamPolicy } from '../../../src/policy/team-policy.js';
 import type { ConnectAction, ServerEvent } from '../../../src/protocol/index.js';
 import { createConnectActionHandler, createRelayDeps, type RelayDeps } from '../../../src/relay/index.js';
 import { DEPLOYMENT_ID, LOCAL_CREDENTIALS, type Relay, startRelay } from './harness.js';
@@ -31,7 +32,7 @@ describe('relay: which session a connection is on', () => {
         controlManagementEndpoint: relay.controlApi.managementEndpoint,
         dynamodbEndpoint: relay.dynamoEndpoint,
         region: 'us-east-1',
-        defaultDeploymentId: DEPLOYMENT_ID,
+        teamPolicy: TeamPolicy.allowingEveryTeam(DEPLOYMENT_ID),
         workerStaleAfterMs: 15_000,
       },
       {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { WebSocket } from 'ws';
 import { createRedactingLogger } from '../../../lambdas/middleware/ws-logger.js';
@@ -19,8 +19,15 @@ import {
 } from '../../../src/auth/index.js';
 import type { AccessTokenRole } from '../../../src/auth/tokens.js';
 import { createControlHandlers } from '../../../src/control/index.js';
+import { type ChannelConstraints, DEFAULT_CONSTRAINTS } from '../../../src/domain/constraints.js';
 import type { Authorizer, LambdaLike, WebSocketApi } from '../../../src/gateway/emulator/index.js';
 import { startWebSocketApi } from '../../../src/gateway/emulator/index.js';
+import {
+  ANY_TEAM,
+  TeamPolicy,
+  type TeamPolicyDocument,
+  UNLIMITED_QUOTAS,
+} from '../../../src/policy/team-policy.js';
 import { parseServerEvent, type ServerEvent } from '../../../src/protocol/index.js';
 import { createRelayDeps, type RelayDeps } from '../../../src/relay/index.js';
 import {
@@ -37,6 +44,8 @@ import {
 export const TEST_SECRET = 'relay-integration-test-secret-0123456789abcdef';
 export const AUDIENCE = 'guest-relay';
 export const DEPLOYMENT_ID = 'dep-1234';
+/** The worker's guest-token key in tests and benchmarks (a worker derives each session's token from it). */
+export const TEST_GUEST_TOKEN_KEY = 'test-guest-token-key-0123456789abcdef';
 export const MAX_PENDING = 8;
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -47,6 +56,8 @@ export interface Relay {
   readonly deps: RelayDeps;
   readonly ctx: StoreContext;
   readonly tables: TableNames;
+  /** The team policy the handlers enforce, as a worker's TEAM_POLICY would carry it. */
+  readonly teamPolicy: string;
   /** Public connection ids in the order their handshakes completed. */
   readonly connectionIds: string[];
   /** Control connection ids in the order workers connected. */
@@ -128,6 +139,8 @@ export interface RelayOptions {
   acceptControl?: () => boolean;
   /** Commands a session may have pending (default MAX_PENDING, small so that tests can fill it). */
   maxPending?: number;
+  /** The team policy (default: every team may open `deploymentId`, default quotas). */
+  teamPolicy?: TeamPolicyDocument;
 }
 
 export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
@@ -138,6 +151,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     credentials: LOCAL_CREDENTIALS,
   });
   const tables = tableNames(`relay-${randomUUID().slice(0, 8)}-`);
+  // Tests of other things than quotas start many sessions as one subject: the quotas are out of the way.
+  const policyDocument: TeamPolicyDocument = options.teamPolicy ?? {
+    defaults: { quotas: UNLIMITED_QUOTAS },
+    teams: { [ANY_TEAM]: { deployments: [{ id: options.deploymentId ?? DEPLOYMENT_ID }] } },
+  };
   await provisionTables(client, tables);
   const ctx = createStoreContext({ client, tables, now: Date.now });
 
@@ -185,8 +203,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       controlManagementEndpoint: controlApi.managementEndpoint,
       dynamodbEndpoint: dynamo.endpoint,
       region: 'us-east-1',
-      defaultDeploymentId: options.deploymentId ?? DEPLOYMENT_ID,
       workerStaleAfterMs: options.workerStaleAfterMs ?? 15_000,
+      teamPolicy: TeamPolicy.from(policyDocument),
     },
     {
       logger,
@@ -215,6 +233,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
 
   return {
     dynamoEndpoint: dynamo.endpoint,
+    teamPolicy: JSON.stringify(policyDocument),
     publicApi,
     controlApi,
     deps,
@@ -368,4 +387,33 @@ export function closedSocket(ws: WebSocket): Promise<void> {
     if (ws.readyState === WebSocket.CLOSED) resolve();
     else ws.once('close', () => resolve());
   });
+}
+
+/** Lets the session accept images and text files (as the worker does once Genesys says so). */
+export async function allowMedia(
+  relay: Relay,
+  sessionId: string,
+  attachments: Partial<ChannelConstraints['attachments']> = {},
+): Promise<void> {
+  await relay.ctx.db.send(
+    new UpdateCommand({
+      TableName: relay.tables.sessions,
+      Key: { pk: sessionId, sk: 'session' },
+      UpdateExpression: 'SET #c = :c',
+      ExpressionAttributeNames: { '#c': 'constraints' },
+      ExpressionAttributeValues: {
+        ':c': {
+          ...DEFAULT_CONSTRAINTS,
+          attachments: {
+            enabled: true,
+            fileTypes: ['image/*', 'text/plain'],
+            maxFileSizeKB: 1,
+            blockedExtensions: ['.exe'],
+            maxPerMessage: 1,
+            ...attachments,
+          },
+        },
+      },
+    }),
+  );
 }

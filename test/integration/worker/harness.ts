@@ -11,13 +11,15 @@ import type { WebSocket } from 'ws';
 import { COMMAND_QUEUE_DEFAULTS } from '../../../src/commands/queue.js';
 import { readWholeTranscript } from '../../../src/commands/reader.js';
 import { type GenesysEmulator, startGenesysEmulator } from '../../../src/genesys/emulator/index.js';
+import type { TeamPolicyDocument } from '../../../src/policy/team-policy.js';
 import { parseServerEvent, type ServerEvent } from '../../../src/protocol/index.js';
 import type { SessionStore } from '../../../src/store/sessions.js';
 import { TABLE_ENV, type TableKey } from '../../../src/store/tables.js';
 import type { TranscriptEntry, TranscriptStore } from '../../../src/store/transcript.js';
 import { WORKER_DEFAULTS } from '../../../worker/config.js';
+import { GuestTokens } from '../../../worker/guest-token.js';
 import type { WorkerHealth } from '../../../worker/worker.js';
-import { openSocket, type Relay, startRelay } from '../relay/harness.js';
+import { openSocket, type Relay, startRelay, TEST_GUEST_TOKEN_KEY } from '../relay/harness.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -57,6 +59,8 @@ export interface SystemOptions {
   /** Limits of the Genesys emulator (e.g. a shorter maxTextLength than the relay knows). */
   readonly emulatorLimits?: { readonly maxTextLength?: number };
   readonly acceptControl?: () => boolean;
+  /** The team policy of the relay and (through TEAM_POLICY) of every worker, given the emulator's deployment. */
+  readonly teamPolicy?: (deploymentId: string) => TeamPolicyDocument;
 }
 
 export async function startSystem(options: SystemOptions = {}): Promise<System> {
@@ -71,6 +75,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     // The production bound: a guest may keep sending while no worker holds the session.
     maxPending: COMMAND_QUEUE_DEFAULTS.maxPending,
     ...(options.acceptControl ? { acceptControl: options.acceptControl } : {}),
+    ...(options.teamPolicy ? { teamPolicy: options.teamPolicy(emulator.deploymentId) } : {}),
   });
   const workers: WorkerProcess[] = [];
   const guests: Guest[] = [];
@@ -88,6 +93,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     SWEEP_INTERVAL_MS: String(timing.sweepIntervalMs),
     HEALTH_PORT: '0',
     LOG_LEVEL: 'INFO',
+    GUEST_TOKEN_KEY: TEST_GUEST_TOKEN_KEY,
+    TEAM_POLICY: relay.teamPolicy,
     ...Object.fromEntries(
       (Object.keys(TABLE_ENV) as TableKey[]).map((key) => [TABLE_ENV[key], relay.tables[key]]),
     ),
@@ -112,7 +119,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     async tokenOf(sessionId) {
       const session = await relay.deps.sessions.get(sessionId);
       if (session === undefined) throw new Error(`no session ${sessionId}`);
-      return session.guestToken;
+      return new GuestTokens(new TextEncoder().encode(TEST_GUEST_TOKEN_KEY)).tokenFor(session);
     },
     async owner(sessionId) {
       return (await relay.deps.sessions.get(sessionId))?.ownerId;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TeamPolicy } from '../../../src/policy/team-policy.js';
 import {
   DEFAULT_WORKER_STALE_AFTER_MS,
   loadRelayConfig,
@@ -13,7 +14,6 @@ const env = {
   PUBLIC_MANAGEMENT_ENDPOINT: 'https://abc.execute-api.eu-west-1.amazonaws.com/prod',
   CONTROL_MANAGEMENT_ENDPOINT: 'https://def.execute-api.eu-west-1.amazonaws.com/prod',
   AWS_REGION: 'eu-west-1',
-  DEFAULT_DEPLOYMENT_ID: 'dep-1',
 };
 
 describe('loadRelayConfig', () => {
@@ -24,8 +24,8 @@ describe('loadRelayConfig', () => {
       publicManagementEndpoint: env.PUBLIC_MANAGEMENT_ENDPOINT,
       controlManagementEndpoint: env.CONTROL_MANAGEMENT_ENDPOINT,
       region: 'eu-west-1',
-      defaultDeploymentId: 'dep-1',
       workerStaleAfterMs: DEFAULT_WORKER_STALE_AFTER_MS,
+      teamPolicy: expect.any(TeamPolicy),
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.tables)).toBe(true);
@@ -55,7 +55,7 @@ describe('loadRelayConfig', () => {
   it.each([
     ['PUBLIC_MANAGEMENT_ENDPOINT', 'wss://nope'],
     ['DYNAMODB_ENDPOINT', 'localhost:8000'],
-    ['DEFAULT_DEPLOYMENT_ID', 'has spaces'],
+    ['TEAM_POLICY', '{"teams":{"blue":{"deployments":[{"id":"d","region":"attacker.net"}]}}}'],
     ['WORKER_STALE_AFTER_MS', '-1'],
     ['WORKER_STALE_AFTER_MS', 'soon'],
   ])('refuses a bad %s', (key, value) => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TeamPolicy } from '../../../src/policy/team-policy.js';
 import { TABLE_ENV } from '../../../src/store/tables.js';
 import {
   leaseDurationMs,
@@ -16,6 +17,7 @@ const env: Readonly<Record<string, string>> = Object.freeze({
   AWS_REGION: 'eu-west-1',
   PUBLIC_MANAGEMENT_ENDPOINT: 'https://pub4711.execute-api.eu-west-1.amazonaws.com/prod',
   CONTROL_URL: 'wss://ctl4712.execute-api.eu-west-1.amazonaws.com/prod',
+  GUEST_TOKEN_KEY: 'guest-token-key-6d2f-0123456789abcdef',
 });
 
 const REQUIRED_KEYS = [
@@ -26,6 +28,7 @@ const REQUIRED_KEYS = [
   'AWS_REGION',
   'PUBLIC_MANAGEMENT_ENDPOINT',
   'CONTROL_URL',
+  'GUEST_TOKEN_KEY',
 ];
 
 /** The WorkerConfigError that loading `overrides` on top of the minimal env throws. */
@@ -73,7 +76,12 @@ describe('loadWorkerConfig: defaults', () => {
       reconnectRatePerSecond: WORKER_DEFAULTS.reconnectRatePerSecond,
       reconnectBurst: WORKER_DEFAULTS.reconnectBurst,
       logLevel: 'INFO',
+      guestTokenKey: { kind: 'value', key: new TextEncoder().encode(env.GUEST_TOKEN_KEY) },
+      teamPolicy: expect.any(TeamPolicy),
+      uploadHosts: [],
     });
+    // Without TEAM_POLICY nothing is allowed upstream.
+    expect(config.teamPolicy.forTeam('any').deployments).toEqual([]);
     // Optional keys are absent, not undefined (exactOptionalPropertyTypes).
     expect(Object.hasOwn(config, 'dynamodbEndpoint')).toBe(false);
     expect(Object.hasOwn(config, 'defaultEndpoint')).toBe(false);
@@ -408,5 +416,38 @@ describe('loadWorkerConfig: Genesys endpoint', () => {
     const error = refusal({ GENESYS_WS_URL: 'not-a-url tok_SECRET_2', GENESYS_API_URL: 'http://h' });
     expect(error.key).toBe('GENESYS_WS_URL');
     expect(error.message).not.toContain('tok_SECRET_2');
+  });
+});
+
+describe('loadWorkerConfig: guest-token key and team policy', () => {
+  it('takes GUEST_TOKEN_KEY_ARN instead of a value, and refuses both or a short key, naming the key', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:guest-token-key';
+    const config = loadWorkerConfig({ ...env, GUEST_TOKEN_KEY: undefined, GUEST_TOKEN_KEY_ARN: arn });
+    expect(config.guestTokenKey).toEqual({ kind: 'arn', arn });
+    expect(refusal({ GUEST_TOKEN_KEY_ARN: arn }).key).toBe('GUEST_TOKEN_KEY');
+    const short = refusal({ GUEST_TOKEN_KEY: 'short-key-91x' });
+    expect(short.key).toBe('GUEST_TOKEN_KEY');
+    expect(short.message).not.toContain('short-key-91x');
+    expect(refusal({ GUEST_TOKEN_KEY: undefined, GUEST_TOKEN_KEY_ARN: 'not-an-arn' }).key).toBe(
+      'GUEST_TOKEN_KEY_ARN',
+    );
+  });
+
+  it('reads TEAM_POLICY, and refuses a policy that is not JSON or names an unknown region', () => {
+    const policy = { teams: { blue: { deployments: [{ id: 'dep-9', region: 'eu_west_1' }] } } };
+    const config = loadWorkerConfig({ ...env, TEAM_POLICY: JSON.stringify(policy) });
+    expect(config.teamPolicy.allows('blue', 'dep-9', 'mypurecloud.ie')).toBe(true);
+    expect(config.teamPolicy.allows('red', 'dep-9', 'mypurecloud.ie')).toBe(false);
+    expect(refusal({ TEAM_POLICY: '{not json' }).key).toBe('TEAM_POLICY');
+    const unknown = { teams: { blue: { deployments: [{ id: 'dep-9', region: 'attacker.net' }] } } };
+    expect(refusal({ TEAM_POLICY: JSON.stringify(unknown) }).message).toMatch(/not a known Genesys region/);
+  });
+
+  it('reads GENESYS_UPLOAD_HOSTS as hosts and domains, refusing anything else', () => {
+    const config = loadWorkerConfig({ ...env, GENESYS_UPLOAD_HOSTS: 's3.example.com, .Uploads.example.net' });
+    expect(config.uploadHosts).toEqual(['s3.example.com', '.uploads.example.net']);
+    for (const bad of ['https://s3.example.com', 's3.example.com/path', '*.example.com', 'localhost:9000']) {
+      expect(refusal({ GENESYS_UPLOAD_HOSTS: bad }).key).toBe('GENESYS_UPLOAD_HOSTS');
+    }
   });
 });
