@@ -8,6 +8,7 @@ import { ACCESS_TOKEN_ROLES } from '../src/auth/tokens.js';
 import { runChat } from './chat.js';
 import { runEmulator } from './emulator.js';
 import { CliError, type Io } from './io.js';
+import { resolveSecretOptions, type SecretOption, secretHelp } from './secrets.js';
 import { runStart } from './start.js';
 import { runTest } from './test/command.js';
 import { runToken } from './token.js';
@@ -19,6 +20,15 @@ function port(value: string): number {
     throw new InvalidArgumentError('a port number (0-65535)');
   return n;
 }
+
+/** The secret-bearing options (cli/secrets.ts): environment, `-` for stdin, or (warned) the argument. */
+const TOKEN: SecretOption = { key: 'token', flag: '--token', env: 'GUEST_RELAY_TOKEN' };
+const SIGNING_SECRET: SecretOption = { key: 'secret', flag: '--secret', env: 'ACCESS_TOKEN_SECRET' };
+const CLIENT_SECRET: SecretOption = {
+  key: 'genesysClientSecret',
+  flag: '--genesys-client-secret',
+  env: 'GENESYS_CLIENT_SECRET',
+};
 
 function positive(value: string): number {
   const n = Number(value);
@@ -66,8 +76,9 @@ export function buildProgram(io: Io): Command {
         .default(8787),
     )
     .addOption(
-      new Option('--secret <secret>', 'token signing secret (default: random per run)').env(
-        'ACCESS_TOKEN_SECRET',
+      new Option(
+        '--secret <secret>',
+        secretHelp('token signing secret (default: random per run)', SIGNING_SECRET),
       ),
     )
     .addOption(
@@ -83,28 +94,24 @@ Real Genesys instead of the emulator:
   GENESYS_DEPLOYMENT_ID and GENESYS_REGION (e.g. eu_west_1 or mypurecloud.ie), optional GENESYS_ORIGIN;
   or GENESYS_DEPLOYMENT_ID with GENESYS_WS_URL and GENESYS_API_URL for any other guest-API endpoint.`,
     )
-    .action(async (options) => runStart(options, io));
+    .action(async (options) => runStart(await resolveSecretOptions(options, [SIGNING_SECRET], io), io));
 
   program
     .command('chat')
     .description('Talk as a guest from the terminal, against any guest-relay stack.')
     .requiredOption('--url <url>', 'the public WebSocket URL (ws:// or wss://)')
-    .addOption(
-      new Option('--token <token>', 'an access token (guest role)')
-        .env('GUEST_RELAY_TOKEN')
-        .makeOptionMandatory(),
-    )
+    .addOption(new Option('--token <token>', secretHelp('an access token (guest role)', TOKEN)))
     .option('--session <sessionId>', 'resume this session instead of starting one')
     .option('--deployment-id <id>', 'the Genesys deployment of a new session')
     .addHelpText('after', '\nIn the chat: type a line to send it; /typing, /end, /quit, /help.')
-    .action(async (options) => runChat(options, io));
+    .action(async (options) =>
+      runChat(await resolveSecretOptions(options, [{ ...TOKEN, required: true }], io), io),
+    );
 
   program
     .command('token')
     .description('Mint an access token from the signing secret.')
-    .addOption(
-      new Option('--secret <secret>', 'the signing secret').env('ACCESS_TOKEN_SECRET').makeOptionMandatory(),
-    )
+    .addOption(new Option('--secret <secret>', secretHelp('the signing secret', SIGNING_SECRET)))
     .addOption(new Option('--team <team>', 'the team the token belongs to').default('local'))
     .addOption(
       new Option('--role <role>', 'what it may do').choices([...ACCESS_TOKEN_ROLES]).default('guest'),
@@ -118,25 +125,27 @@ Real Genesys instead of the emulator:
         .env('ACCESS_TOKEN_AUDIENCE')
         .default('guest-relay'),
     )
-    .action(async (options) => runToken(options, io));
+    .action(async (options) =>
+      runToken(await resolveSecretOptions(options, [{ ...SIGNING_SECRET, required: true }], io), io),
+    );
 
   program
     .command('transcript')
     .description('Export a session as JSON or Markdown.')
     .requiredOption('--url <url>', 'the public WebSocket URL')
-    .addOption(
-      new Option('--token <token>', 'an access token').env('GUEST_RELAY_TOKEN').makeOptionMandatory(),
-    )
+    .addOption(new Option('--token <token>', secretHelp('an access token', TOKEN)))
     .requiredOption('--session <sessionId>', 'the session to export')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'md']).default('json'))
-    .action(async (options) => runTranscript(options, io));
+    .action(async (options) =>
+      runTranscript(await resolveSecretOptions(options, [{ ...TOKEN, required: true }], io), io),
+    );
 
   program
     .command('test')
     .description('Run scripted conversations (YAML scenario files) against a local stack or a deployed one.')
     .argument('<files...>', 'scenario files or globs, e.g. "tests/**/*.yaml"')
     .option('--url <url>', 'a deployed stack (wss://…); without it a local stack is started for the run')
-    .addOption(new Option('--token <token>', 'access token for --url').env('GUEST_RELAY_TOKEN'))
+    .addOption(new Option('--token <token>', secretHelp('access token for --url', TOKEN)))
     .addOption(new Option('--parallel <n>', 'scenarios at once').argParser(positive).default(1))
     .option('--junit <file>', 'write a JUnit XML report')
     .option('--json <file>', 'write a JSON report')
@@ -151,8 +160,9 @@ Real Genesys instead of the emulator:
       ),
     )
     .addOption(
-      new Option('--genesys-client-secret <secret>', 'for expectParticipantData: its secret').env(
-        'GENESYS_CLIENT_SECRET',
+      new Option(
+        '--genesys-client-secret <secret>',
+        secretHelp('for expectParticipantData: its secret', CLIENT_SECRET),
       ),
     )
     .option('--genesys-api-url <url>', 'another Platform API base (with --genesys-login-url)')
@@ -161,7 +171,9 @@ Real Genesys instead of the emulator:
       'after',
       '\nExit codes: 0 all passed, 1 a scenario failed, 2 bad input. Scenario format: docs/ci.md.',
     )
-    .action(async (files: string[], options) => runTest(files, options, io));
+    .action(async (files: string[], options) =>
+      runTest(files, await resolveSecretOptions(options, [TOKEN, CLIENT_SECRET], io), io),
+    );
 
   program
     .command('emulator')

@@ -1,12 +1,14 @@
 /**
  * The whole guest-relay stack (DESIGN §2, §5): the public and control WebSocket APIs, the Lambda
  * handlers, the tables, the worker service and the secrets. Every environment variable is set in the
- * same place as the grant that makes it usable.
+ * same place as the grant that makes it usable; each principal gets the table actions and management
+ * APIs infra/permissions.ts gives it, nothing more.
  */
-import { CfnOutput, CfnParameter, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, CfnParameter, Stack, type StackProps } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { AUTH_ENV } from '../src/auth/config.js';
+import { TEAM_POLICY_ENV } from '../src/policy/team-policy.js';
 import { RELAY_ENV } from '../src/relay/config.js';
 import { WORKER_ENV } from '../worker/config.js';
 import { ControlApi } from './constructs/control-api.js';
@@ -14,6 +16,8 @@ import { PUBLIC_ROUTES, PublicApi, type PublicRouteKey } from './constructs/publ
 import { RelayFunction } from './constructs/relay-function.js';
 import { RelayTables } from './constructs/tables.js';
 import { WorkerService } from './constructs/worker-service.js';
+import { ROUTE_PERMISSIONS, WORKER_PERMISSIONS } from './permissions.js';
+import { teamPolicyFromContext } from './team-policy.js';
 
 export const AUDIENCE = 'guest-relay';
 
@@ -32,14 +36,13 @@ export class GuestRelayStack extends Stack {
   readonly controlApi: ControlApi;
   readonly worker: WorkerService;
   readonly signingKey: Secret;
+  /** The key the workers derive Genesys guest tokens from: the worker's task role alone may read it. */
+  readonly guestTokenKey: Secret;
+  /** Only with `-c genesysOAuthClient=true`. */
+  readonly genesysOAuthClient?: Secret;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, props);
-    const deploymentId = new CfnParameter(this, 'GenesysDeploymentId', {
-      type: 'String',
-      description: 'The Genesys Web Messaging deployment id of sessions that name none',
-      allowedPattern: '^[A-Za-z0-9-]{1,64}$',
-    });
     const genesysRegion = new CfnParameter(this, 'GenesysRegion', {
       type: 'String',
       description: 'The Genesys Cloud region (e.g. eu_west_1) or domain (e.g. mypurecloud.ie)',
@@ -52,12 +55,35 @@ export class GuestRelayStack extends Stack {
         "The Origin the workers present to Genesys, when the deployment's allowed domains require one",
       default: '',
     });
+    const uploadHosts = new CfnParameter(this, 'GenesysUploadHosts', {
+      type: 'String',
+      description:
+        'Hosts (s3.example.com) or domains (.example.com), comma-separated, that Genesys presigned upload URLs may name besides the region domain (docs/security.md)',
+      default: '',
+    });
 
     this.tables = new RelayTables(this, 'Tables');
     this.signingKey = new Secret(this, 'AccessTokenKey', {
       description: 'guest-relay: the HS256 key that signs access tokens',
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
     });
+    // 64 characters of [A-Za-z0-9]: about 380 bits, beyond the 32 bytes worker/guest-token.ts requires.
+    this.guestTokenKey = new Secret(this, 'GenesysGuestTokenKey', {
+      description:
+        'guest-relay: the key the workers derive Genesys guest tokens from (worker task role only)',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    // `-c teamPolicyFile=policy.json`: the teams' allowed deployments and quotas (src/policy/team-policy.ts).
+    const teamPolicy = teamPolicyFromContext(this);
+    if (teamPolicy === undefined) {
+      Annotations.of(this).addWarningV2(
+        'guest-relay:no-team-policy',
+        'No team policy (cdk context teamPolicyFile): TEAM_POLICY is not set, so the relay refuses every ' +
+          'Genesys deployment. Deploy with -c teamPolicyFile=<policy.json> (docs/deploy.md).',
+      );
+    }
+    const policyEnvironment: Record<string, string> =
+      teamPolicy === undefined ? {} : { [TEAM_POLICY_ENV]: teamPolicy };
 
     // Handlers first: the APIs integrate them, then each gets the endpoints and grants it needs.
     const authorizer = new RelayFunction(this, 'Authorizer', {
@@ -76,18 +102,20 @@ export class GuestRelayStack extends Stack {
     this.publicApi = new PublicApi(this, 'Public', { handlers, authorizer });
     this.controlApi = new ControlApi(this, 'ControlApi', { handler: control });
 
-    for (const fn of Object.values(handlers)) {
+    for (const key of Object.keys(handlers) as PublicRouteKey[]) {
+      const fn = handlers[key];
       for (const [name, value] of Object.entries({
         ...this.tables.environment(),
         [RELAY_ENV.publicManagementEndpoint]: this.publicApi.stage.callbackUrl,
         [RELAY_ENV.controlManagementEndpoint]: this.controlApi.stage.callbackUrl,
-        [RELAY_ENV.defaultDeploymentId]: deploymentId.valueAsString,
+        ...policyEnvironment,
       })) {
         fn.addEnvironment(name, value);
       }
-      for (const table of this.tables.all()) table.grantReadWriteData(fn);
-      this.publicApi.stage.grantManagementApiAccess(fn);
-      this.controlApi.stage.grantManagementApiAccess(fn);
+      const permissions = ROUTE_PERMISSIONS[key];
+      this.tables.grant(fn, permissions.tables);
+      if (permissions.manage.includes('public')) this.publicApi.stage.grantManagementApiAccess(fn);
+      if (permissions.manage.includes('control')) this.controlApi.stage.grantManagementApiAccess(fn);
     }
 
     this.worker = new WorkerService(this, 'Worker', {
@@ -99,14 +127,22 @@ export class GuestRelayStack extends Stack {
         GENESYS_REGION: genesysRegion.valueAsString,
         // Empty means "no Origin header" (worker/config.ts reads an empty value as unset).
         [WORKER_ENV.genesysOrigin]: genesysOrigin.valueAsString,
+        // Empty: only hosts under the region domain (worker/config.ts reads an empty value as unset).
+        [WORKER_ENV.genesysUploadHosts]: uploadHosts.valueAsString,
+        // The ARN only: the worker reads the value with its task role (the execution role cannot).
+        [WORKER_ENV.guestTokenKeyArn]: this.guestTokenKey.secretArn,
+        ...policyEnvironment,
       },
     });
+    const taskRole = this.worker.taskDefinition.taskRole;
+    this.guestTokenKey.grantRead(taskRole);
     // Optional (`cdk deploy -c genesysOAuthClient=true`): a Genesys OAuth client (client credentials) for
     // Platform API reads such as participant data; the operator stores {clientId, clientSecret} in it.
     if (
       this.node.tryGetContext('genesysOAuthClient') === true ||
       this.node.tryGetContext('genesysOAuthClient') === 'true'
     ) {
+      // Nothing reads GENESYS_OAUTH_SECRET_ARN yet (the worker's config does not list it).
       const oauth = new Secret(this, 'GenesysOAuthClient', {
         description: 'guest-relay: Genesys Cloud OAuth client credentials {clientId, clientSecret}',
         generateSecretString: {
@@ -114,16 +150,16 @@ export class GuestRelayStack extends Stack {
           generateStringKey: 'clientSecret',
         },
       });
-      oauth.grantRead(this.worker.taskDefinition.taskRole);
+      oauth.grantRead(taskRole);
       this.worker.taskDefinition.defaultContainer?.addEnvironment(
         'GENESYS_OAUTH_SECRET_ARN',
         oauth.secretArn,
       );
       new CfnOutput(this, 'GenesysOAuthClientArn', { value: oauth.secretArn });
+      this.genesysOAuthClient = oauth;
     }
-    const taskRole = this.worker.taskDefinition.taskRole;
-    for (const table of this.tables.all()) table.grantReadWriteData(taskRole);
-    this.publicApi.stage.grantManagementApiAccess(taskRole);
+    this.tables.grant(taskRole, WORKER_PERMISSIONS.tables);
+    if (WORKER_PERMISSIONS.manage.includes('public')) this.publicApi.stage.grantManagementApiAccess(taskRole);
     this.controlApi.grantConnect(taskRole);
 
     new CfnOutput(this, 'WebSocketUrl', {
@@ -136,7 +172,7 @@ export class GuestRelayStack extends Stack {
     });
     new CfnOutput(this, 'AccessTokenKeyArn', {
       value: this.signingKey.secretArn,
-      description: 'Read it to mint tokens: guest-relay token --secret …',
+      description: 'Read it to mint tokens: ACCESS_TOKEN_SECRET=… guest-relay token (docs/deploy.md)',
     });
     for (const [key, table] of Object.entries(this.tables.tables)) {
       new CfnOutput(this, `${key[0]?.toUpperCase()}${key.slice(1)}Table`, { value: table.tableName });

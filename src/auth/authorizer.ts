@@ -21,6 +21,11 @@ export interface AuthorizerContext {
   readonly team: string;
   readonly role: AccessTokenRole;
   readonly subject?: string;
+  /**
+   * When the token expires (epoch ms): the connection outlives it no longer than its next frame, and its
+   * session's owner closes it when it stays silent (docs/security.md).
+   */
+  readonly expiresAt: number;
 }
 
 export interface AuthorizerPolicy {
@@ -39,7 +44,7 @@ export interface AuthorizerDependencies {
   /** Fetches ACCESS_TOKEN_SECRET_ARN's value; needed only when the config names an ARN. */
   readonly loadSecret?: LoadSecret;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
-  /** Epoch milliseconds. */
+  /** Epoch milliseconds: token times, and the age of the cached keys. */
   readonly now?: () => number;
 }
 
@@ -54,15 +59,7 @@ export const TOKEN_QUERY_PARAMETER = 'token';
  */
 export function createAuthorizer(deps: AuthorizerDependencies) {
   const now = deps.now ?? Date.now;
-  let secrets: Promise<readonly Uint8Array[]> | undefined;
-  const keys = () => {
-    // Fetched once per cold start; a failed fetch is retried on the next call rather than cached.
-    secrets ??= resolveSecrets(deps.config, deps.loadSecret).catch((error: unknown) => {
-      secrets = undefined;
-      throw error;
-    });
-    return secrets;
-  };
+  const keys = createKeyCache(deps, now);
 
   return async (event: WebSocketAuthorizerEvent): Promise<AuthorizerPolicy> => {
     const token = event.queryStringParameters?.[TOKEN_QUERY_PARAMETER];
@@ -73,10 +70,12 @@ export function createAuthorizer(deps: AuthorizerDependencies) {
         issuer: deps.config.issuer,
         now: now(),
       });
-      const context: AuthorizerContext =
-        access.subject === undefined
-          ? { team: access.team, role: access.role }
-          : { team: access.team, role: access.role, subject: access.subject };
+      const context: AuthorizerContext = {
+        team: access.team,
+        role: access.role,
+        ...(access.subject === undefined ? {} : { subject: access.subject }),
+        expiresAt: access.expiresAt,
+      };
       deps.logger.info('access allowed', { decision: 'Allow', team: access.team, role: access.role });
       return policy(principalOf(context), 'Allow', event.methodArn, context);
     } catch (error) {
@@ -91,6 +90,78 @@ export function createAuthorizer(deps: AuthorizerDependencies) {
       deps.logger.info('access refused', { decision: 'Deny', reason: error.code, detail: error.message });
       return policy('anonymous', 'Deny', event.methodArn);
     }
+  };
+}
+
+interface CachedKeys {
+  readonly keys: readonly Uint8Array[];
+  /** When these keys were read (epoch ms). */
+  readonly loadedAt: number;
+  /** When a read was last tried, successful or not. */
+  readonly triedAt: number;
+}
+
+/**
+ * The verification keys, read through the loader and kept for `keyTtlMs`: a rotated secret takes effect
+ * within that. A failed read keeps the keys already read (logged as a warning) and is tried again after
+ * another `keyTtlMs`, but only while they are younger than `keyMaxAgeMs`: past it, every call reads
+ * again and a failure is an error (API Gateway's 500), so a key replaced in an emergency cannot outlive
+ * it however long Secrets Manager is unreachable. The first read has nothing to fall back on: it fails
+ * the call and is tried again on the next. Concurrent calls share one read. Local mode has nothing to read.
+ */
+function createKeyCache(
+  deps: AuthorizerDependencies,
+  now: () => number,
+): () => Promise<readonly Uint8Array[]> {
+  const { config } = deps;
+  if (config.secret.kind === 'value') {
+    const local = resolveSecrets(config, deps.loadSecret);
+    return () => local;
+  }
+  let cached: CachedKeys | undefined;
+  let reading: Promise<readonly Uint8Array[]> | undefined;
+
+  const read = async (at: number): Promise<readonly Uint8Array[]> => {
+    try {
+      const keys = await resolveSecrets(config, deps.loadSecret);
+      cached = { keys, loadedAt: at, triedAt: at };
+      return keys;
+    } catch (error) {
+      if (cached === undefined) throw error;
+      const ageMs = at - cached.loadedAt;
+      // Only the error's name: a loader's message may say more about the secret than a log should.
+      const reason = error instanceof Error ? error.name : 'Error';
+      if (ageMs >= config.keyMaxAgeMs) {
+        deps.logger.error('signing keys could not be read again and are past their maximum age', {
+          ageMs,
+          maxAgeMs: config.keyMaxAgeMs,
+          reason,
+        });
+        throw error;
+      }
+      deps.logger.warn('signing keys could not be read again; using the keys read before', {
+        ageMs,
+        maxAgeMs: config.keyMaxAgeMs,
+        reason,
+      });
+      cached = { ...cached, triedAt: at };
+      return cached.keys;
+    }
+  };
+
+  return async () => {
+    const at = now();
+    if (
+      cached !== undefined &&
+      at - cached.triedAt < config.keyTtlMs &&
+      at - cached.loadedAt < config.keyMaxAgeMs
+    ) {
+      return cached.keys;
+    }
+    reading ??= read(at).finally(() => {
+      reading = undefined;
+    });
+    return reading;
   };
 }
 

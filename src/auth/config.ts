@@ -9,18 +9,36 @@ export const AUTH_ENV = Object.freeze({
   previousSecret: 'ACCESS_TOKEN_PREVIOUS_SECRET',
   audience: 'ACCESS_TOKEN_AUDIENCE',
   issuer: 'ACCESS_TOKEN_ISSUER',
+  keyTtlSeconds: 'ACCESS_TOKEN_KEY_TTL_SECONDS',
+  keyMaxAgeSeconds: 'ACCESS_TOKEN_KEY_MAX_AGE_SECONDS',
 });
+
+/**
+ * Cloud mode: the keys read from Secrets Manager are read again after this long, so a rotation (or an
+ * emergency replacement) takes effect within it.
+ */
+export const DEFAULT_KEY_TTL_SECONDS = 300;
+/**
+ * Cloud mode: when reading them again fails, the keys already read are used until they are this old;
+ * after that every `$connect` fails (500) until a read succeeds. A revoked key cannot live on because
+ * Secrets Manager is unreachable for longer than this.
+ */
+export const DEFAULT_KEY_MAX_AGE_SECONDS = 3600;
 
 export type SecretSource =
   /** Local mode: the key itself, already decoded (plus the previous key during a rotation). */
   | { readonly kind: 'value'; readonly secrets: readonly Uint8Array[] }
-  /** Cloud mode: a Secrets Manager secret, fetched once per cold start by an injected loader. */
+  /** Cloud mode: a Secrets Manager secret, read through an injected loader and cached (keyTtlMs). */
   | { readonly kind: 'arn'; readonly arn: string };
 
 export interface AuthConfig {
   readonly secret: SecretSource;
   readonly audience: string;
   readonly issuer: string;
+  /** Cloud mode: how long keys read from Secrets Manager are used before they are read again. */
+  readonly keyTtlMs: number;
+  /** Cloud mode: the oldest keys may get while reads fail; never shorter than keyTtlMs. */
+  readonly keyMaxAgeMs: number;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -56,15 +74,41 @@ export function loadAuthConfig(env: Env): AuthConfig {
   if (audience === undefined) {
     throw new AuthConfigError(AUTH_ENV.audience, `Missing ${AUTH_ENV.audience} (for example "guest-relay").`);
   }
-  return Object.freeze({ secret, audience, issuer: nonEmpty(env[AUTH_ENV.issuer]) ?? DEFAULT_ISSUER });
+  const keyTtlSeconds = seconds(env, AUTH_ENV.keyTtlSeconds, DEFAULT_KEY_TTL_SECONDS);
+  const keyMaxAgeSeconds = seconds(env, AUTH_ENV.keyMaxAgeSeconds, DEFAULT_KEY_MAX_AGE_SECONDS);
+  if (keyMaxAgeSeconds < keyTtlSeconds) {
+    throw new AuthConfigError(
+      AUTH_ENV.keyMaxAgeSeconds,
+      `${AUTH_ENV.keyMaxAgeSeconds} must be at least ${AUTH_ENV.keyTtlSeconds}.`,
+    );
+  }
+  return Object.freeze({
+    secret,
+    audience,
+    issuer: nonEmpty(env[AUTH_ENV.issuer]) ?? DEFAULT_ISSUER,
+    keyTtlMs: keyTtlSeconds * 1000,
+    keyMaxAgeMs: keyMaxAgeSeconds * 1000,
+  });
+}
+
+/** A whole number of seconds from 1 to one day; the default when unset. */
+function seconds(env: Env, key: string, fallback: number): number {
+  const text = nonEmpty(env[key]);
+  if (text === undefined) return fallback;
+  const value = Number(text.trim());
+  if (!Number.isSafeInteger(value) || value < 1 || value > 86_400) {
+    throw new AuthConfigError(key, `${key} must be a whole number of seconds from 1 to 86400.`);
+  }
+  return value;
 }
 
 /** Fetches a secret string by ARN (in the cloud: secretsManagerLoader). Injected. */
 export type LoadSecret = (arn: string) => Promise<string>;
 
 /**
- * The verification keys, from the config or through the injected loader. A Secrets Manager value may
- * hold one key, or a JSON `{"current": "...", "previous": "..."}` during a rotation.
+ * The verification keys, from the config or through the injected loader (one read; the authorizer
+ * caches the result, see createAuthorizer). A Secrets Manager value may hold one key, or a JSON
+ * `{"current": "...", "previous": "..."}` during a rotation.
  */
 export async function resolveSecrets(
   config: AuthConfig,

@@ -11,10 +11,20 @@ export interface KeyDefinition {
   readonly type: KeyType;
 }
 
+/**
+ * What an index copies from each item besides the keys (the table's and its own). Never ALL: an index
+ * holds only what its queries read, so an attribute added to an item later (a credential, say) is not
+ * copied into every index by default. `INCLUDE` names the non-key attributes the queries read.
+ */
+export type IndexProjection =
+  | { readonly type: 'KEYS_ONLY' }
+  | { readonly type: 'INCLUDE'; readonly attributes: readonly string[] };
+
 export interface IndexDefinition {
   readonly name: string;
   readonly partitionKey: KeyDefinition;
   readonly sortKey?: KeyDefinition;
+  readonly projection: IndexProjection;
 }
 
 export interface TableDefinition {
@@ -40,6 +50,15 @@ export const TTL_ATTRIBUTE = 'expiresAt';
  * - transcript: the ordered entries of each session, `seq` = the public sequenceId.
  * - connections: one item per frontend connection; `bySession` lists a session's connections.
  * - workers: one heartbeat item per worker: O(workers) writes, never O(sessions).
+ *
+ * Each index projects what its one query reads (test/store/projections.test.ts checks both engines):
+ * - `byOwner` ← SessionStore.listOwned reads `pk, sk, epoch, status, pendingAt`;
+ * - `byOwnerPending` ← CommandQueue.listPending reads `pk, sk, epoch, pending, pendingAt` (only the
+ *   command ids of `pending`, but a projection cannot name a map's keys);
+ * - `bySession` ← ConnectionStore.listBySession reads the whole connection row (toConnection) and
+ *   filters on `expiresAt`: its attributes are named rather than ALL, so nothing added later is copied.
+ * None of them projects the session's `guestToken` (a Genesys credential) or its message content
+ * beyond the pending commands.
  */
 export const TABLES: Readonly<Record<TableKey, TableDefinition>> = Object.freeze({
   sessions: {
@@ -51,11 +70,13 @@ export const TABLES: Readonly<Record<TableKey, TableDefinition>> = Object.freeze
         name: 'byOwner',
         partitionKey: { name: 'ownerId', type: 'S' },
         sortKey: { name: 'pk', type: 'S' },
+        projection: { type: 'INCLUDE', attributes: ['epoch', 'status', 'pendingAt'] },
       },
       {
         name: 'byOwnerPending',
         partitionKey: { name: 'ownerId', type: 'S' },
         sortKey: { name: 'pendingAt', type: 'N' },
+        projection: { type: 'INCLUDE', attributes: ['epoch', 'pending'] },
       },
     ],
     ttlAttribute: TTL_ATTRIBUTE,
@@ -75,6 +96,7 @@ export const TABLES: Readonly<Record<TableKey, TableDefinition>> = Object.freeze
         name: 'bySession',
         partitionKey: { name: 'sessionId', type: 'S' },
         sortKey: { name: 'connectionId', type: 'S' },
+        projection: { type: 'INCLUDE', attributes: ['team', 'role', 'connectedAt', TTL_ATTRIBUTE] },
       },
     ],
     ttlAttribute: TTL_ATTRIBUTE,
@@ -107,7 +129,7 @@ export const TABLE_ENV: Readonly<Record<TableKey, string>> = Object.freeze({
   workers: 'WORKERS_TABLE',
 });
 
-/** The CreateTable input of one table (on-demand billing, every index projecting all attributes). */
+/** The CreateTable input of one table (on-demand billing, each index with its own projection). */
 export function createTableInput(definition: TableDefinition, name: string) {
   const keys = [definition.partitionKey, ...(definition.sortKey ? [definition.sortKey] : [])];
   const attributes = new Map<string, KeyType>();
@@ -134,7 +156,10 @@ export function createTableInput(definition: TableDefinition, name: string) {
           GlobalSecondaryIndexes: definition.indexes.map((index) => ({
             IndexName: index.name,
             KeySchema: keySchema(index.partitionKey, index.sortKey),
-            Projection: { ProjectionType: 'ALL' as const },
+            Projection:
+              index.projection.type === 'INCLUDE'
+                ? { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...index.projection.attributes] }
+                : { ProjectionType: 'KEYS_ONLY' as const },
           })),
         }
       : {}),

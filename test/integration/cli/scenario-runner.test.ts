@@ -244,10 +244,11 @@ describe('guest-relay test: every step kind fails helpfully', () => {
   });
 
   it('reconnect: a stack that refuses the token says so', { timeout: 30_000 }, async () => {
-    // A token that expires before the reconnect (1 s, plus the authorizer's 5 s clock tolerance).
-    const shortLived = { ...target, token: await stack.mintToken('guest', 1) };
+    // A token that lasts for the greeting (a frame after its expiry closes the connection) and has
+    // expired before the reconnect: 4 s, plus the authorizer's 5 s clock tolerance.
+    const shortLived = { ...target, token: await stack.mintToken('guest', 4) };
     const f = await failure(
-      greeted('    - disconnect:\n    - expectNoReplyWithin: 6.5\n    - reconnect:\n'),
+      greeted('    - disconnect:\n    - expectNoReplyWithin: 9.5\n    - reconnect:\n'),
       shortLived,
     );
     expect(f.message).toContain('refused the token');
