@@ -118,9 +118,16 @@ async function start(deps: RelayDeps, caller: Caller, frame: ConnectAction): Pro
     }
     deps.connectionCache.set(connectionId, { sessionId });
   } catch (error) {
-    // A session that was counted but not created gives its slot back (a retry counts it again).
+    // A session that was counted but not created gives its slot back (a retry counts it again). Not
+    // when a concurrent retry of the same start created it first: that slot is the session's.
     if (charged !== undefined) {
-      await deps.quotas.releaseSession({ team, subject }, charged).catch(() => undefined);
+      const slot = charged;
+      await deps.sessions
+        .get(slot)
+        .then((made) =>
+          made === undefined ? deps.quotas.releaseSession({ team, subject }, slot) : undefined,
+        )
+        .catch(() => undefined);
     }
     throw mapStoreError(frame, error);
   }

@@ -3,7 +3,9 @@
  * API outage, and upstream drops and 429s during traffic. Every transcript is checked against what each
  * side really sent: the guest's texts (through the public API) and the agent's (through the emulator).
  */
+
 import { afterEach, describe, expect, it } from 'vitest';
+import { EXECUTOR_DEFAULTS } from '../../../src/commands/executor.js';
 import {
   DEFAULT_TIMING,
   type Guest,
@@ -44,6 +46,37 @@ async function openConversations(system: System, count: number): Promise<Convers
   return conversations;
 }
 
+/**
+ * Waits until every conversation is complete; on timeout the error says, for each incomplete one, what
+ * its transcript holds and what the owner's item still has pending (a flaky run explains itself).
+ */
+async function untilComplete(
+  system: System,
+  conversations: readonly Conversation[],
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  try {
+    await waitUntil(
+      async () => (await Promise.all(conversations.map((c) => complete(system, c)))).every(Boolean),
+      timeoutMs,
+      what,
+    );
+  } catch (error) {
+    const states: string[] = [];
+    for (const c of conversations) {
+      if (await complete(system, c)) continue;
+      const entries = await system.transcript(c.sessionId);
+      const item = await system.relay.deps.sessions.get(c.sessionId);
+      states.push(
+        `${c.sessionId} owner ${item?.ownerId}@${item?.epoch} pending [${Object.keys(item?.pending ?? {})}] ` +
+          `entries ${JSON.stringify(entries.map((e) => [e.seq, e.direction, e.status]))}`,
+      );
+    }
+    throw new Error(`${(error as Error).message}; incomplete: ${states.join('; ')}`);
+  }
+}
+
 /** One round: every guest sends one message and the agent answers each once. */
 async function round(system: System, conversations: readonly Conversation[], n: number): Promise<void> {
   await Promise.all(
@@ -58,13 +91,21 @@ async function round(system: System, conversations: readonly Conversation[], n: 
   );
 }
 
-/** Waits until the worker's write counter stopped moving (posts of the last round are done). */
+/**
+ * The worker's write count once it has stopped moving: unchanged for longer than the owner's latest
+ * deferred write (a settlement or the idle clear, at most 1.5 × EXECUTOR_DEFAULTS' delays after the last
+ * work), so that no write that was already due lands after the caller reads the count.
+ */
 async function settledWrites(worker: WorkerProcess): Promise<number> {
+  const quietMs = 1.5 * Math.max(EXECUTOR_DEFAULTS.settleDelayMs, EXECUTOR_DEFAULTS.idleAfterMs) + 500;
   let last = -1;
+  let since = Date.now();
   for (;;) {
     const writes = (await worker.health()).counters.writes;
-    if (writes === last) return writes;
-    last = writes;
+    if (writes !== last) {
+      last = writes;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) return writes;
     await sleep(400);
   }
 }
@@ -277,11 +318,7 @@ describe('worker failover (multi-process)', () => {
     const conversations = await openConversations(s, 5);
     const other = await s.spawnWorker('w-other');
     await round(s, conversations, 1);
-    await waitUntil(
-      async () => (await Promise.all(conversations.map((c) => complete(s, c)))).every(Boolean),
-      15_000,
-      'first round done',
-    );
+    await untilComplete(s, conversations, 15_000, 'first round done');
     const writesBefore = await settledWrites(stalled);
     stalled.signal('SIGSTOP');
     await waitUntil(
@@ -293,11 +330,7 @@ describe('worker failover (multi-process)', () => {
       'sessions moved to the other worker',
     );
     await round(s, conversations, 2);
-    await waitUntil(
-      async () => (await Promise.all(conversations.map((c) => complete(s, c)))).every(Boolean),
-      20_000,
-      'second round done by the other worker',
-    );
+    await untilComplete(s, conversations, 20_000, 'second round done by the other worker');
     stalled.signal('SIGCONT');
     await waitUntil(
       async () => (await stalled.health()).sessions.length === 0,
@@ -305,11 +338,7 @@ describe('worker failover (multi-process)', () => {
       'the stalled worker dropped its sessions',
     );
     await round(s, conversations, 3);
-    await waitUntil(
-      async () => (await Promise.all(conversations.map((c) => complete(s, c)))).every(Boolean),
-      20_000,
-      'third round done',
-    );
+    await untilComplete(s, conversations, 20_000, 'third round done');
     const health = await stalled.health();
     expect(health.counters.writes).toBe(writesBefore);
     expect(health.counters.sessionsLost).toBe(conversations.length);
