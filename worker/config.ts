@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_RECONNECT_PACING } from '../src/domain/reconnect-pacer.js';
-import { endpointFromEnv, type GenesysEndpoint } from '../src/genesys/client/index.js';
+import { endpointFromEnv, type GenesysEndpoint, isUploadHostEntry } from '../src/genesys/client/index.js';
 import { TEAM_POLICY_ENV, TeamPolicy } from '../src/policy/team-policy.js';
 import { DEFAULT_WORKER_STALE_AFTER_MS } from '../src/relay/config.js';
 import { TABLE_ENV, type TableKey, type TableNames } from '../src/store/tables.js';
@@ -267,8 +267,6 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
   });
 }
 
-const UPLOAD_HOST = /^\.?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-
 function uploadHosts(env: Env): readonly string[] {
   const text = nonEmpty(env[WORKER_ENV.genesysUploadHosts]);
   if (text === undefined) return Object.freeze([]);
@@ -277,7 +275,7 @@ function uploadHosts(env: Env): readonly string[] {
     .map((host) => host.trim().toLowerCase())
     .filter((host) => host !== '');
   for (const host of hosts) {
-    if (!UPLOAD_HOST.test(host)) {
+    if (!isUploadHostEntry(host)) {
       throw new WorkerConfigError(
         WORKER_ENV.genesysUploadHosts,
         `${WORKER_ENV.genesysUploadHosts} must list host names (s3.example.com) or domains (.example.com), separated by commas.`,

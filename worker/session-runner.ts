@@ -30,7 +30,7 @@ import type {
   ReceiptEvent,
   TypingEvent,
 } from '../src/genesys/client/index.js';
-import type { ServerEvent } from '../src/protocol/index.js';
+import { ProtocolError, type ServerEvent } from '../src/protocol/index.js';
 import { tokenExpiredEvent } from '../src/relay/expiry.js';
 import { StoreError } from '../src/store/errors.js';
 import type { QuotaStore } from '../src/store/quotas.js';
@@ -120,8 +120,7 @@ export class SessionRunner {
   #activeAt: number;
   /** The idle check found a frontend: not asked again before this (epoch ms). */
   #idleCheckAfter = 0;
-  /** Whose session it is, once read (quota release, idle timeout). */
-  #owner: Pick<SessionRecord, 'team' | 'subject'> | undefined;
+  /** The session as last read (whose it is: quota release, idle timeout, the team policy). */
   #record: SessionRecord | undefined;
   /** When each connection's access token expires, from its row (null: the row names no expiry). */
   readonly #tokenExpiry = new Map<string, number | null>();
@@ -167,7 +166,7 @@ export class SessionRunner {
   /** Opens the upstream session and starts the pending commands. False when the session is not ours. */
   async open(): Promise<boolean> {
     let record = await this.#deps.sessions.get(this.sessionId);
-    if (record !== undefined) this.#owner = record;
+    if (record !== undefined) this.#record = record;
     if (record === undefined || record.status === 'ended') {
       await this.close('ended');
       return false;
@@ -359,13 +358,7 @@ export class SessionRunner {
     this.#deps.log.warn('session refused upstream by the team policy', { sessionId: this.sessionId });
     await this.#learnConnections(record);
     await this.#executor.finishEnd('error');
-    await this.#post({
-      type: 'error',
-      code: 'deployment_not_allowed',
-      message: reason,
-      error: reason,
-      retryable: false,
-    });
+    await this.#post(new ProtocolError('deployment_not_allowed', reason).toEvent());
     await this.#post({ type: 'sessionEnded', sessionId: this.sessionId, reason: 'error' });
     await this.close('ended');
   }
@@ -423,7 +416,7 @@ export class SessionRunner {
           });
         }
       }
-      const owner = this.#owner;
+      const owner = this.#record;
       if (mode === 'ended' && owner !== undefined && this.#deps.quotas !== undefined) {
         // Idempotent; a release lost here is made good when the quota is next found full.
         await this.#deps.quotas

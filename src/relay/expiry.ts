@@ -3,7 +3,7 @@
  * token's `exp` is answered with `token_expired`, and the connection is closed (docs/security.md). The
  * session's owner closes connections that stay silent past their expiry (worker/session-runner.ts).
  */
-import { type ErrorEvent, serializeEvent } from '../protocol/index.js';
+import { type ErrorEvent, ProtocolError, serializeEvent } from '../protocol/index.js';
 import { callerOf, type RelayEvent } from './access.js';
 import type { RelayDeps } from './deps.js';
 
@@ -12,14 +12,11 @@ export const TOKEN_EXPIRED_MESSAGE =
 
 /** The `token_expired` event, as both the relay and the owner send it. */
 export function tokenExpiredEvent(action?: string): ErrorEvent {
-  return {
-    type: 'error',
-    code: 'token_expired',
-    message: TOKEN_EXPIRED_MESSAGE,
-    error: TOKEN_EXPIRED_MESSAGE,
-    retryable: false,
-    ...(action === undefined ? {} : { action }),
-  };
+  return new ProtocolError(
+    'token_expired',
+    TOKEN_EXPIRED_MESSAGE,
+    action === undefined ? {} : { action },
+  ).toEvent();
 }
 
 /**

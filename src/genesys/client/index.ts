@@ -42,7 +42,7 @@ export type {
   SocketOptions,
   WebSocketConstructor,
 } from './options.js';
-export { DEFAULTS, silentLogger, tokenTag } from './options.js';
+export { DEFAULTS, isUploadHostEntry, silentLogger, tokenTag } from './options.js';
 export { SessionState, TRANSITIONS } from './states.js';
 export type { UploadUrlCheck } from './upload-url.js';
 export { uploadUrlCheck } from './upload-url.js';

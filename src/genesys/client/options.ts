@@ -237,12 +237,17 @@ function invalid(message: string): GenesysError {
 /** A host name, or `.` + a domain for its subdomains: letters, digits, dots and hyphens, lower-cased. */
 const UPLOAD_HOST = /^\.?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
+/** Whether `value` (already lower-cased) is an `uploadHosts` entry: a host name or `.` + a domain. */
+export function isUploadHostEntry(value: string): boolean {
+  return UPLOAD_HOST.test(value);
+}
+
 function checkUploadHosts(hosts: readonly string[] | undefined): readonly string[] {
   if (hosts === undefined) return Object.freeze([]);
   if (!Array.isArray(hosts)) throw invalid('Option "uploadHosts" must be a list of host names');
   const checked = hosts.map((host: unknown) => {
     const value = typeof host === 'string' ? host.trim().toLowerCase() : '';
-    if (!UPLOAD_HOST.test(value)) {
+    if (!isUploadHostEntry(value)) {
       throw invalid(`Option "uploadHosts" holds "${String(host)}", not a host name or .domain`);
     }
     return value;
