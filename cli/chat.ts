@@ -55,8 +55,19 @@ export async function runChat(options: ChatOptions, io: Io): Promise<void> {
           print(c.dim(`${event.from} left${event.readOnly ? ' (the conversation is read-only now)' : ''}`));
         }
         return;
+      case 'upstream':
+        if (event.state === 'connected') print(c.green(event.message));
+        else
+          print(
+            c.red(`Genesys ${event.state} (${event.reason ?? '?'}: ${event.detail ?? ''}): ${event.message}`),
+          );
+        return;
       case 'sessionEnded':
-        print(c.dim(`session ended (${event.reason})`));
+        print(
+          event.reason === 'error'
+            ? c.red(`session ended: ${event.code ?? 'error'}${event.message ? ` — ${event.message}` : ''}`)
+            : c.dim(`session ended (${event.reason})`),
+        );
         return;
       case 'error':
         print(c.red(`error ${event.code}: ${event.message}`));

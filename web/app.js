@@ -219,8 +219,22 @@ function handle(event) {
       $('context-state').textContent =
         event.state === 'applied' ? '(sent to Genesys)' : '(stored; goes with the next message)';
       return;
+    case 'upstream':
+      // The Genesys side of the session: failing (why, next attempt), given up on, or back.
+      if (event.state === 'connected') {
+        showError('guest-error', '');
+        note(event.message);
+      } else {
+        setConnState(
+          `connected; Genesys ${event.state === 'retrying' ? 'unreachable, retrying' : 'unavailable'}`,
+        );
+        showError('guest-error', `Genesys ${event.reason ?? ''} (${event.detail ?? ''}): ${event.message}`);
+      }
+      return;
     case 'sessionEnded':
-      note(`Session ended (${event.reason}).`);
+      note(
+        `Session ended (${event.reason}${event.code ? `: ${event.code}` : ''}).${event.message ? ` ${event.message}` : ''}`,
+      );
       guest.sessionId = undefined;
       saveSession();
       return;

@@ -31,6 +31,7 @@ export const WORKER_ENV = Object.freeze({
   healthHost: 'HEALTH_HOST',
   healthPort: 'HEALTH_PORT',
   reorderWindowMs: 'REORDER_WINDOW_MS',
+  upstreamUnavailableAfterMs: 'UPSTREAM_UNAVAILABLE_AFTER_MS',
   reconnectRatePerSecond: 'RECONNECT_RATE_PER_SECOND',
   reconnectBurst: 'RECONNECT_BURST',
   genesysOrigin: 'GENESYS_ORIGIN',
@@ -84,6 +85,11 @@ export interface WorkerConfig {
   readonly healthPort: number;
   readonly reorderWindowMs: number;
   /**
+   * How long a session's Genesys socket may fail before the frontends get `upstream_unavailable`
+   * (docs/relay.md): a session that never connected then ends; a live one keeps trying.
+   */
+  readonly upstreamUnavailableAfterMs: number;
+  /**
    * Upstream reconnects that may start per second, all sessions of the worker together (a crowd dropped
    * at once is spread over crowd / rate seconds); 0 = no pacing, each session's backoff alone.
    */
@@ -115,6 +121,7 @@ export const WORKER_DEFAULTS = Object.freeze({
   controlOverlapMs: 5_000,
   healthPort: 8080,
   reorderWindowMs: 300,
+  upstreamUnavailableAfterMs: 30_000,
   reconnectRatePerSecond: DEFAULT_RECONNECT_PACING.ratePerSecond,
   reconnectBurst: DEFAULT_RECONNECT_PACING.burst,
 });
@@ -253,6 +260,12 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     healthHost: nonEmpty(env[WORKER_ENV.healthHost]) ?? '127.0.0.1',
     healthPort,
     reorderWindowMs: integer(env, WORKER_ENV.reorderWindowMs, WORKER_DEFAULTS.reorderWindowMs, 0),
+    upstreamUnavailableAfterMs: integer(
+      env,
+      WORKER_ENV.upstreamUnavailableAfterMs,
+      WORKER_DEFAULTS.upstreamUnavailableAfterMs,
+      1,
+    ),
     reconnectRatePerSecond: integer(
       env,
       WORKER_ENV.reconnectRatePerSecond,

@@ -175,6 +175,7 @@ export async function startWorkerRuntime(
       openGuest,
       refuseUpstream: (record) => upstreamRefusal(config, record),
       idleTimeoutMs: (record) => config.teamPolicy.forTeam(record.team).idleTimeoutMs,
+      upstreamUnavailableAfterMs: config.upstreamUnavailableAfterMs,
       quotas: new QuotaStore(ctx),
       log,
       now: Date.now,

@@ -20,6 +20,7 @@ import { CommandExecutor, initialAttributes, RunnerClosed } from '../src/command
 import type { CommandQueue } from '../src/commands/queue.js';
 import { readTranscript } from '../src/commands/reader.js';
 import type { ChannelConstraints } from '../src/domain/constraints.js';
+import { UPSTREAM_FAILURE_ADVICE } from '../src/domain/upstream-failure.js';
 import type {
   ClosedEvent,
   EchoEvent,
@@ -28,8 +29,10 @@ import type {
   PresenceEvent,
   ReadyEvent,
   ReceiptEvent,
+  ReconnectingEvent,
   TypingEvent,
 } from '../src/genesys/client/index.js';
+import type { GenesysError } from '../src/genesys/errors.js';
 import { ProtocolError, type ServerEvent } from '../src/protocol/index.js';
 import { tokenExpiredEvent } from '../src/relay/expiry.js';
 import { StoreError } from '../src/store/errors.js';
@@ -58,6 +61,8 @@ export interface RunnerDeps {
   readonly refuseUpstream?: (record: SessionRecord) => string | undefined;
   /** How long the session lives without a frontend and without traffic. */
   readonly idleTimeoutMs?: (record: SessionRecord) => number;
+  /** How long the Genesys socket may fail before the frontends get `upstream_unavailable` (30 s). */
+  readonly upstreamUnavailableAfterMs?: number;
   /** Gives the session's open-sessions slot back when it ends. */
   readonly quotas?: Pick<QuotaStore, 'releaseSession'>;
   /** The worker's control connection now. */
@@ -84,6 +89,19 @@ const LAST_ACTIVITY_PAGES = 4;
 const IDLE_RECHECK_MS = 60_000;
 /** An upstream message whose numbering write failed (store unavailable) is tried again this often. */
 const RECORD_ATTEMPTS = 5;
+/** The default of RunnerDeps.upstreamUnavailableAfterMs (worker config UPSTREAM_UNAVAILABLE_AFTER_MS). */
+const UPSTREAM_UNAVAILABLE_AFTER_MS = 30_000;
+/** Genesys' own words in an event are cut to this many characters. */
+const GENESYS_MESSAGE_LIMIT = 300;
+
+/** The Genesys socket has been failing since `since`; the latest reason, and whether it was reported. */
+interface UpstreamTrouble {
+  readonly since: number;
+  failures: number;
+  last: ReconnectingEvent;
+  reported: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
 
 const END_REASONS: Readonly<Record<ClosedEvent['reason'], 'expired' | 'cleared' | 'error' | undefined>> = {
   closed: undefined,
@@ -114,6 +132,9 @@ export class SessionRunner {
   #resolveReady!: () => void;
   #draining = false;
   #drainAgain = false;
+  /** Whether the upstream session was ready once (a session that never was ends when Genesys stays away). */
+  #everReady = false;
+  #trouble: UpstreamTrouble | undefined;
   /** When the frontend connections were last read from the store (epoch ms). */
   connectionsReadAt = 0;
   /** When a command, a doorbell or an upstream event last came (epoch ms): idle sessions end. */
@@ -209,9 +230,10 @@ export class SessionRunner {
     guest.on('presence', (event) => this.#serial(() => this.#onPresence(event)));
     guest.on('typing', (event) => void this.#onTyping(event));
     guest.on('closed', (event) => this.#serial(() => this.#onUpstreamClosed(event)));
-    guest.on('reconnecting', (event) =>
-      this.#deps.log.info('upstream reconnecting', { sessionId: this.sessionId, ...event }),
-    );
+    guest.on('reconnecting', (event) => {
+      this.#deps.log.info('upstream reconnecting', { sessionId: this.sessionId, ...event });
+      this.#onUpstreamTrouble(event);
+    });
     guest.on('error', (event) =>
       this.#deps.log.warn('upstream problem', {
         sessionId: this.sessionId,
@@ -358,8 +380,15 @@ export class SessionRunner {
     this.#deps.log.warn('session refused upstream by the team policy', { sessionId: this.sessionId });
     await this.#learnConnections(record);
     await this.#executor.finishEnd('error');
-    await this.#post(new ProtocolError('deployment_not_allowed', reason).toEvent());
-    await this.#post({ type: 'sessionEnded', sessionId: this.sessionId, reason: 'error' });
+    const event = new ProtocolError('deployment_not_allowed', reason).toEvent();
+    await this.#post(event);
+    await this.#post({
+      type: 'sessionEnded',
+      sessionId: this.sessionId,
+      reason: 'error',
+      code: 'deployment_not_allowed',
+      message: event.message,
+    });
     await this.close('ended');
   }
 
@@ -552,6 +581,18 @@ export class SessionRunner {
 
   async #onReady(event: ReadyEvent): Promise<void> {
     this.#resolveReady();
+    this.#everReady = true;
+    const trouble = this.#trouble;
+    if (trouble !== undefined) {
+      clearTimeout(trouble.timer);
+      this.#trouble = undefined;
+      await this.#post({
+        type: 'upstream',
+        sessionId: this.sessionId,
+        state: 'connected',
+        message: `Connected to Genesys again after ${trouble.failures} failed attempt(s).`,
+      });
+    }
     const status = event.readOnly ? 'readOnly' : 'active';
     const constraintsChanged = JSON.stringify(this.#constraints) !== JSON.stringify(event.constraints);
     if (status === this.#status && !constraintsChanged) return;
@@ -637,9 +678,121 @@ export class SessionRunner {
     });
   }
 
+  /** Genesys refused the session for good: its reason reaches the frontends, and the session ends. */
+  async #onRejected(error: GenesysError | undefined): Promise<void> {
+    const { message, genesysCode } = rejectionOf(error);
+    this.#deps.log.warn('upstream session refused', { sessionId: this.sessionId, genesysCode, error });
+    await this.#executor.finishEnd('error');
+    await this.#post(
+      new ProtocolError('upstream_rejected', message, {
+        ...(genesysCode === undefined ? {} : { details: { genesysCode } }),
+      }).toEvent(),
+    );
+    await this.#post({
+      type: 'sessionEnded',
+      sessionId: this.sessionId,
+      reason: 'error',
+      code: 'upstream_rejected',
+      message,
+      ...(genesysCode === undefined ? {} : { genesysCode }),
+    });
+    await this.close('ended');
+  }
+
+  /**
+   * The Genesys socket failed and the client tries again: every frontend is told why and when the next
+   * attempt is; after `upstreamUnavailableAfterMs` of failures, `#upstreamUnavailable`.
+   */
+  #onUpstreamTrouble(event: ReconnectingEvent): void {
+    if (this.#closed) return;
+    const now = this.#deps.now();
+    let trouble = this.#trouble;
+    if (trouble === undefined) {
+      trouble = { since: now, failures: 0, last: event, reported: false, timer: undefined };
+      this.#trouble = trouble;
+      const bound = this.#deps.upstreamUnavailableAfterMs ?? UPSTREAM_UNAVAILABLE_AFTER_MS;
+      const timer = setTimeout(() => this.#serial(() => this.#upstreamUnavailable()), bound);
+      timer.unref?.();
+      trouble.timer = timer;
+    }
+    trouble.failures++;
+    trouble.last = event;
+    const seconds = Math.max(1, Math.round(event.delayMs / 1000));
+    void this.#post({
+      type: 'upstream',
+      sessionId: this.sessionId,
+      state: 'retrying',
+      reason: event.reason,
+      detail: event.detail,
+      message: `${upstreamProblem(event)} Trying again in ${seconds} s.`,
+      attempt: trouble.failures,
+      retryAt: new Date(now + event.delayMs).toISOString(),
+    });
+  }
+
+  /**
+   * The Genesys socket has failed for the whole bound: the frontends get `upstream_unavailable`. A session
+   * that never connected ends (nothing of it exists upstream; its unsent messages fail); one that did
+   * keeps trying, and its messages wait.
+   */
+  async #upstreamUnavailable(): Promise<void> {
+    const trouble = this.#trouble;
+    if (trouble === undefined || trouble.reported || this.#closed) return;
+    trouble.reported = true;
+    const { last } = trouble;
+    const waited = Math.round((this.#deps.now() - trouble.since) / 1000);
+    const message =
+      `Genesys could not be reached for ${waited} s (${trouble.failures} attempts). ${upstreamProblem(last)}` +
+      (this.#everReady
+        ? ' The session keeps trying; messages wait until Genesys is back.'
+        : ' The session has ended; start a new one once Genesys can be reached.');
+    this.#deps.log.warn('upstream unavailable', {
+      sessionId: this.sessionId,
+      reason: last.reason,
+      detail: last.detail,
+      attempts: trouble.failures,
+    });
+    await this.#post({
+      type: 'upstream',
+      sessionId: this.sessionId,
+      state: 'unavailable',
+      reason: last.reason,
+      detail: last.detail,
+      message,
+      attempt: trouble.failures,
+    });
+    await this.#post(
+      new ProtocolError('upstream_unavailable', message, {
+        details: { reason: last.reason, detail: last.detail },
+      }).toEvent(),
+    );
+    if (this.#everReady) return;
+    const guest = this.#guest;
+    await guest?.close().catch((error: unknown) => {
+      this.#deps.log.warn('closing an unreachable upstream session failed', {
+        sessionId: this.sessionId,
+        error,
+      });
+    });
+    await this.#executor.finishEnd('error');
+    await this.#post({
+      type: 'sessionEnded',
+      sessionId: this.sessionId,
+      reason: 'error',
+      code: 'upstream_unavailable',
+      message,
+    });
+    await this.close('ended');
+  }
+
   async #onUpstreamClosed(event: ClosedEvent): Promise<void> {
     // `closed` follows our own close() or end(): whoever called it carries on from there.
     if (this.#closed || event.reason === 'closed') return;
+    clearTimeout(this.#trouble?.timer);
+    if (event.reason === 'rejected') {
+      await this.#onRejected(event.error);
+      return;
+    }
     const reason = END_REASONS[event.reason];
     if (reason === undefined) {
       // Not ended by Genesys (too many sockets on the token, or a close we did not ask for): let the
@@ -652,6 +805,36 @@ export class SessionRunner {
     await this.#post({ type: 'sessionEnded', sessionId: this.sessionId, reason });
     await this.close('ended');
   }
+}
+
+/** The socket's trouble in a person's words: the reason, its detail, and what to check. */
+function upstreamProblem(event: Pick<ReconnectingEvent, 'reason' | 'detail'>): string {
+  return `The connection to Genesys failed (${event.reason}: ${event.detail}). ${UPSTREAM_FAILURE_ADVICE[event.reason]}`;
+}
+
+/** What to check when Genesys refuses a session, by the status or code it refused with. */
+function refusalAdvice(genesysCode: number | undefined, message: string): string {
+  if (genesysCode === 404 || /deployment/i.test(message)) {
+    return 'Check the deployment id and its region: Genesys does not know this deployment there.';
+  }
+  if (genesysCode === 403) {
+    return "Check the origin (GENESYS_ORIGIN) against the deployment's allowed domains.";
+  }
+  if (genesysCode === 401) return 'Genesys did not accept the guest credentials of this session.';
+  return 'Check the deployment id, its region and the allowed origin.';
+}
+
+/** The events of a session Genesys refused: its code and words, and what to check. */
+export function rejectionOf(error: GenesysError | undefined): {
+  readonly message: string;
+  readonly genesysCode?: number;
+} {
+  const genesysCode = error?.genesysCode;
+  const said = (error?.message ?? 'Genesys refused the session.').slice(0, GENESYS_MESSAGE_LIMIT);
+  return {
+    message: `Genesys refused the session: ${said}${genesysCode === undefined ? '' : ` (code ${genesysCode})`}. ${refusalAdvice(genesysCode, said)}`,
+    ...(genesysCode === undefined ? {} : { genesysCode }),
+  };
 }
 
 const PRESENCES: ReadonlyMap<string, 'join' | 'disconnect' | 'clear' | 'signIn' | 'sessionExpired'> = new Map(

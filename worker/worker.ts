@@ -43,6 +43,8 @@ export interface WorkerDeps {
   readonly refuseUpstream?: (record: SessionRecord) => string | undefined;
   /** How long a session without a frontend and without traffic lives (the team policy). Default: forever. */
   readonly idleTimeoutMs?: (record: SessionRecord) => number;
+  /** How long an upstream socket may fail before `upstream_unavailable` (default 30 s). */
+  readonly upstreamUnavailableAfterMs?: number;
   /** Gives an ended session's open-sessions slot back. */
   readonly quotas?: Pick<QuotaStore, 'releaseSession'>;
   readonly log: WorkerLog;
@@ -364,6 +366,9 @@ export class Worker {
           openGuest: this.#d.openGuest,
           ...(this.#d.refuseUpstream === undefined ? {} : { refuseUpstream: this.#d.refuseUpstream }),
           ...(this.#d.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: this.#d.idleTimeoutMs }),
+          ...(this.#d.upstreamUnavailableAfterMs === undefined
+            ? {}
+            : { upstreamUnavailableAfterMs: this.#d.upstreamUnavailableAfterMs }),
           ...(this.#d.quotas === undefined ? {} : { quotas: this.#d.quotas }),
           controlConnectionId: () => this.#d.control.connectionId,
           log: this.#d.log,

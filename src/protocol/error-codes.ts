@@ -129,11 +129,13 @@ export const ERROR_CODES = {
     genesys: [429, 4029],
   },
   upstream_rejected: {
-    meaning: 'Genesys refused the command; `details.genesysCode` says why.',
+    meaning:
+      "Genesys refused the command or the session; `details.genesysCode` is its code or HTTP status, the message says what to check. A refused session also ends (`sessionEnded` with this code).",
     retryable: false,
   },
   upstream_unavailable: {
-    meaning: 'Genesys cannot be reached at the moment; nothing was lost, try again later.',
+    meaning:
+      "Genesys could not be reached for the worker's bound (30 s by default; `upstream` events said why before: refused, dns, tls, timeout, http). A session that never connected ends; a live one keeps trying and its messages wait. Nothing was lost.",
     retryable: true,
   },
   service_unavailable: {

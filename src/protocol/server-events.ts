@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { UPSTREAM_FAILURE_REASONS } from '../domain/upstream-failure.js';
 import {
   clientIdSchema,
   constraintsSchema,
@@ -187,11 +188,56 @@ export const ackEventSchema = z
   })
   .meta({ id: 'AckEvent', description: 'A command whose outcome comes later was stored.' });
 
+export const upstreamEventSchema = z
+  .object({
+    type: z.literal('upstream'),
+    sessionId: sessionIdSchema,
+    state: z.enum(['retrying', 'connected', 'unavailable']).meta({
+      description:
+        '`retrying`: the Genesys socket could not be opened or was lost and is tried again at `retryAt`; `unavailable`: it has failed for the documented bound (an `upstream_unavailable` error follows; a session that never connected then ends); `connected`: it is back.',
+    }),
+    reason: z
+      .enum(UPSTREAM_FAILURE_REASONS)
+      .optional()
+      .meta({ description: 'Why (refused, dns, tls, timeout, http, closed); absent on `connected`.' }),
+    detail: z
+      .string()
+      .optional()
+      .meta({
+        description: 'The error code or status behind the reason (ECONNREFUSED, HTTP 503, close 1006).',
+      }),
+    message: z.string().meta({ description: 'What happened and what to do, for a person.' }),
+    attempt: z.int().min(0).optional().meta({ description: 'Failed attempts so far (from 1).' }),
+    retryAt: isoTimeSchema.optional().meta({ description: 'When the next attempt starts.' }),
+  })
+  .meta({
+    id: 'UpstreamEvent',
+    description: "The session's connection to Genesys is failing, has failed for too long, or is back.",
+  });
+
 export const sessionEndedEventSchema = z
   .object({
     type: z.literal('sessionEnded'),
     sessionId: sessionIdSchema,
     reason: z.enum(['guest', 'agent', 'expired', 'cleared', 'error']),
+    code: z
+      .enum(ERROR_CODE_LIST as [ErrorCode, ...ErrorCode[]])
+      .optional()
+      .meta({
+        description:
+          'With reason `error`: why, as an error code (upstream_rejected, upstream_unavailable, …).',
+      }),
+    message: z
+      .string()
+      .optional()
+      .meta({
+        description:
+          "With reason `error`: what happened (Genesys' own words when it refused) and what to do.",
+      }),
+    genesysCode: z
+      .int()
+      .optional()
+      .meta({ description: 'The code or HTTP status Genesys refused the session with, when it gave one.' }),
   })
   .meta({
     id: 'SessionEndedEvent',
@@ -234,6 +280,7 @@ export const SERVER_EVENT_SCHEMAS = {
   context: contextEventSchema,
   history: historyEventSchema,
   ack: ackEventSchema,
+  upstream: upstreamEventSchema,
   sessionEnded: sessionEndedEventSchema,
   error: errorEventSchema,
   pong: pongEventSchema,
@@ -255,6 +302,7 @@ export const serverEventSchema = z.discriminatedUnion('type', [
   contextEventSchema,
   historyEventSchema,
   ackEventSchema,
+  upstreamEventSchema,
   sessionEndedEventSchema,
   errorEventSchema,
   pongEventSchema,
@@ -273,6 +321,7 @@ export type UploadFailedEvent = z.infer<typeof uploadFailedEventSchema>;
 export type ContextEvent = z.infer<typeof contextEventSchema>;
 export type HistoryEvent = z.infer<typeof historyEventSchema>;
 export type AckEvent = z.infer<typeof ackEventSchema>;
+export type UpstreamEvent = z.infer<typeof upstreamEventSchema>;
 export type SessionEndedEvent = z.infer<typeof sessionEndedEventSchema>;
 export type ErrorEvent = z.infer<typeof errorEventSchema>;
 export type PongEvent = z.infer<typeof pongEventSchema>;

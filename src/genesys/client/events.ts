@@ -3,6 +3,7 @@
  * emitter that carries it. A throwing listener is reported to the logger and never breaks the session.
  */
 import type { ChannelConstraints } from '../../domain/constraints.js';
+import type { UpstreamFailureReason } from '../../domain/upstream-failure.js';
 import type { GenesysError } from '../errors.js';
 import type { NormalizedContent, Sender } from '../normalize.js';
 import type { SessionState } from './states.js';
@@ -120,6 +121,10 @@ export interface ReconnectingEvent {
   readonly delayMs: number;
   /** Why the socket went: a close code, "pong timeout", "connect timeout", … */
   readonly cause: string;
+  /** The same, as one of a few reasons a person can act on (failure-reason.ts). */
+  readonly reason: UpstreamFailureReason;
+  /** The error code or status behind `reason` (`ECONNREFUSED`, `HTTP 503`, `close 1006`). */
+  readonly detail: string;
 }
 
 /** A problem that did not end the session (an unmatched error frame, a failed backfill, …). */

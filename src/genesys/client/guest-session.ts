@@ -42,6 +42,7 @@ import {
   type Listener,
   type ReadyEvent,
 } from './events.js';
+import { classifyUpstreamFailure } from './failure-reason.js';
 import { fetchHistorySince, JwtCache } from './history.js';
 import { KeepAlive } from './keep-alive.js';
 import { MAX_FRAME_BYTES } from './limits.js';
@@ -187,6 +188,8 @@ export class GuestSession {
   #socket: SocketLike | undefined;
   #socketOpen = false;
   #socketError: string | undefined;
+  /** The socket's last error code (`ECONNREFUSED`, `ENOTFOUND`, …): why it went, for the events. */
+  #socketErrorCode: string | undefined;
   #abort: AbortController | undefined;
   readonly #sessionAbort = new AbortController();
 
@@ -518,6 +521,7 @@ export class GuestSession {
     this.#socket = socket;
     this.#socketOpen = false;
     this.#socketError = undefined;
+    this.#socketErrorCode = undefined;
     this.#abort = new AbortController();
     this.#o.logger.debug('genesys socket opening', { session: this.#tag });
     socket.on('open', () => {
@@ -536,6 +540,8 @@ export class GuestSession {
       }
       // `ws` follows every error with a close; the close decides what happens next.
       this.#socketError = error.message;
+      const code = (error as { code?: unknown }).code;
+      this.#socketErrorCode = typeof code === 'string' ? code : undefined;
     });
     socket.on('close', (code) => {
       if (this.#socket === socket) this.#socketGone(`close ${code}`, code);
@@ -639,10 +645,13 @@ export class GuestSession {
     const pacer = this.#o.reconnectPacer;
     const delayMs = pacer === undefined ? backoffMs : Math.max(backoffMs, pacer.reserve(now) - now);
     const attempt = this.#backoff.attempt - 1;
+    const failure = classifyUpstreamFailure(cause, { code: this.#socketErrorCode }, status);
     this.#transition(SessionState.reconnecting);
     this.#o.logger.warn('genesys socket lost; reconnecting', {
       session: this.#tag,
       cause: status === undefined ? cause : `HTTP ${status}`,
+      reason: failure.reason,
+      detail: failure.detail,
       attempt,
       delayMs: Math.round(delayMs),
     });
@@ -650,6 +659,8 @@ export class GuestSession {
       attempt,
       delayMs,
       cause: status === undefined ? cause : `HTTP ${status}`,
+      reason: failure.reason,
+      detail: failure.detail,
     });
     this.#reconnectTimer.set(delayMs, () => {
       if (this.#state === SessionState.reconnecting) this.#connect();

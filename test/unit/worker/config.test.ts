@@ -73,6 +73,7 @@ describe('loadWorkerConfig: defaults', () => {
       healthHost: '127.0.0.1',
       healthPort: WORKER_DEFAULTS.healthPort,
       reorderWindowMs: WORKER_DEFAULTS.reorderWindowMs,
+      upstreamUnavailableAfterMs: WORKER_DEFAULTS.upstreamUnavailableAfterMs,
       reconnectRatePerSecond: WORKER_DEFAULTS.reconnectRatePerSecond,
       reconnectBurst: WORKER_DEFAULTS.reconnectBurst,
       logLevel: 'INFO',
@@ -99,6 +100,7 @@ describe('loadWorkerConfig: defaults', () => {
       controlOverlapMs: 5_000,
       healthPort: 8080,
       reorderWindowMs: 300,
+      upstreamUnavailableAfterMs: 30_000,
       reconnectRatePerSecond: 150,
       reconnectBurst: 20,
     });

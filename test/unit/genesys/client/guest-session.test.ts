@@ -123,7 +123,7 @@ describe('GuestSession start', () => {
     s.guest.start().catch(() => {});
     FakeSocket.last().drop(1006, 'Unexpected server response: 503');
     expect(s.guest.state).toBe('reconnecting');
-    expect(s.of('reconnecting')).toMatchObject([{ cause: 'HTTP 503' }]);
+    expect(s.of('reconnecting')).toMatchObject([{ cause: 'HTTP 503', reason: 'http', detail: 'HTTP 503' }]);
     clock.advance(250);
     expect(FakeSocket.instances).toHaveLength(2);
     await s.guest.close();
@@ -135,7 +135,9 @@ describe('GuestSession start', () => {
     clock.advance(1000);
     expect(FakeSocket.instances[0]?.terminated).toBe(true);
     expect(s.guest.state).toBe('reconnecting');
-    expect(s.of('reconnecting')).toEqual([{ attempt: 0, delayMs: 250, cause: 'connect timeout' }]);
+    expect(s.of('reconnecting')).toEqual([
+      { attempt: 0, delayMs: 250, cause: 'connect timeout', reason: 'timeout', detail: 'connect timeout' },
+    ]);
     clock.advance(250);
     expect(FakeSocket.instances).toHaveLength(2);
     await s.guest.close();
@@ -486,7 +488,9 @@ describe('GuestSession reconnect', () => {
     const { guest, socket, of } = await ready();
     socket.drop(1006);
     expect(guest.state).toBe('reconnecting');
-    expect(of('reconnecting')).toEqual([{ attempt: 0, delayMs: 250, cause: 'close 1006' }]);
+    expect(of('reconnecting')).toEqual([
+      { attempt: 0, delayMs: 250, cause: 'close 1006', reason: 'closed', detail: 'close 1006' },
+    ]);
     clock.advance(250);
     const second = FakeSocket.last();
     expect(second).not.toBe(socket);
@@ -511,7 +515,9 @@ describe('GuestSession reconnect', () => {
     const { guest, socket, of } = await ready({ reconnectPacer });
     socket.drop(1006);
     expect(asked).toEqual([clock.now()]);
-    expect(of('reconnecting')).toEqual([{ attempt: 0, delayMs: 2_000, cause: 'close 1006' }]);
+    expect(of('reconnecting')).toEqual([
+      { attempt: 0, delayMs: 2_000, cause: 'close 1006', reason: 'closed', detail: 'close 1006' },
+    ]);
     clock.advance(1_999);
     expect(FakeSocket.last()).toBe(socket);
     clock.advance(1);
@@ -531,7 +537,9 @@ describe('GuestSession reconnect', () => {
     expect(a.of('reconnecting').at(-1)).toMatchObject({ delayMs: 2_000 });
     const b = await ready({ reconnectPacer, token: 'other-token-wxyz' });
     b.socket.drop(1006);
-    expect(b.of('reconnecting')).toEqual([{ attempt: 0, delayMs: 250, cause: 'close 1006' }]);
+    expect(b.of('reconnecting')).toEqual([
+      { attempt: 0, delayMs: 250, cause: 'close 1006', reason: 'closed', detail: 'close 1006' },
+    ]);
     await a.guest.close();
     await b.guest.close();
   });

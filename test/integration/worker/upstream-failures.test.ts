@@ -1,0 +1,99 @@
+/**
+ * When Genesys refuses a session or cannot be reached, the frontend is told why (issue 17): the refusal's
+ * code and words with `upstream_rejected` and a `sessionEnded` that carries them; for an unreachable
+ * Genesys, `upstream` events with the reason and the next attempt, then `upstream_unavailable` after the
+ * worker's bound (UPSTREAM_UNAVAILABLE_AFTER_MS), and the recovery when it comes back.
+ */
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ANY_TEAM, UNLIMITED_QUOTAS } from '../../../src/policy/team-policy.js';
+import { is, type System, startSystem } from './harness.js';
+
+/** A loopback port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+describe('worker: upstream failures reach the frontend with their reason', () => {
+  let system: System | undefined;
+  afterEach(async () => {
+    await system?.close();
+    system = undefined;
+  });
+
+  it('a deployment Genesys does not know: upstream_rejected with its status, and sessionEnded saying why', async () => {
+    system = await startSystem({
+      teamPolicy: (deploymentId) => ({
+        defaults: { quotas: UNLIMITED_QUOTAS },
+        teams: { [ANY_TEAM]: { deployments: [{ id: deploymentId }, { id: 'no-such-deployment' }] } },
+      }),
+    });
+    await system.spawnWorker('w-rejected');
+    const guest = await system.guest();
+    const sessionId = await guest.start({ deploymentId: 'no-such-deployment' });
+    const error = await guest.waitFor(is('error', (e) => e.code === 'upstream_rejected'));
+    expect(error.details).toMatchObject({ genesysCode: 404 });
+    expect(error.message).toMatch(/deployment id and its region/);
+    const ended = await guest.waitFor(is('sessionEnded'));
+    expect(ended).toMatchObject({ sessionId, reason: 'error', code: 'upstream_rejected', genesysCode: 404 });
+    expect(ended.message).toBe(error.message);
+    expect((await system.relay.deps.sessions.get(sessionId))?.status).toBe('ended');
+  });
+
+  it('a refused socket: upstream events with the reason and the next attempt, then upstream_unavailable, and a session that never connected ends', async () => {
+    system = await startSystem();
+    const port = await closedPort();
+    const wsUrl = new URL(system.emulator.wsUrl);
+    wsUrl.port = String(port);
+    await system.spawnWorker('w-refused', {
+      GENESYS_WS_URL: wsUrl.href,
+      UPSTREAM_UNAVAILABLE_AFTER_MS: '2500',
+    });
+    const guest = await system.guest();
+    const sessionId = await guest.start();
+    const retrying = await guest.waitFor(is('upstream', (e) => e.state === 'retrying'));
+    expect(retrying).toMatchObject({ sessionId, reason: 'refused', detail: 'ECONNREFUSED', attempt: 1 });
+    expect(Date.parse(retrying.retryAt ?? '')).toBeGreaterThan(Date.now() - 5_000);
+    expect(retrying.message).toMatch(/Nothing accepts connections/);
+
+    const unavailable = await guest.waitFor(
+      is('upstream', (e) => e.state === 'unavailable'),
+      15_000,
+    );
+    expect(unavailable.reason).toBe('refused');
+    const error = await guest.waitFor(is('error', (e) => e.code === 'upstream_unavailable'));
+    expect(error).toMatchObject({ retryable: true, details: { reason: 'refused' } });
+    const ended = await guest.waitFor(is('sessionEnded'));
+    expect(ended).toMatchObject({ reason: 'error', code: 'upstream_unavailable' });
+    expect(ended.message).toMatch(/could not be reached .* start a new one/);
+    expect((await system.relay.deps.sessions.get(sessionId))?.status).toBe('ended');
+  });
+
+  it('a live session that loses Genesys is told, keeps its session, and hears when it is back', async () => {
+    system = await startSystem();
+    await system.spawnWorker('w-recovers');
+    const guest = await system.guest();
+    const sessionId = await guest.start();
+    await guest.waitFor(is('connect', (e) => e.status === 'active'));
+    const token = await system.tokenOf(sessionId);
+    system.emulator.faults.refuseConnects(2_500);
+    system.emulator.faults.dropSockets(token, 1011);
+    const retrying = await guest.waitFor(
+      is('upstream', (e) => e.state === 'retrying' && e.reason === 'http'),
+      10_000,
+    );
+    expect(retrying.detail).toBe('HTTP 503');
+    const back = await guest.waitFor(
+      is('upstream', (e) => e.state === 'connected'),
+      15_000,
+    );
+    expect(back.message).toMatch(/Connected to Genesys again/);
+    expect((await system.relay.deps.sessions.get(sessionId))?.status).toBe('active');
+    expect(guest.events.some((e) => e.type === 'sessionEnded')).toBe(false);
+  });
+});
