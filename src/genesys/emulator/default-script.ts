@@ -11,6 +11,10 @@ const MENU = [
 /**
  * The bot a fresh emulator runs: one trigger per feature a frontend must render. docs/emulator.md lists
  * the triggers; test/integration/genesys/emulator-script.test.ts checks that they answer as documented.
+ *
+ * Every message it sends has a `text`, cards and files included (the card's title, the file's name):
+ * no public sample shows whether Genesys puts one on those, and clients that read `text` as a string
+ * fail without it. A script that must show the bare shapes can send them (a reply without text).
  */
 export const DEFAULT_SCRIPT: BotScript = {
   name: 'default',
@@ -31,6 +35,7 @@ export const DEFAULT_SCRIPT: BotScript = {
       replies: [
         {
           typingMs: 600,
+          text: 'Order #1042',
           card: cardOf('Order #1042', 'Shipped yesterday, arriving Friday.', 'Track', 'order-1042'),
         },
       ],
@@ -63,8 +68,15 @@ export const DEFAULT_SCRIPT: BotScript = {
       match: { regex: '\\b(file|attachment|pdf)\\b' },
       replies: [
         { typingMs: 500, text: 'Here is your invoice.' },
-        { attachment: { filename: 'invoice-1042.pdf', mime: 'application/pdf', mediaType: 'File' } },
-        { delayMs: 300, attachment: { filename: 'logo.png', mime: 'image/png', mediaType: 'Image' } },
+        {
+          text: 'invoice-1042.pdf',
+          attachment: { filename: 'invoice-1042.pdf', mime: 'application/pdf', mediaType: 'File' },
+        },
+        {
+          delayMs: 300,
+          text: 'logo.png',
+          attachment: { filename: 'logo.png', mime: 'image/png', mediaType: 'Image' },
+        },
       ],
     },
     {

@@ -149,7 +149,7 @@ export interface InboundInput {
 
 /**
  * The Inbound echo of a guest's onMessage: a new id, Genesys' time, the guest's own metadata plus a
- * correlationId (reference §5, §15.3).
+ * correlationId, and `originatingEntity: ""` as in echoes recorded from real traffic (reference §5, §15.3).
  */
 export function inboundMessage(input: {
   readonly id: string;
@@ -168,6 +168,7 @@ export function inboundMessage(input: {
     ...(message.content !== undefined && message.content.length > 0 ? { content: message.content } : {}),
     ...(message.events !== undefined ? { events: message.events as readonly WireEvent[] } : {}),
     metadata: { ...message.metadata, correlationId: input.correlationId },
+    originatingEntity: '',
   };
 }
 

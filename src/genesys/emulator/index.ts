@@ -18,6 +18,7 @@ export type { ServerFrame } from './frames.js';
 export { ManualClock } from './manual-clock.js';
 export {
   DEFAULT_DEPLOYMENT_ID,
+  DEFAULT_FILE_TYPES,
   DEFAULT_LIMITS,
   type EmulatorLimits,
   type EmulatorLogger,

@@ -46,7 +46,10 @@ export interface EmulatorOptions {
   /** Default DEFAULT_SCRIPT; null = no bot (tests drive the agent by hand). */
   script?: BotScript | null | undefined;
   limits?: Partial<EmulatorLimits> | undefined;
-  /** MIME patterns guests may upload. Default ['image/*', 'application/pdf', 'text/plain']. */
+  /**
+   * MIME types guests may upload (`type/*` and `*\/*` work as wildcards). Default DEFAULT_FILE_TYPES:
+   * concrete types, as published deployments list them, since some clients match no wildcard.
+   */
   allowedFileTypes?: readonly string[] | undefined;
   /** Default ['.exe', '.bat', '.cmd', '.js', '.vbs']. */
   blockedExtensions?: readonly string[] | undefined;
@@ -101,6 +104,19 @@ export const silentLogger: EmulatorLogger = Object.freeze({
   error: noop,
 });
 
+/**
+ * The file types a default deployment accepts: concrete types, as in published samples (reference §4,
+ * §10.2: `image/png`, `image/jpeg`, `image/gif`), plus a PDF and plain text. No wildcard: a client that
+ * compares types as strings would refuse every image under `image/*`.
+ */
+export const DEFAULT_FILE_TYPES: readonly string[] = Object.freeze([
+  'image/jpeg',
+  'image/png',
+  'image/gif',
+  'application/pdf',
+  'text/plain',
+]);
+
 export const DEFAULT_LIMITS: EmulatorLimits = Object.freeze({
   messagesPerSecond: 2,
   maxTextLength: 4000,
@@ -117,7 +133,7 @@ export const DEFAULTS: Omit<ResolvedOptions, 'script'> & { readonly script: BotS
   allowedOrigins: Object.freeze([]),
   script: DEFAULT_SCRIPT,
   limits: DEFAULT_LIMITS,
-  allowedFileTypes: Object.freeze(['image/*', 'application/pdf', 'text/plain']),
+  allowedFileTypes: DEFAULT_FILE_TYPES,
   blockedExtensions: Object.freeze(['.exe', '.bat', '.cmd', '.js', '.vbs']),
   conversationDisconnect: 'ReadOnly',
   conversationClear: true,

@@ -13,6 +13,7 @@ import { EmulatorCore, type EmulatorUrls, type GuestSocketObserver } from './cor
 import type { FaultInjector } from './faults.js';
 import { GuestApi } from './guest-api.js';
 import { Router } from './http.js';
+import { isReplayed, isWebSocketUpgrade, serveWithoutUpgrade } from './ignored-upgrade.js';
 import { type EmulatorOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { registerPlatformRoutes } from './platform-api.js';
 import type { EmulatorSessionSnapshot } from './sessions.js';
@@ -110,6 +111,7 @@ export async function startGenesysEmulator(options?: EmulatorOptions): Promise<G
   const consoleWss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
 
   server.on('request', (req, res) => {
+    if (isReplayed(req)) res.setHeader('Connection', 'close');
     setCors(resolved, req, res);
     if (req.method === 'OPTIONS') {
       res.writeHead(204);
@@ -121,6 +123,9 @@ export async function startGenesysEmulator(options?: EmulatorOptions): Promise<G
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (error) => log.debug('emulator upgrade socket error', error.message));
+    // h2c (Java's HttpClient asks on every http:// request) and any other protocol but WebSocket: ignored,
+    // the request is answered as plain HTTP/1.1.
+    if (!isWebSocketUpgrade(req)) return serveWithoutUpgrade(server, req, socket, head);
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
     const path = url.pathname.replace(/\/+$/, '');
     if (path === '/v1') {

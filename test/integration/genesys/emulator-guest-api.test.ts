@@ -86,7 +86,13 @@ describe('guest API configureSession', () => {
         maxCustomDataBytes: 2048,
         allowedMedia: {
           inbound: {
-            fileTypes: [{ type: 'image/*' }, { type: 'application/pdf' }, { type: 'text/plain' }],
+            fileTypes: [
+              { type: 'image/jpeg' },
+              { type: 'image/png' },
+              { type: 'image/gif' },
+              { type: 'application/pdf' },
+              { type: 'text/plain' },
+            ],
             maxFileSizeKB: 10240,
           },
         },
@@ -218,6 +224,20 @@ describe('guest API onMessage', () => {
       messageCount: 1,
     });
     expect(harness.emulator.transcript('t')).toEqual([body]);
+  });
+
+  it('echoes with originatingEntity "" as recorded from real traffic, in the frame and the history', async () => {
+    const { client } = await literal();
+    // What ovotech's tester (O) sends: the text, customAttributes at the top level, no tracingId.
+    client.send(
+      '{"action":"onMessage","token":"t","message":{"type":"Text","text":"Hello"},' +
+        '"channel":{"metadata":{"customAttributes":{"IsAutomatedTest":"true"}}}}',
+    );
+    const echo = (await client.nextOfClass('StructuredMessage')).body as Json;
+    expect(echo).toMatchObject({ direction: 'Inbound', text: 'Hello' });
+    expect(Object.hasOwn(echo, 'originatingEntity')).toBe(true);
+    expect(echo.originatingEntity).toBe('');
+    expect(harness.emulator.transcript('t')[0]?.originatingEntity).toBe('');
   });
 
   it('accepts customAttributes at the top level and merges them with what the conversation has', async () => {
@@ -483,7 +503,13 @@ describe('guest API echo, getJwt, getConfiguration', () => {
     expect(frame.body).toEqual({
       allowedMedia: {
         inbound: {
-          fileTypes: [{ type: 'image/*' }, { type: 'application/pdf' }, { type: 'text/plain' }],
+          fileTypes: [
+            { type: 'image/jpeg' },
+            { type: 'image/png' },
+            { type: 'image/gif' },
+            { type: 'application/pdf' },
+            { type: 'text/plain' },
+          ],
           maxFileSizeKB: 10240,
         },
       },
@@ -577,6 +603,48 @@ describe('guest session lifecycle', () => {
     const [snapshot] = harness.emulator.sessions();
     expect(snapshot?.conversationId).not.toBe(firstConversation);
     expect(harness.emulator.transcript('ro').map((m) => m.text)).toEqual(['new start']);
+  });
+
+  it('answers a resume with readOnly only once the conversation ended read-only; history stays readable', async () => {
+    harness = await startHarness();
+    const { deploymentId } = harness.emulator;
+    const resume = async () => {
+      const socket = await harness.connect();
+      const frame = await socket.request(
+        { action: 'configureSession', token: 'back', deploymentId },
+        'SessionResponse',
+      );
+      return { socket, body: frame.body as Json };
+    };
+    const { client } = await harness.guest('back');
+    await client.request(textMessage('back', 'one'), 'StructuredMessage');
+
+    // Live: the same session, writable.
+    const live = await resume();
+    expect(live.body).toMatchObject({ connected: true, newSession: false, readOnly: false });
+    await live.socket.request(textMessage('back', 'two'), 'StructuredMessage');
+
+    // Ended, but not read-only (what Send mode does): still writable; the next message opens a new one.
+    harness.emulator.agent.disconnect('back', { readOnly: false });
+    const ended = await resume();
+    expect(ended.body).toMatchObject({ connected: true, newSession: false, readOnly: false });
+    harness.clock.advance(1000);
+    await ended.socket.request(textMessage('back', 'three'), 'StructuredMessage');
+    expect(harness.emulator.transcript('back').map((m) => m.text)).toEqual(['three']);
+
+    // Ended read-only: the resume says so, sending is refused, history still reads.
+    harness.emulator.agent.disconnect('back');
+    const readOnly = await resume();
+    expect(readOnly.body).toMatchObject({ connected: true, newSession: false, readOnly: true });
+    expect((await readOnly.socket.request(textMessage('back', 'four'), 'string')).code).toBe(403);
+    const { jwt } = (await readOnly.socket.request({ action: 'getJwt', token: 'back' }, 'JwtResponse'))
+      .body as Json;
+    const history = await fetch(`${harness.emulator.httpUrl}/api/v2/webmessaging/messages`, {
+      headers: { Authorization: `bearer ${jwt}` },
+    });
+    expect(history.status).toBe(200);
+    const entities = ((await history.json()) as Json).entities as Json[];
+    expect(entities.map((e) => e.text ?? e.events?.[0]?.presence?.type)).toEqual(['Disconnect', 'three']);
   });
 
   it('keeps a session writable after a disconnect in Send mode and starts a new conversation', async () => {

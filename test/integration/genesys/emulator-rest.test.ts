@@ -98,13 +98,36 @@ describe('deployment config REST', () => {
           },
         },
         fileUpload: {
-          modes: [{ fileTypes: ['image/*', 'application/pdf', 'text/plain'], maxFileSizeKB: 2048 }],
+          modes: [
+            {
+              fileTypes: ['image/jpeg', 'image/png', 'image/gif', 'application/pdf', 'text/plain'],
+              maxFileSizeKB: 2048,
+            },
+          ],
         },
       },
     });
     expect(
       (await httpJson(`${emulator.httpUrl}/webdeployments/v1/deployments/other/config.json`)).status,
     ).toBe(404);
+  });
+
+  it('offers concrete file types by default, no wildcard, in config.json and the SessionResponse', async () => {
+    harness = await startHarness();
+    const { emulator } = harness;
+    const config = await httpJson(
+      `${emulator.httpUrl}/webdeployments/v1/deployments/${emulator.deploymentId}/config.json`,
+    );
+    const configTypes: string[] = config.body.messenger.fileUpload.modes.flatMap((m: Json) => m.fileTypes);
+    const { session } = await harness.guest('types');
+    const sessionTypes: string[] = (session.body as Json).allowedMedia.inbound.fileTypes.map(
+      (t: Json) => t.type,
+    );
+    for (const types of [configTypes, sessionTypes]) {
+      expect(types).toContain('image/png');
+      expect(types.filter((type) => type.includes('*'))).toEqual([]);
+    }
+    expect(sessionTypes).toEqual(configTypes);
   });
 
   it('answers CORS preflights so that browsers can call it', async () => {

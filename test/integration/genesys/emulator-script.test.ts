@@ -77,6 +77,7 @@ describe('the default script', () => {
     const client = await start();
     await say(client, 'bot', 'hi');
     const [card] = messages(await say(client, 'bot', 'Show a card', 'card'));
+    expect(card.text).toBe('Order #1042');
     expect(card.content[0]).toMatchObject({
       contentType: 'Card',
       card: {
@@ -94,8 +95,9 @@ describe('the default script', () => {
     const client = await start();
     await say(client, 'bot', 'hi');
     const files = messages(await say(client, 'bot', 'send me a file please'));
-    expect(files.map((m) => m.content?.[0]?.attachment?.filename ?? m.text)).toEqual([
-      'Here is your invoice.',
+    expect(files.map((m) => m.text)).toEqual(['Here is your invoice.', 'invoice-1042.pdf', 'logo.png']);
+    expect(files.map((m) => m.content?.[0]?.attachment?.filename)).toEqual([
+      undefined,
       'invoice-1042.pdf',
       'logo.png',
     ]);
@@ -121,6 +123,29 @@ describe('the default script', () => {
     expect(typingDurations(bodies)).toEqual([3000]);
     const [first, second] = messages(bodies);
     expect(Date.parse(second.channel.time) - Date.parse(first.channel.time)).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('sends a string text in every Outbound message of every trigger', async () => {
+    const client = await start();
+    const triggers: [string, string?][] = [
+      ['hello'],
+      ['menu'],
+      ['Show a card', 'card'],
+      ['Track', 'order-1042'],
+      ['carousel'],
+      ['Choose Pro', 'plan'],
+      ['file'],
+      ['agent'],
+      ['slow'],
+      ['what?'],
+      ['bye'],
+    ];
+    const sent: Json[] = [];
+    for (const [text, payload] of triggers) sent.push(...messages(await say(client, 'bot', text, payload)));
+    const contentTypes = new Set(sent.flatMap((m) => (m.content ?? []).map((c: Json) => c.contentType)));
+    expect([...contentTypes].sort()).toEqual(['Attachment', 'Card', 'Carousel', 'QuickReply']);
+    const textless = sent.filter((m) => m.direction !== 'Outbound' || typeof m.text !== 'string');
+    expect(textless).toEqual([]);
   });
 
   it('says goodbye and disconnects, leaving the session read-only', async () => {

@@ -77,7 +77,7 @@ describe('event frames', () => {
 });
 
 describe('message bodies', () => {
-  it('echo a guest message as Inbound with its metadata and a correlationId', () => {
+  it('echo a guest message as Inbound with its metadata, a correlationId and originatingEntity ""', () => {
     const body = inboundMessage({
       ...base,
       message: { type: 'Text', text: 'Hi', metadata: { id: 'client-1' } },
@@ -89,6 +89,7 @@ describe('message bodies', () => {
       direction: 'Inbound',
       channel: { time: base.time, messageId: 'm-1' },
       metadata: { id: 'client-1', correlationId: 'c-1' },
+      originatingEntity: '',
     });
     expect(authorOf(body)).toBe('guest');
   });

@@ -26,7 +26,7 @@ describe('resolveOptions', () => {
         maxFileSizeKB: 10240,
         maxConnectionsPerSession: 0,
       },
-      allowedFileTypes: ['image/*', 'application/pdf', 'text/plain'],
+      allowedFileTypes: ['image/jpeg', 'image/png', 'image/gif', 'application/pdf', 'text/plain'],
       blockedExtensions: ['.exe', '.bat', '.cmd', '.js', '.vbs'],
       conversationDisconnect: 'ReadOnly',
       conversationClear: true,

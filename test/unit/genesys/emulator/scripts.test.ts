@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SCRIPT } from '../../../../src/genesys/emulator/default-script.js';
+import { outboundMessage } from '../../../../src/genesys/emulator/frames.js';
 import {
   type BotScript,
   findRule,
@@ -158,6 +159,27 @@ describe('the default script', () => {
   it('answers its own card and carousel buttons by payload', () => {
     expect(answer('Track', 'order-1042')?.[0]?.text).toMatch(/1042/);
     expect(answer('Choose Pro', 'plan')?.[0]?.text).toMatch(/Good choice/);
+  });
+
+  it('gives every message it can send a string text, cards and files included', () => {
+    const replies = [
+      ...(DEFAULT_SCRIPT.greeting ?? []),
+      ...DEFAULT_SCRIPT.rules.flatMap((rule) => rule.replies),
+      ...(DEFAULT_SCRIPT.fallback ?? []),
+    ].filter(hasContent);
+    const base = { id: 'i', time: '2026-01-05T09:00:00.000Z', messageId: 'm', correlationId: 'c' };
+    const sent = replies.map((reply) =>
+      outboundMessage({
+        ...base,
+        reply,
+        ...(reply.attachment
+          ? { attachment: { ...reply.attachment, id: 'a', url: 'http://127.0.0.1/downloads/a' } }
+          : {}),
+      }),
+    );
+    const contentTypes = new Set(sent.flatMap((m) => (m.content ?? []).map((c) => c.contentType)));
+    expect([...contentTypes].sort()).toEqual(['Attachment', 'Card', 'Carousel', 'QuickReply']);
+    for (const message of sent) expect(typeof message.text, JSON.stringify(message)).toBe('string');
   });
 
   it('has a greeting with every feature of the menu and a fallback', () => {
