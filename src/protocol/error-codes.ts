@@ -130,7 +130,7 @@ export const ERROR_CODES = {
   },
   upstream_rejected: {
     meaning:
-      "Genesys refused the command or the session; `details.genesysCode` is its code or HTTP status, the message says what to check. A refused session also ends (`sessionEnded` with this code).",
+      'Genesys refused the command or the session; `details.genesysCode` is its code or HTTP status, the message says what to check. A refused session also ends (`sessionEnded` with this code).',
     retryable: false,
   },
   upstream_unavailable: {

@@ -200,12 +200,9 @@ export const upstreamEventSchema = z
       .enum(UPSTREAM_FAILURE_REASONS)
       .optional()
       .meta({ description: 'Why (refused, dns, tls, timeout, http, closed); absent on `connected`.' }),
-    detail: z
-      .string()
-      .optional()
-      .meta({
-        description: 'The error code or status behind the reason (ECONNREFUSED, HTTP 503, close 1006).',
-      }),
+    detail: z.string().optional().meta({
+      description: 'The error code or status behind the reason (ECONNREFUSED, HTTP 503, close 1006).',
+    }),
     message: z.string().meta({ description: 'What happened and what to do, for a person.' }),
     attempt: z.int().min(0).optional().meta({ description: 'Failed attempts so far (from 1).' }),
     retryAt: isoTimeSchema.optional().meta({ description: 'When the next attempt starts.' }),
@@ -227,13 +224,9 @@ export const sessionEndedEventSchema = z
         description:
           'With reason `error`: why, as an error code (upstream_rejected, upstream_unavailable, …).',
       }),
-    message: z
-      .string()
-      .optional()
-      .meta({
-        description:
-          "With reason `error`: what happened (Genesys' own words when it refused) and what to do.",
-      }),
+    message: z.string().optional().meta({
+      description: "With reason `error`: what happened (Genesys' own words when it refused) and what to do.",
+    }),
     genesysCode: z
       .int()
       .optional()
