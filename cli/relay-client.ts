@@ -8,6 +8,15 @@ import { CliError } from './io.js';
 
 export type EventOf<T extends ServerEvent['type']> = Extract<ServerEvent, { type: T }>;
 
+/** The stack answered a frame with an `error` event: its code, for callers that handle one. */
+export class RelayRefusal extends CliError {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(`${code}: ${message}`);
+    this.code = code;
+  }
+}
+
 export class RelayClient {
   readonly #ws: WebSocket;
   readonly #listeners = new Set<(event: ServerEvent) => void>();
@@ -25,26 +34,28 @@ export class RelayClient {
     });
   }
 
-  /** Opens the connection; a refused token is a clear error, not a stack trace. */
+  /**
+   * Opens the connection. A refusal is a clear error, not a stack trace, and says which it is: a wrong
+   * path (404) or a bad or expired token (401/403). Messages name the URL without its query string.
+   */
   static async open(url: string, token: string): Promise<RelayClient> {
     if (!/^wss?:\/\//.test(url)) throw new CliError('--url must be a ws:// or wss:// URL.', 2);
     const target = new URL(url);
     target.searchParams.set('token', token);
+    const where = `${target.origin}${target.pathname}`;
     const ws = new WebSocket(target);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
-      ws.once('unexpected-response', (_request, response) =>
-        reject(
-          new CliError(
-            response.statusCode === 401 || response.statusCode === 403
-              ? `The stack refused the token (HTTP ${response.statusCode}): mint a new one with "guest-relay token".`
-              : `The stack answered HTTP ${response.statusCode} to the WebSocket upgrade.`,
-          ),
-        ),
-      );
-      ws.once('error', (error) =>
-        reject(new CliError(`Cannot connect to ${target.origin}: ${error.message}`)),
-      );
+      ws.once('unexpected-response', (_request, response) => {
+        const status = response.statusCode ?? 0;
+        readMessage(response).then((message) => {
+          response.destroy();
+          // A server that echoes the request would echo the token: it is never repeated.
+          const safe = message?.split(token).join('<token>');
+          reject(new CliError(refusalText(status, where, target.pathname, safe)));
+        });
+      });
+      ws.once('error', (error) => reject(new CliError(`Cannot connect to ${where}: ${error.message}`)));
     });
     return new RelayClient(ws);
   }
@@ -78,7 +89,7 @@ export class RelayClient {
         if (event.type === 'error' && ours) {
           clearTimeout(timer);
           off();
-          reject(new CliError(`${event.code}: ${event.message}`));
+          reject(new RelayRefusal(event.code, event.message));
         } else if (match(event)) {
           clearTimeout(timer);
           off();
@@ -96,6 +107,59 @@ export class RelayClient {
   close(): void {
     this.#ws.close(1000);
   }
+}
+
+/** What the CLI says when the upgrade is refused with `status`. */
+export function refusalText(status: number, where: string, path: string, message?: string): string {
+  const said = message === undefined ? '' : ` It says: ${message}`;
+  if (status === 404) {
+    return message === undefined
+      ? `Wrong path: there is no WebSocket API at ${where} (HTTP 404). Use the stack's WebSocket URL, which ends with its stage: ws://127.0.0.1:3001/local locally, wss://…/live deployed.`
+      : `Wrong path: there is no WebSocket API at ${where} (HTTP 404).${said}`;
+  }
+  if (status === 401 || status === 403) {
+    // API Gateway refuses a path without the stage with an error of its own, which can look like this.
+    const stageless = path === '' || path === '/';
+    return (
+      `The stack refused the token (HTTP ${status}): bad or expired token; mint a new one with "guest-relay token".` +
+      (stageless ? ' Check the URL too: it must end with the stage (wss://…/live, ws://…/local).' : '')
+    );
+  }
+  return `The stack answered HTTP ${status} to the WebSocket upgrade at ${where}.${said}`;
+}
+
+/** Longest refusal message repeated to the user: enough for a gateway's `{"message"}`, no more. */
+const MAX_MESSAGE_CHARS = 300;
+
+/**
+ * The `message` of a refusal's JSON body (API Gateway's and the local gateway's shape), cut short and
+ * stripped of control characters; undefined when the body is not that shape. Never rejects.
+ */
+function readMessage(response: NodeJS.ReadableStream): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const done = (): void => {
+      if (settled) return;
+      settled = true;
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { message?: unknown };
+        const text = typeof body.message === 'string' ? body.message : undefined;
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes.
+        resolve(text?.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, MAX_MESSAGE_CHARS));
+      } catch {
+        resolve(undefined);
+      }
+    };
+    response.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= 16 * 1024) chunks.push(chunk);
+    });
+    response.once('end', done);
+    response.once('error', () => resolve(undefined));
+    response.once('close', done);
+  });
 }
 
 export const isType =

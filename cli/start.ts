@@ -36,6 +36,13 @@ export function genesysFromEnv(env: Io['env']): LocalOptions['genesys'] {
   return { deploymentId, endpoint, ...(origin ? { origin } : {}) };
 }
 
+/** The WebSocket URL with an access token in its query string: what a client opens, ready to paste. */
+export function withToken(wsUrl: string, token: string): string {
+  const url = new URL(wsUrl);
+  url.searchParams.set('token', token);
+  return url.href;
+}
+
 export async function runStart(options: StartOptions, io: Io): Promise<void> {
   const genesys = genesysFromEnv(io.env);
   const started = Date.now();
@@ -61,16 +68,18 @@ export async function runStart(options: StartOptions, io: Io): Promise<void> {
     throw error;
   }
   const c = io.color;
+  // The tokens are printed for the person who started the stack, on this terminal only: the services'
+  // logger never sees them (a JSON log line may be collected; this banner is not a log line).
   io.out(
     [
       '',
       c.bold(c.green(`guest-relay is running (${Date.now() - started} ms)`)),
       `  web page        ${c.cyan(stack.pageUrl)}`,
-      `  WebSocket       ${c.cyan(stack.wsUrl)}?token=<token>`,
+      `  WebSocket       ${c.cyan(withToken(stack.wsUrl, stack.token))}`,
       `  guest token     ${stack.token}`,
       `  agent token     ${stack.agentToken}`,
       `  Genesys         ${stack.emulatorUrl ? `emulator ${stack.emulatorUrl} (deployment ${stack.deploymentId})` : `deployment ${stack.deploymentId}`}`,
-      c.dim('  Tokens are valid 12 hours. Press Ctrl+C to stop.'),
+      c.dim('  The WebSocket URL holds the guest token. Tokens are valid 12 hours. Press Ctrl+C to stop.'),
       '',
     ].join('\n'),
   );

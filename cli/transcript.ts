@@ -2,7 +2,7 @@
 import type { ServerEvent } from '../src/protocol/index.js';
 import { entryText, guestStatus } from './entry-text.js';
 import type { Io } from './io.js';
-import { type EventOf, isType, RelayClient } from './relay-client.js';
+import { type EventOf, isType, RelayClient, RelayRefusal } from './relay-client.js';
 
 type Entry = EventOf<'history'>['entries'][number];
 
@@ -13,19 +13,33 @@ export interface TranscriptOptions {
   readonly format: 'json' | 'md';
 }
 
+/**
+ * Every entry of the session, oldest first. `history` names the session, so it is read without being
+ * resumed: an ended session, which `connect` would refuse, is read as well (docs/relay.md). A stack from
+ * before history read sessions by id answers `not_connected`; the session is then resumed first.
+ */
 export async function readTranscript(client: RelayClient, sessionId: string): Promise<Entry[]> {
-  await client.request({ action: 'connect', sessionId }, isType('connect'));
-  const entries: Entry[] = [];
-  let after = 0;
-  for (;;) {
-    const page = await client.request(
+  const page = (after: number) =>
+    client.request(
       { action: 'history', sessionId, afterSequenceId: after, limit: 100 },
       (event: ServerEvent): event is EventOf<'history'> => event.type === 'history',
     );
-    entries.push(...page.entries);
-    const last = page.entries.at(-1);
-    if (!page.hasMore || last === undefined) return entries;
-    after = last.sequenceId;
+  const firstPage = async (): Promise<EventOf<'history'>> => {
+    try {
+      return await page(0);
+    } catch (error) {
+      if (!(error instanceof RelayRefusal) || error.code !== 'not_connected') throw error;
+      await client.request({ action: 'connect', sessionId }, isType('connect'));
+      return page(0);
+    }
+  };
+  const entries: Entry[] = [];
+  let current = await firstPage();
+  for (;;) {
+    entries.push(...current.entries);
+    const last = current.entries.at(-1);
+    if (!current.hasMore || last === undefined) return entries;
+    current = await page(last.sequenceId);
   }
 }
 

@@ -6,7 +6,8 @@
  * Middleware order (middy runs `before` in this order, `after`/`onError` in reverse): the logger sees
  * the final response; the error handler turns anything thrown into one `error` event; wsResponse sends
  * several events (connect + replay) through the public management API; the body parser answers a bad
- * frame with one `error` event before the handler runs.
+ * frame with one `error` event before the handler runs. Frames refused for the client's reasons are
+ * counted (one summary line a minute), our own failures logged one by one.
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -30,6 +31,7 @@ import {
   type RelayDeps,
   type RelayEvent,
 } from '../src/relay/index.js';
+import { RefusalTally } from './middleware/refusal-tally.js';
 import type { WsEvent, WsLog, WsRouteResponse } from './middleware/types.js';
 import { wsBodyParser } from './middleware/ws-body-parser.js';
 import { wsErrorHandler } from './middleware/ws-error-handler.js';
@@ -52,6 +54,11 @@ export const ROUTE_KEYS: readonly RouteKey[] = Object.freeze([
 export interface RouteOptions {
   /** Check every answer against the protocol's schemas (tests, local mode). */
   readonly validate?: boolean;
+  /**
+   * Where frames refused for the client's reasons are counted, logged as one summary line per minute
+   * (refusal-tally.ts). Default: one of these routes' own, on `logger`.
+   */
+  readonly refusals?: RefusalTally;
 }
 
 export function createRoutes(
@@ -69,6 +76,7 @@ export function createRoutes(
     end: createEndHandler(deps),
     ping: createPingHandler(deps),
   };
+  const refusals = options.refusals ?? new RefusalTally({ logger });
   const post = async (connectionId: string, data: string) => {
     await deps.publicGateway.post(connectionId, data);
   };
@@ -91,11 +99,12 @@ export function createRoutes(
   ): RouteHandler =>
     middy(withStoreErrors(handler) as never)
       .use(wsLogger({ logger, now: deps.now }))
-      .use(wsErrorHandler({ logger }))
+      .use(wsErrorHandler({ logger, refusals }))
       .use(wsResponse({ post, validate: options.validate ?? false }))
       .use(
         wsBodyParser({
           logger,
+          refusals,
           ...(action === undefined ? {} : { actions: [action as ClientAction] }),
         }),
       ) as unknown as RouteHandler;

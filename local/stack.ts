@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
+import { RefusalTally } from '../lambdas/middleware/refusal-tally.js';
 import { createRoutes, ROUTE_KEYS, type RouteHandler, type RouteKey } from '../lambdas/routes.js';
 import {
   type AccessTokenRole,
@@ -23,7 +24,7 @@ import {
 import { localSigner } from '../src/aws/local-signer.js';
 import { createControlHandlers } from '../src/control/index.js';
 import type { Authorizer, LambdaLike, WebSocketApi } from '../src/gateway/emulator/index.js';
-import { startWebSocketApi } from '../src/gateway/emulator/index.js';
+import { DISCOVERY_PATH, startWebSocketApi } from '../src/gateway/emulator/index.js';
 import type { GenesysEndpoint } from '../src/genesys/client/index.js';
 import { type GenesysEmulator, startGenesysEmulator } from '../src/genesys/emulator/index.js';
 import { createRedactingLogger } from '../src/logging/logger.js';
@@ -89,6 +90,11 @@ export interface LocalStack {
   readonly pageUrl: string;
   /** The public API's WebSocket URL (add `?token=…`). */
   readonly wsUrl: string;
+  /**
+   * `GET` it for `{"deploymentId", "emulatorUrl"?}`: what runs behind `wsUrl`, for a tool given only the
+   * API's address (`http://127.0.0.1:PORT/.well-known/guest-relay`, on the public API's port).
+   */
+  readonly discoveryUrl: string;
   /** A guest access token for team `local`, valid `tokenTtlSeconds`. */
   readonly token: string;
   /** An agent-console token (resume and read any session of team `local`). */
@@ -172,12 +178,21 @@ export async function startLocalStack(options: Partial<LocalOptions> = {}): Prom
         if (routes === undefined) throw new Error('routes not ready');
         return routes[key](event as never, context as Context);
       };
+    // Refused frames are counted and summed up once a minute. The count left when the stack stops is
+    // written then: this stop runs after the public API's (stops run in reverse), which drains handlers.
+    const refusals = new RefusalTally({ logger: log });
+    stops.push(async () => refusals.flush());
     const publicApi = await startWebSocketApi({
       host: o.host,
       port: o.apiPort,
       routes: Object.fromEntries(ROUTE_KEYS.map((key) => [key, forward(key)])),
       // The authorizer's event type is AWS's; the emulator hands it the same shape.
       authorizer: createAuthorizer({ config: authConfig, logger: log }) as unknown as Authorizer,
+      // What a tool given only this address needs to know (`guest-relay test --url`); nothing secret.
+      discovery: {
+        deploymentId,
+        ...(emulator === undefined ? {} : { emulatorUrl: emulator.httpUrl }),
+      },
     });
     stops.push(() => publicApi.close());
     const deps = createRelayDeps(
@@ -201,7 +216,7 @@ export async function startLocalStack(options: Partial<LocalOptions> = {}): Prom
         },
       },
     );
-    routes = createRoutes(deps, log);
+    routes = createRoutes(deps, log, { refusals });
 
     const workerConfig = loadWorkerConfig({
       WORKER_ID: `w-local-${randomBytes(3).toString('hex')}`,
@@ -259,6 +274,7 @@ export async function startLocalStack(options: Partial<LocalOptions> = {}): Prom
     return {
       pageUrl: web.url,
       wsUrl: publicApi.url,
+      discoveryUrl: new URL(DISCOVERY_PATH, publicApi.managementEndpoint).href,
       token,
       agentToken,
       deploymentId,

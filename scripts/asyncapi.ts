@@ -146,7 +146,7 @@ export function buildAsyncApiDocument(): JsonObject {
       description: [
         'Frontends, test harnesses and CI jobs speak this protocol to act as a Genesys Cloud Web Messaging guest.',
         'Client frames are JSON objects routed by `action`; server events are JSON objects named by `type`.',
-        `A frame is at most ${MAX_FRAME_BYTES} bytes. Clients must ignore event types and fields they do not know.`,
+        `A WebSocket frame is at most 32 KB (API Gateway closes a larger one with 1009; browsers never split a message into frames), a message at most ${MAX_FRAME_BYTES} bytes (for clients that split). Clients must ignore event types and fields they do not know.`,
         'See docs/protocol.md for the full description.',
         '',
         'Error codes:',
@@ -158,8 +158,9 @@ export function buildAsyncApiDocument(): JsonObject {
       local: {
         host: '127.0.0.1:{port}',
         protocol: 'ws',
+        pathname: '/local',
         description: 'Local mode (`npm start`).',
-        variables: { port: { default: '8080', description: 'The port local mode prints.' } },
+        variables: { port: { default: '3001', description: 'The port local mode prints.' } },
         security: [{ $ref: '#/components/securitySchemes/accessToken' }],
       },
       cloud: {

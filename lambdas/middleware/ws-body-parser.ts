@@ -8,6 +8,7 @@ import {
   serializeEvent,
 } from '../../src/protocol/index.js';
 import { withDefaults } from './options.js';
+import type { RefusalTally } from './refusal-tally.js';
 import type { WsEvent, WsFrameEvent, WsLog, WsRouteResponse } from './types.js';
 
 export interface WsBodyParserOptions<TAction extends ClientAction = ClientAction> {
@@ -18,11 +19,18 @@ export interface WsBodyParserOptions<TAction extends ClientAction = ClientAction
   readonly actions: readonly TAction[] | undefined;
   /** Bounds to check frames against; default the protocol's own ceilings (session bounds come later). */
   readonly constraints: ChannelConstraints | undefined;
-  /** Where refused frames are logged (their code only, never their content). */
-  readonly logger: Pick<WsLog, 'info'> | undefined;
+  /** Where each refused frame is logged, at `debug` (its code only, never its content). */
+  readonly logger: Pick<WsLog, 'debug'> | undefined;
+  /** Counts refused frames for the periodic summary (refusal-tally.ts). */
+  readonly refusals: Pick<RefusalTally, 'count'> | undefined;
 }
 
-const defaults: WsBodyParserOptions = { actions: undefined, constraints: undefined, logger: undefined };
+const defaults: WsBodyParserOptions = {
+  actions: undefined,
+  constraints: undefined,
+  logger: undefined,
+  refusals: undefined,
+};
 
 /**
  * Parses `event.body` with the protocol's parser and puts the typed frame on `event.frame`. A frame
@@ -32,13 +40,14 @@ const defaults: WsBodyParserOptions = { actions: undefined, constraints: undefin
 export function wsBodyParser<TAction extends ClientAction = ClientAction>(
   options: Partial<WsBodyParserOptions<TAction>> = {},
 ): MiddlewareObj<WsFrameEvent<Extract<ClientFrame, { action: TAction }>>, WsRouteResponse> {
-  const { actions, constraints, logger } = withDefaults(
+  const { actions, constraints, logger, refusals } = withDefaults(
     'wsBodyParser',
     defaults as WsBodyParserOptions<TAction>,
     options,
   );
   const refuse = (error: ProtocolError): WsRouteResponse => {
-    logger?.info('frame refused', { code: error.code, action: error.action ?? null });
+    refusals?.count(error.code);
+    logger?.debug('frame refused', { code: error.code, action: error.action ?? null });
     return { statusCode: 200, body: serializeEvent(error.toEvent()) };
   };
 

@@ -6,14 +6,23 @@ import {
   serializeEvent,
 } from '../../src/protocol/index.js';
 import { withDefaults } from './options.js';
+import type { RefusalTally } from './refusal-tally.js';
 import type { WsEvent, WsLog, WsRouteResponse } from './types.js';
 
 export interface WsErrorHandlerOptions {
   /** Where errors are logged, with their cause. Build it with createRedactingLogger. */
-  readonly logger: Pick<WsLog, 'warn' | 'error'> | undefined;
+  readonly logger: Pick<WsLog, 'debug' | 'warn' | 'error'> | undefined;
+  /**
+   * Counts the frames refused for the client's reasons (every code but `internal_error` and
+   * `service_unavailable`) for a periodic summary (refusal-tally.ts), instead of a `warn` line each.
+   */
+  readonly refusals: Pick<RefusalTally, 'count'> | undefined;
 }
 
-const defaults: WsErrorHandlerOptions = { logger: undefined };
+const defaults: WsErrorHandlerOptions = { logger: undefined, refusals: undefined };
+
+/** Our side failed (a bug, the store, time): logged one by one, never only counted. */
+const SERVICE_FAILURES: ReadonlySet<string> = new Set(['internal_error', 'service_unavailable']);
 
 /**
  * Turns anything thrown by the handler (or a later middleware) into exactly one `error` event, sent
@@ -27,7 +36,7 @@ const defaults: WsErrorHandlerOptions = { logger: undefined };
 export function wsErrorHandler(
   options: Partial<WsErrorHandlerOptions> = {},
 ): MiddlewareObj<WsEvent & { frame?: unknown }, WsRouteResponse> {
-  const { logger } = withDefaults('wsErrorHandler', defaults, options);
+  const { logger, refusals } = withDefaults('wsErrorHandler', defaults, options);
   return {
     name: 'wsErrorHandler',
     onError: (request) => {
@@ -45,8 +54,11 @@ export function wsErrorHandler(
         else logger?.error('request failed', { thrown: String(error) });
       } else if (error !== request.error) {
         logger?.warn('request timed out', { code: event.code, action: event.action ?? null });
-      } else {
+      } else if (refusals === undefined || SERVICE_FAILURES.has(event.code)) {
         logger?.warn('request refused', { code: event.code, action: event.action ?? null });
+      } else {
+        refusals.count(event.code);
+        logger?.debug('request refused', { code: event.code, action: event.action ?? null });
       }
       request.response =
         request.event.requestContext.eventType === 'MESSAGE'

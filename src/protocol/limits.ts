@@ -3,7 +3,11 @@
  * the session's own constraints (see `ChannelConstraints`) narrow them further.
  */
 
-/** API Gateway WebSocket's maximum message size (128 KB, not raisable); frames above it are refused. */
+/**
+ * API Gateway WebSocket's maximum message size (128 KB, not raisable): a message above it is refused. One
+ * WebSocket frame is at most 32 KB there (docs/protocol.md); only a client that splits a message into
+ * frames can send more than that.
+ */
 export const MAX_FRAME_BYTES = 128 * 1024;
 
 /** Deepest nesting accepted anywhere in a frame. UI state rarely needs more than a handful of levels. */

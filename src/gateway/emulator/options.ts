@@ -56,6 +56,13 @@ export interface WebSocketApiOptions {
   functionNamePrefix?: string | undefined;
   /** Region used in ARNs (methodArn, invokedFunctionArn). Default 'us-east-1'. */
   region?: string | undefined;
+  /**
+   * Not an AWS feature: a JSON object served at `GET /.well-known/guest-relay` (DISCOVERY_PATH), so that
+   * a tool given only this API's address learns what runs behind it (local mode: the deployment id and
+   * the Genesys emulator's URL). Public: it must hold no secret. Default: none (that path is then
+   * answered as any other unknown path).
+   */
+  discovery?: Readonly<Record<string, unknown>> | undefined;
 }
 
 export interface ResolvedOptions {
@@ -73,7 +80,12 @@ export interface ResolvedOptions {
   readonly logger: GatewayLogger;
   readonly functionNamePrefix: string;
   readonly region: string;
+  /** The discovery document, serialized once. */
+  readonly discovery: string | undefined;
 }
+
+/** Where the discovery document is served (`discovery` option). */
+export const DISCOVERY_PATH = '/.well-known/guest-relay';
 
 export const DEFAULT_LIMITS: GatewayLimits = Object.freeze({
   maxMessageBytes: 128 * 1024,
@@ -111,6 +123,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'logger',
   'functionNamePrefix',
   'region',
+  'discovery',
 ]);
 
 const SELECTION = /^\$request\.body((?:\.[A-Za-z0-9_$-]+)+)$/;
@@ -153,6 +166,13 @@ export function resolveOptions(options: WebSocketApiOptions): ResolvedOptions {
     if (typeof handler !== 'function')
       throw new TypeError(`startWebSocketApi: route "${key}" is not a function`);
   }
+  const { discovery } = options;
+  if (
+    discovery !== undefined &&
+    (discovery === null || typeof discovery !== 'object' || Array.isArray(discovery))
+  ) {
+    throw new TypeError('startWebSocketApi: "discovery" must be a JSON object');
+  }
   const port = options.port ?? 0;
   if (!Number.isSafeInteger(port) || port < 0 || port > 65_535) {
     throw new RangeError(`startWebSocketApi: invalid port ${port}`);
@@ -171,5 +191,6 @@ export function resolveOptions(options: WebSocketApiOptions): ResolvedOptions {
     logger: options.logger ?? silentLogger,
     functionNamePrefix: options.functionNamePrefix ?? 'guest-relay-local',
     region: options.region ?? 'us-east-1',
+    discovery: discovery === undefined ? undefined : JSON.stringify(discovery),
   });
 }

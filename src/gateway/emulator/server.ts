@@ -2,10 +2,11 @@
  * `startWebSocketApi`: a local API Gateway WebSocket API on one port. The WebSocket endpoint is
  * `ws://host:port/<stage>`, the management endpoint `http://host:port/<stage>` (`@connections` below it).
  * The authorizer and `$connect` run before the upgrade completes, so a refusal is an HTTP status at the
- * handshake, never an open-then-close. Handlers are invoked in-process with API Gateway-shaped events.
+ * handshake, never an open-then-close. An upgrade on any other path is a 404 that names the right URL.
+ * Handlers are invoked in-process with API Gateway-shaped events.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, STATUS_CODES } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
@@ -29,7 +30,7 @@ import {
   type WebSocketRequestContext,
 } from './events.js';
 import { handleManagementRequest } from './management-api.js';
-import { type ResolvedOptions, resolveOptions, type WebSocketApiOptions } from './options.js';
+import { DISCOVERY_PATH, type ResolvedOptions, resolveOptions, type WebSocketApiOptions } from './options.js';
 import { selectRoute } from './route-selection.js';
 
 export interface WebSocketApi {
@@ -40,6 +41,8 @@ export interface WebSocketApi {
   readonly port: number;
   readonly apiId: string;
   readonly stage: string;
+  /** 'http://127.0.0.1:PORT/.well-known/guest-relay' when the `discovery` option was given. */
+  readonly discoveryUrl?: string;
   /**
    * The `requestHandler` for an ApiGatewayManagementApiClient in this process (with `managementEndpoint`
    * as its endpoint): `@connections` requests go to the same code as over HTTP, with no loopback hop.
@@ -115,6 +118,13 @@ function queryMaps(
     multi[key] = [...(multi[key] ?? []), value];
   }
   return { single, multi };
+}
+
+/** The request's path without its query string (which may hold a token: never echoed or logged). */
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
 }
 
 function sourceIpOf(req: IncomingMessage): string {
@@ -368,7 +378,30 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
         res.end();
       });
   };
-  const server = createServer(serveManagement);
+  // Local mode's discovery document (not an AWS feature), then the `@connections` API.
+  const serveDiscovery = (req: IncomingMessage, res: ServerResponse, document: string): void => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const body = messageBody('Method Not Allowed');
+      res.writeHead(405, {
+        allow: 'GET, HEAD',
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+      });
+      res.end(body);
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      'content-length': Buffer.byteLength(document),
+    });
+    res.end(req.method === 'HEAD' ? undefined : document);
+  };
+  const server = createServer((req, res) => {
+    const { discovery } = opts;
+    if (discovery !== undefined && pathOf(req) === DISCOVERY_PATH) serveDiscovery(req, res, discovery);
+    else serveManagement(req, res);
+  });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -378,7 +411,14 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
       return;
     }
     if (url.pathname !== `/${opts.stage}` && url.pathname !== `/${opts.stage}/`) {
-      refuse(socket, { status: 403, body: messageBody('Forbidden') });
+      // API Gateway's own answer to a path with no stage is not a clear one; a 404 that names the right
+      // URL tells a client (and the CLI) that the path is wrong, not the token (docs/gateway.md).
+      refuse(socket, {
+        status: 404,
+        body: messageBody(
+          `No such path; the API is at ws://${domainName}/${opts.stage}?token=<access token>`,
+        ),
+      });
       return;
     }
     if (req.headers['sec-websocket-version'] !== '13' || !req.headers['sec-websocket-key']) {
@@ -433,6 +473,7 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
   return {
     url: `ws://${domainName}/${opts.stage}`,
     managementEndpoint: `http://${domainName}/${opts.stage}`,
+    ...(opts.discovery === undefined ? {} : { discoveryUrl: `http://${domainName}${DISCOVERY_PATH}` }),
     port,
     apiId: opts.apiId,
     stage: opts.stage,

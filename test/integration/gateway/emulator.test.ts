@@ -108,9 +108,20 @@ describe('gateway emulator: handshake', () => {
     expect((await refusedStatus(api.url)).status).toBe(500);
   });
 
-  it('refuses a path that is not the stage with 403', async () => {
-    const { api } = await start();
-    expect((await refusedStatus(api.url.replace('/local', '/prod'))).status).toBe(403);
+  it('answers a path that is not the stage with 404 naming the URL of the API, before any handler', async () => {
+    const { api, log } = await start({}, { authorizer: async () => policy('Allow') });
+    const root = `ws://127.0.0.1:${api.port}`;
+    for (const path of ['/', '/prod', '/local-x', '/.well-known/guest-relay']) {
+      const refused = await refusedStatus(`${root}${path}?token=secret-token`);
+      expect(refused.status, path).toBe(404);
+      const { message } = JSON.parse(refused.body) as { message: string };
+      expect(message).toBe(`No such path; the API is at ${api.url}?token=<access token>`);
+      expect(refused.body).not.toContain('secret-token');
+    }
+    expect(log.events).toHaveLength(0);
+    // The stage, with or without the trailing slash, is the API.
+    sockets.push(await open(`${api.url}/`));
+    await log.next('$connect');
   });
 
   it('gives the authorizer the query string and methodArn and $connect an AWS-shaped CONNECT event', async () => {
@@ -400,6 +411,44 @@ describe('gateway emulator: @connections with the real SDK client', () => {
       headers: { authorization: 'AWS4-HMAC-SHA256 Credential=local' },
     });
     expect(raw.status).toBe(403);
+  });
+});
+
+describe('gateway emulator: discovery document (local mode, not an AWS feature)', () => {
+  const document = { deploymentId: 'dep-1', emulatorUrl: 'http://127.0.0.1:8787' };
+
+  it('serves the discovery option as JSON at GET /.well-known/guest-relay on the API port', async () => {
+    const { api } = await start({}, { discovery: document });
+    expect(api.discoveryUrl).toBe(`http://127.0.0.1:${api.port}/.well-known/guest-relay`);
+    const res = await fetch(api.discoveryUrl as string);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await res.json()).toEqual(document);
+    const withQuery = await fetch(`${api.discoveryUrl}?x=1`);
+    expect(await withQuery.json()).toEqual(document);
+    const head = await fetch(api.discoveryUrl as string, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    const post = await fetch(api.discoveryUrl as string, { method: 'POST', body: '{}' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('serves nothing there without the option: the path is unknown, as on AWS', async () => {
+    const { api } = await start();
+    expect(api.discoveryUrl).toBeUndefined();
+    const res = await fetch(`http://127.0.0.1:${api.port}/.well-known/guest-relay`);
+    expect(res.status).toBe(403);
+    expect(await res.json()).toEqual({ message: 'Missing Authentication Token' });
+  });
+
+  it('refuses a discovery option that is not a JSON object', async () => {
+    for (const discovery of [null, [], 'x'] as unknown[]) {
+      await expect(
+        startWebSocketApi({ routes: {}, discovery } as unknown as WebSocketApiOptions),
+      ).rejects.toThrow(TypeError);
+    }
   });
 });
 

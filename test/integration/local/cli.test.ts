@@ -18,32 +18,44 @@ const CLI = ['--import', 'tsx', 'cli/main.ts'];
 
 interface Run {
   readonly child: ChildProcess;
+  /** stdout and stderr as they came. */
   output(): string;
+  /** stderr alone. */
+  errors(): string;
   exited: Promise<number | null>;
 }
 
+/** Runs a command; an `undefined` in `env` removes that variable from the child's environment. */
 function run(
   command: string,
   args: readonly string[],
-  env: Record<string, string> = {},
+  env: Record<string, string | undefined> = {},
   detached = false,
 ): Run {
+  const merged: Record<string, string | undefined> = {
+    ...process.env,
+    NO_COLOR: '1',
+    NODE_NO_WARNINGS: '1',
+    ...env,
+  };
   const child = spawn(command, args, {
     cwd: ROOT,
     // Its own process group, so that a test can send Ctrl-C to all of it, as a terminal does.
     detached,
-    env: { ...process.env, NO_COLOR: '1', NODE_NO_WARNINGS: '1', ...env },
+    env: Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined)),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let text = '';
+  let errors = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     text += chunk.toString('utf8');
   });
   child.stderr?.on('data', (chunk: Buffer) => {
     text += chunk.toString('utf8');
+    errors += chunk.toString('utf8');
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => text, exited };
+  return { child, output: () => text, errors: () => errors, exited };
 }
 
 function cli(args: readonly string[], env: Record<string, string> = {}): Run {
@@ -53,10 +65,24 @@ function cli(args: readonly string[], env: Record<string, string> = {}): Run {
 describe('npm start', () => {
   it('serves the page and a working WebSocket within 10 s, and stops on Ctrl-C', async () => {
     const started = Date.now();
+    // As a person's terminal runs it: Node's warnings on, nothing said about the SDK's one.
     const start = run(
       'npm',
-      ['start', '--', '--port', '0', '--api-port', '0', '--control-port', '0', '--emulator-port', '0'],
-      {},
+      [
+        'start',
+        '--',
+        '--port',
+        '0',
+        '--api-port',
+        '0',
+        '--control-port',
+        '0',
+        '--emulator-port',
+        '0',
+        '--log-level',
+        'DEBUG',
+      ],
+      { NODE_NO_WARNINGS: undefined, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: undefined },
       true,
     );
     try {
@@ -67,14 +93,18 @@ describe('npm start', () => {
         50,
       );
       const page = /web page\s+(\S+)/.exec(start.output())?.[1] as string;
-      const ws = /WebSocket\s+(ws:\S+)\?token=/.exec(start.output())?.[1] as string;
+      const printed = /WebSocket\s+(ws:\S+)/.exec(start.output())?.[1] as string;
       const token = /guest token\s+(\S+)/.exec(start.output())?.[1] as string;
+      // The WebSocket URL carries the real guest token: pasted as printed, it connects.
+      const url = new URL(printed);
+      expect(url.searchParams.get('token')).toBe(token);
+      expect(`${url.origin}${url.pathname}`).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/local$/);
       const html = await fetch(page);
       expect(html.status).toBe(200);
       expect(await html.text()).toContain('guest-relay');
       const config = (await (await fetch(new URL('config.json', page))).json()) as { wsUrl: string };
-      expect(config.wsUrl).toBe(ws);
-      const guest = new Guest(await openSocket(`${ws}?token=${encodeURIComponent(token)}`));
+      expect(config.wsUrl).toBe(`${url.origin}${url.pathname}`);
+      const guest = new Guest(await openSocket(printed));
       await guest.start();
       await guest.waitFor(is('connect', (e) => e.status === 'active'));
       const readyMs = Date.now() - started;
@@ -86,6 +116,19 @@ describe('npm start', () => {
       // Ctrl-C in a terminal signals the whole foreground process group (npm and the stack).
       process.kill(-(start.child.pid as number), 'SIGINT');
       await waitUntil(() => start.output().includes('stopped'), 10_000, 'stopped', 50);
+      // No AWS SDK Node-version warning (the SDK prints it by default on Node < 22).
+      expect(start.errors()).not.toContain('NodeVersionSupportWarning');
+      // The tokens are on the banner only: no log line (DEBUG: every line there is) holds one.
+      const logLines = start
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'));
+      expect(logLines.length).toBeGreaterThan(0);
+      const agentToken = /agent token\s+(\S+)/.exec(start.output())?.[1] as string;
+      for (const line of logLines) {
+        expect(line).not.toContain(token);
+        expect(line).not.toContain(agentToken);
+      }
     } finally {
       try {
         process.kill(-(start.child.pid as number), 'SIGKILL');
@@ -181,6 +224,7 @@ describe('guest-relay CLI against a local stack', () => {
     ]);
     expect(await refused.exited).toBe(1);
     expect(refused.output()).toContain('refused the token');
+    expect(refused.output()).toContain('bad or expired token');
     expect(refused.output()).not.toContain('at ');
   }, 30_000);
 

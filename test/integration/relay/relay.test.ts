@@ -567,11 +567,15 @@ describe('relay: teams and roles', () => {
       { action: 'typing', sessionId },
       { action: 'context', data: { a: 1 }, sessionId },
       { action: 'upload', filename: 'a.png', contentType: 'image/png', size: 1, sessionId },
-      { action: 'history', sessionId },
       { action: 'end', sessionId },
     ]) {
       expectError(await intruder.request(frame), 'not_connected');
     }
+    // history reads a session by its id (ended ones too), with no connect: another team's is not found,
+    // in the same words as one that does not exist.
+    expect(
+      expectError(await intruder.request({ action: 'history', sessionId }), 'session_not_found').message,
+    ).toBe(missing.message);
     // With a session of its own, naming team B's session is session_not_found.
     await intruder.start();
     const withOwn = await relay.snapshot();
