@@ -11,6 +11,7 @@ import { CliError, type Io } from './io.js';
 import { resolveSecretOptions, type SecretOption, secretHelp } from './secrets.js';
 import { runStart } from './start.js';
 import { runTest } from './test/command.js';
+import { expandTestAliases } from './test/legacy-flags.js';
 import { runToken } from './token.js';
 import { runTranscript } from './transcript.js';
 
@@ -34,6 +35,25 @@ function positive(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('a whole number ≥ 1');
   return n;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds greater than 0');
+  return n;
+}
+
+/** What the connect frame accepts (src/protocol/client-frames.ts), checked before anything runs. */
+function deploymentId(value: string): string {
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(value))
+    throw new InvalidArgumentError('a Genesys deployment id (letters, digits and "-")');
+  return value;
+}
+
+function regionDomain(value: string): string {
+  if (!/^[a-z0-9._-]{2,64}$/.test(value))
+    throw new InvalidArgumentError('a Genesys region domain such as mypurecloud.ie');
+  return value;
 }
 
 export function buildProgram(io: Io): Command {
@@ -142,11 +162,42 @@ Real Genesys instead of the emulator:
 
   program
     .command('test')
-    .description('Run scripted conversations (YAML scenario files) against a local stack or a deployed one.')
-    .argument('<files...>', 'scenario files or globs, e.g. "tests/**/*.yaml"')
-    .option('--url <url>', 'a deployed stack (wss://…); without it a local stack is started for the run')
+    .description('Run scripted conversations (YAML scenario files) against a local stack or a running one.')
+    .argument(
+      '<paths...>',
+      'scenario files, folders (every .yaml, .yml, .json under them) or globs ("tests/**/*.yaml")',
+    )
+    .option(
+      '--url <url>',
+      'a running stack (ws:// or wss://); without it a local stack is started for the run',
+    )
     .addOption(new Option('--token <token>', secretHelp('access token for --url', TOKEN)))
-    .addOption(new Option('--parallel <n>', 'scenarios at once').argParser(positive).default(1))
+    .addOption(
+      new Option(
+        '--emulator',
+        "run on a local stack's Genesys emulator, whatever deployment the files name (the default without --url and GENESYS_DEPLOYMENT_ID)",
+      ).conflicts('url'),
+    )
+    .addOption(
+      new Option('--deployment-id <id>', 'the Genesys deployment of every scenario (short: -id)').argParser(
+        deploymentId,
+      ),
+    )
+    .addOption(
+      new Option(
+        '-r, --region <region>',
+        'the Genesys region domain of every scenario, e.g. mypurecloud.ie',
+      ).argParser(regionDomain),
+    )
+    .option('-o, --origin <origin>', 'the origin a local stack presents to real Genesys (GENESYS_ORIGIN)')
+    .addOption(new Option('-p, --parallel <n>', 'scenarios at once').argParser(positive).default(1))
+    .addOption(
+      new Option(
+        '-t, --timeout <seconds>',
+        "how long a step waits (every file's stepTimeoutSeconds)",
+      ).argParser(seconds),
+    )
+    .option('--failures-only', 'print only the scenarios that failed (short: -fo)')
     .option('--junit <file>', 'write a JUnit XML report')
     .option('--json <file>', 'write a JSON report')
     .addOption(
@@ -169,7 +220,13 @@ Real Genesys instead of the emulator:
     .option('--genesys-login-url <url>', 'where POST /oauth/token is')
     .addHelpText(
       'after',
-      '\nExit codes: 0 all passed, 1 a scenario failed, 2 bad input. Scenario format: docs/ci.md.',
+      `
+Without --url a local stack is started for the run: with the Genesys emulator (--emulator), or, when
+GENESYS_DEPLOYMENT_ID is set (GENESYS_REGION, or GENESYS_WS_URL and GENESYS_API_URL, as for start), in
+front of that Genesys deployment.
+-id and -fo are the two-letter short flags of the existing Web Messaging scenario testers: they are read
+as --deployment-id and --failures-only (commander itself reads one-letter short flags only).
+Exit codes: 0 all passed, 1 a scenario failed, 2 bad input (nothing ran). Scenario format: docs/ci.md.`,
     )
     .action(async (files: string[], options) =>
       runTest(files, await resolveSecretOptions(options, [TOKEN, CLIENT_SECRET], io), io),
@@ -193,7 +250,7 @@ Real Genesys instead of the emulator:
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const program = buildProgram(io);
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(expandTestAliases(argv), { from: 'user' });
     return 0;
   } catch (error) {
     if (error instanceof CliError) {

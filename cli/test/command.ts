@@ -1,10 +1,13 @@
-/** `guest-relay test <files or globs>`: scripted conversations against a local or deployed stack. */
+/**
+ * `guest-relay test <files, folders or globs>`: scripted conversations against a local or a running stack.
+ * Everything that can be wrong with the input (options, `--url`, files) is refused with exit code 2
+ * before any stack starts or any scenario runs; docs/ci.md documents the options and exit codes.
+ */
 import { writeFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
-import { glob, isDynamicPattern } from 'tinyglobby';
+import { readFile } from 'node:fs/promises';
 import { EMBEDDED, type LocalStack, startLocalStack } from '../../local/stack.js';
 import { CliError, type Io } from '../io.js';
+import { scenarioFiles } from './files.js';
 import {
   emulatorPlatformApi,
   ParticipantData,
@@ -14,11 +17,21 @@ import {
 import { formatResult, json, junit, summary } from './report.js';
 import { runAll, type Target } from './runner.js';
 import { parseScenarioFile, type Scenario, ScenarioFileError } from './scenario.js';
+import { discoverStack } from './stack-discovery.js';
+import { chooseStack, onEmulator, type StackChoice, withOverrides } from './target.js';
 
 export interface TestOptions {
   readonly url?: string;
   readonly token?: string;
+  /** The built-in Genesys emulator, whatever deployment the files name (the default without --url). */
+  readonly emulator?: boolean;
+  readonly deploymentId?: string;
+  readonly region?: string;
+  readonly origin?: string;
   readonly parallel: number;
+  /** Seconds a step waits unless it says otherwise (every file's `stepTimeoutSeconds`). */
+  readonly timeout?: number;
+  readonly failuresOnly?: boolean;
   readonly junit?: string;
   readonly json?: string;
   readonly genesysRegion?: string;
@@ -28,30 +41,8 @@ export interface TestOptions {
   readonly genesysClientSecret?: string;
 }
 
-/**
- * The files the patterns name. A plain path stays as the user wrote it (so errors name the file the way
- * they named it); a glob's matches are relative to the working directory, or absolute for an absolute glob.
- */
-async function scenarioFiles(patterns: readonly string[]): Promise<string[]> {
-  const files = new Set<string>();
-  for (const pattern of patterns) {
-    if (!isDynamicPattern(pattern)) {
-      if ((await stat(pattern).catch(() => undefined))?.isFile()) files.add(pattern);
-      continue;
-    }
-    const found = await glob([pattern], {
-      onlyFiles: true,
-      expandDirectories: false,
-      absolute: isAbsolute(pattern),
-    });
-    for (const file of found) files.add(file);
-  }
-  return [...files].sort();
-}
-
 async function loadScenarios(patterns: readonly string[]): Promise<Scenario[]> {
   const files = await scenarioFiles(patterns);
-  if (files.length === 0) throw new CliError(`No scenario file matches ${patterns.join(' ')}.`, 2);
   const problems: ScenarioFileError['problems'][number][] = [];
   const scenarios: Scenario[] = [];
   for (const file of files) {
@@ -100,53 +91,136 @@ function platformApi(options: TestOptions): PlatformApiConfig | undefined {
   }
 }
 
-export async function runTest(patterns: readonly string[], options: TestOptions, io: Io): Promise<void> {
-  const scenarios = await loadScenarios(patterns);
-  let stack: LocalStack | undefined;
-  let target: Target;
-  if (options.url !== undefined) {
-    if (options.token === undefined) throw new CliError('--url needs --token (or GUEST_RELAY_TOKEN).', 2);
-    const api = platformApi(options);
-    target = {
-      url: options.url,
-      token: options.token,
-      ...(api ? { participantData: new ParticipantData(api) } : {}),
-    };
-  } else {
-    io.err(io.color.dim('No --url: starting a local stack for this run…\n'));
-    stack = await startLocalStack(EMBEDDED);
-    target = {
-      url: stack.wsUrl,
-      token: stack.token,
-      participantData: new ParticipantData(emulatorPlatformApi(stack.emulatorUrl as string)),
-    };
+const needsParticipantData = (scenarios: readonly Scenario[]): boolean =>
+  scenarios.some((scenario) => scenario.steps.some((placed) => placed.step.kind === 'expectParticipantData'));
+
+/** `npm start`'s emulator, found through the stack at `--url` (stack-discovery.ts); undefined otherwise. */
+async function participantDataFromStack(url: string, io: Io): Promise<ParticipantData | undefined> {
+  const found = await discoverStack(url);
+  const note = (text: string): void => io.err(io.color.dim(`expectParticipantData: ${text}\n`));
+  if (!found.ok) {
+    note(`the stack at --url is not a local stack (${found.reason}).`);
+    return undefined;
   }
-  const tty = process.stderr.isTTY === true;
-  const started = Date.now();
-  let done = 0;
-  let failed = 0;
-  const progress = (running: number): void => {
-    if (!tty) return;
-    io.err(
-      `\r\u001b[2K${io.color.dim(`[${done}/${scenarios.length}] ${failed} failed, ${running} running`)}`,
+  if (found.info.emulatorUrl === undefined) {
+    note(
+      'the local stack at --url talks to real Genesys: its participant data needs the --genesys-* options.',
     );
+    return undefined;
+  }
+  note(`read from the Genesys emulator of the local stack at --url (${found.info.emulatorUrl}).`);
+  return new ParticipantData(emulatorPlatformApi(found.info.emulatorUrl));
+}
+
+function originNotice(choice: StackChoice, origin: string | undefined): string | undefined {
+  if (origin === undefined || choice.kind === 'genesys') return undefined;
+  return choice.kind === 'url'
+    ? "--origin is not used with --url: the stack's workers present the origin their deployment expects."
+    : '--origin is not used with the emulator: it checks no origin.';
+}
+
+export async function runTest(patterns: readonly string[], options: TestOptions, io: Io): Promise<void> {
+  // Bad input first, and all of it before a stack starts or a scenario runs (exit code 2).
+  const choice = chooseStack(options, io.env);
+  if (choice.kind === 'url' && options.token === undefined)
+    throw new CliError('--url needs --token (or GUEST_RELAY_TOKEN).', 2);
+  const api = platformApi(options);
+  const flags = {
+    ...(options.deploymentId === undefined ? {} : { deploymentId: options.deploymentId }),
+    ...(options.region === undefined ? {} : { region: options.region }),
   };
+  let scenarios = withOverrides(await loadScenarios(patterns), {
+    ...flags,
+    ...(options.timeout === undefined ? {} : { stepTimeoutMs: Math.round(options.timeout * 1000) }),
+  });
+  const notices = [originNotice(choice, options.origin)].filter((n): n is string => n !== undefined);
+
+  let stack: LocalStack | undefined;
   try {
-    const results = await runAll(scenarios, target, options.parallel, (result, running) => {
-      done++;
-      if (!result.passed) failed++;
-      if (tty) io.err('\r\u001b[2K');
-      io.out(formatResult(result, io.color));
-      progress(running);
-    });
-    if (tty) io.err('\r\u001b[2K');
-    const duration = Date.now() - started;
-    io.out(summary(results, duration, io.color));
-    if (options.junit !== undefined) writeFileSync(options.junit, junit(results, new Date(started)));
-    if (options.json !== undefined) writeFileSync(options.json, json(results, duration));
-    const failures = results.filter((r) => !r.passed).length;
-    if (failures > 0) throw new CliError(`${failures} of ${results.length} scenarios failed.`, 1);
+    let target: Target;
+    if (choice.kind === 'url') {
+      const participantData = api
+        ? new ParticipantData(api)
+        : needsParticipantData(scenarios)
+          ? await participantDataFromStack(choice.url, io)
+          : undefined;
+      target = {
+        url: choice.url,
+        token: options.token as string,
+        ...(participantData ? { participantData } : {}),
+      };
+    } else if (choice.kind === 'emulator') {
+      io.err(io.color.dim('Starting a local stack with the Genesys emulator for this run…\n'));
+      stack = await startLocalStack(EMBEDDED);
+      const placed = onEmulator(scenarios, stack.deploymentId, flags, choice.explicit);
+      scenarios = placed.scenarios;
+      notices.push(...placed.notices);
+      target = {
+        url: stack.wsUrl,
+        token: stack.token,
+        participantData: new ParticipantData(emulatorPlatformApi(stack.emulatorUrl as string)),
+      };
+    } else {
+      io.err(
+        io.color.dim(
+          `Starting a local stack in front of Genesys deployment ${choice.genesys.deploymentId} for this run…\n`,
+        ),
+      );
+      stack = await startLocalStack({ ...EMBEDDED, genesys: choice.genesys });
+      target = {
+        url: stack.wsUrl,
+        token: stack.token,
+        ...(api ? { participantData: new ParticipantData(api) } : {}),
+      };
+    }
+    for (const notice of notices) io.err(`${notice}\n`);
+    await run(scenarios, target, options, io);
   } finally {
     await stack?.stop();
   }
+}
+
+async function run(
+  scenarios: readonly Scenario[],
+  target: Target,
+  options: TestOptions,
+  io: Io,
+): Promise<void> {
+  const tty = process.stderr.isTTY === true;
+  const clear = (): void => {
+    if (tty) io.err('\r\u001b[2K');
+  };
+  const started = Date.now();
+  let done = 0;
+  let failed = 0;
+  let running = 0;
+  const progress = (): void => {
+    if (!tty) return;
+    io.err(io.color.dim(`[${done}/${scenarios.length}] ${failed} failed, ${running} running`));
+  };
+  const results = await runAll(
+    scenarios,
+    target,
+    options.parallel,
+    (result, stillRunning) => {
+      done++;
+      running = stillRunning;
+      if (!result.passed) failed++;
+      clear();
+      if (!result.passed || options.failuresOnly !== true) io.out(formatResult(result, io.color));
+      progress();
+    },
+    (scenario, line) => {
+      clear();
+      io.err(`${io.color.dim('…')} ${scenario.name} ${io.color.dim(`(${scenario.file})`)}: ${line}\n`);
+      progress();
+    },
+  );
+  clear();
+  const duration = Date.now() - started;
+  io.out(summary(results, duration, io.color));
+  if (options.junit !== undefined) writeFileSync(options.junit, junit(results, new Date(started)));
+  if (options.json !== undefined) writeFileSync(options.json, json(results, duration));
+  const failures = results.filter((r) => !r.passed).length;
+  if (failures > 0) throw new CliError(`${failures} of ${results.length} scenarios failed.`, 1);
 }

@@ -1,17 +1,23 @@
 /**
  * One scripted guest, as `guest-relay test` drives it: the transcript it has seen (by sequenceId), a
  * cursor (the last reply a step consumed), and `until`: wait for a condition on what has arrived,
- * re-checked on every event, never by sleeping.
+ * re-checked on every event, never by sleeping. An upstream failure (events.ts `fatalReason`) ends every
+ * wait at once with its reason; Genesys' connection progress goes to `onUpstream`, one line per change.
  */
 import { randomUUID } from 'node:crypto';
-import type { ServerEvent } from '../../src/protocol/index.js';
-import { type EventOf, RelayClient } from '../relay-client.js';
+import type { EventOf } from '../relay-client.js';
+import { RunnerConnection, StepFailure } from './connection.js';
+import {
+  describeUpstream,
+  type ErrorNotice,
+  fatalReason,
+  type RunnerEvent,
+  type UpstreamState,
+} from './events.js';
+
+export { StepFailure } from './connection.js';
 
 export type Entry = Omit<EventOf<'message'>, 'type' | 'replay' | 'queued'>;
-
-export class StepFailure extends Error {
-  override readonly name = 'StepFailure';
-}
 
 export interface ConnectOptions {
   readonly deploymentId?: string;
@@ -22,13 +28,18 @@ export interface ConnectOptions {
 export class Conversation {
   readonly #url: string;
   readonly #token: string;
-  #client: RelayClient | undefined;
+  readonly #onUpstream: (line: string) => void;
+  #client: RunnerConnection | undefined;
   #waiters = new Set<() => void>();
+  readonly #sentIds = new Set<string>();
+  readonly #sentActions = new Set<string>();
+  /** The last upstream progress shown ("state/reason"), so that a retry loop prints one line, not one per attempt. */
+  #upstreamShown: string | undefined;
   readonly entries = new Map<number, Entry>();
   /** Typing notices from the agent or bot, with how many entries had arrived at the time. */
   readonly typing: { readonly at: number; readonly after: number }[] = [];
-  readonly uploads = new Map<string, ServerEvent>();
-  readonly errors: EventOf<'error'>[] = [];
+  readonly uploads = new Map<string, RunnerEvent>();
+  readonly errors: ErrorNotice[] = [];
   contextApplied = 0;
   sessionId: string | undefined;
   /** The newest sequenceId a step consumed: replies are looked for after it. */
@@ -36,10 +47,13 @@ export class Conversation {
   /** The newest sequenceId seen. */
   lastSeq = 0;
   ended: string | undefined;
+  /** Why the conversation cannot go on (Genesys unavailable, the session ended by an error, …). */
+  fatal: StepFailure | undefined;
 
-  constructor(url: string, token: string) {
+  constructor(url: string, token: string, onUpstream: (line: string) => void = () => {}) {
     this.#url = url;
     this.#token = token;
+    this.#onUpstream = onUpstream;
   }
 
   get connected(): boolean {
@@ -48,15 +62,17 @@ export class Conversation {
 
   async start(options: ConnectOptions): Promise<string> {
     const client = await this.#open();
+    const clientMessageId = randomUUID();
+    this.#sentIds.add(clientMessageId);
     const event = await client.request(
       {
         action: 'connect',
-        clientMessageId: randomUUID(),
+        clientMessageId,
         ...(options.deploymentId === undefined ? {} : { deploymentId: options.deploymentId }),
         ...(options.region === undefined ? {} : { region: options.region }),
         ...(options.guestInfo === undefined ? {} : { guestInfo: options.guestInfo }),
       },
-      (e: ServerEvent): e is EventOf<'connect'> => e.type === 'connect',
+      (e: RunnerEvent): e is EventOf<'connect'> => e.type === 'connect',
     );
     this.sessionId = event.sessionId;
     return event.sessionId;
@@ -74,9 +90,10 @@ export class Conversation {
       throw new StepFailure('reconnect: no session to resume (no earlier step started one)');
     this.disconnect();
     const client = await this.#open();
+    this.#sentActions.add('connect');
     await client.request(
       { action: 'connect', sessionId: this.sessionId, afterSequenceId: this.lastSeq },
-      (e: ServerEvent): e is EventOf<'connect'> => e.type === 'connect',
+      (e: RunnerEvent): e is EventOf<'connect'> => e.type === 'connect',
     );
   }
 
@@ -84,9 +101,10 @@ export class Conversation {
   async newestEntries(): Promise<Entry[]> {
     if (this.#client === undefined)
       throw new StepFailure('not connected (a "disconnect" step without "reconnect")');
+    this.#sentActions.add('history');
     const page = await this.#client.request(
       { action: 'history', limit: 100 },
-      (e: ServerEvent): e is EventOf<'history'> => e.type === 'history',
+      (e: RunnerEvent): e is EventOf<'history'> => e.type === 'history',
     );
     return page.entries;
   }
@@ -94,45 +112,65 @@ export class Conversation {
   send(frame: Record<string, unknown>): void {
     if (this.#client === undefined)
       throw new StepFailure('not connected (a "disconnect" step without "reconnect")');
+    if (typeof frame.clientMessageId === 'string') this.#sentIds.add(frame.clientMessageId);
+    else if (typeof frame.action === 'string') this.#sentActions.add(frame.action);
     this.#client.send(frame);
   }
 
-  /** Resolves with `check()`'s first non-undefined answer, re-checked after every event; StepFailure after `ms`. */
+  /**
+   * Resolves with `check()`'s first non-undefined answer, re-checked after every event; StepFailure after
+   * `ms`, or at once when the conversation cannot go on (`fatal`). `check` may throw (a refusal arrived):
+   * that ends the wait with its error.
+   */
   until<T>(check: () => T | undefined, ms: number, what: string | (() => string)): Promise<T> {
+    return this.#wait(ms, check, () => {
+      throw new StepFailure(`${typeof what === 'string' ? what : what()} within ${(ms / 1000).toFixed(1)} s`);
+    });
+  }
+
+  /** Waits `ms`; ends early with the error of `check` (re-run on every event) or of `fatal`. */
+  hold(ms: number, check: () => void = () => {}): Promise<void> {
+    return this.#wait<void>(
+      ms,
+      () => {
+        check();
+        return undefined;
+      },
+      () => undefined,
+    );
+  }
+
+  #wait<T>(ms: number, check: () => T | undefined, onTimeout: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      // `check` may throw (a refusal arrived): that ends the wait with its error.
-      let first: T | undefined;
-      try {
-        first = check();
-      } catch (error) {
-        reject(error);
-        return;
-      }
-      if (first !== undefined) {
-        resolve(first);
-        return;
-      }
+      const attempt = (): boolean => {
+        try {
+          const answer = check();
+          if (answer !== undefined) {
+            resolve(answer);
+            return true;
+          }
+          if (this.fatal !== undefined) throw this.fatal;
+          return false;
+        } catch (error) {
+          reject(error);
+          return true;
+        }
+      };
+      if (attempt()) return;
       const done = (): void => {
         clearTimeout(timer);
         this.#waiters.delete(wake);
       };
       const wake = (): void => {
-        try {
-          const answer = check();
-          if (answer !== undefined) {
-            done();
-            resolve(answer);
-          }
-        } catch (error) {
-          done();
-          reject(error);
-        }
+        if (attempt()) done();
       };
       const timer = setTimeout(() => {
         done();
-        reject(
-          new StepFailure(`${typeof what === 'string' ? what : what()} within ${(ms / 1000).toFixed(1)} s`),
-        );
+        try {
+          resolve(onTimeout());
+        } catch (error) {
+          reject(error);
+        }
       }, ms);
       this.#waiters.add(wake);
     });
@@ -153,8 +191,8 @@ export class Conversation {
     this.disconnect();
   }
 
-  async #open(): Promise<RelayClient> {
-    const client = await RelayClient.open(this.#url, this.#token);
+  async #open(): Promise<RunnerConnection> {
+    const client = await RunnerConnection.open(this.#url, this.#token);
     this.#client = client;
     client.on((event) => this.#record(event));
     void client.closed().then(() => {
@@ -164,7 +202,7 @@ export class Conversation {
     return client;
   }
 
-  #record(event: ServerEvent): void {
+  #record(event: RunnerEvent): void {
     switch (event.type) {
       case 'message': {
         const { type: _type, replay: _replay, queued: _queued, ...entry } = event;
@@ -201,10 +239,30 @@ export class Conversation {
       case 'error':
         this.errors.push(event);
         break;
+      case 'upstream':
+        this.#showUpstream(event.upstream);
+        break;
       default:
         break;
     }
+    const reason = fatalReason(event, { clientMessageIds: this.#sentIds, actions: this.#sentActions });
+    if (reason !== undefined && this.fatal === undefined) this.fatal = new StepFailure(reason);
     this.#wake();
+  }
+
+  /**
+   * One line per change of state or reason, not per attempt. `connected` is news only after trouble;
+   * `unavailable` is the step's failure, which says it.
+   */
+  #showUpstream(upstream: UpstreamState): void {
+    const key = `${upstream.state}/${upstream.reason ?? ''}`;
+    if (key === this.#upstreamShown) return;
+    const quiet =
+      upstream.state === 'unavailable' ||
+      (upstream.state === 'connected' && this.#upstreamShown === undefined);
+    if (quiet) return;
+    this.#upstreamShown = key;
+    this.#onUpstream(describeUpstream(upstream));
   }
 
   #wake(): void {

@@ -116,7 +116,8 @@ async function runStep(
     case 'waitForReplyMatching': {
       const matches =
         step.kind === 'waitForReplyContaining'
-          ? (entry: Entry) => textOf(entry).includes(step.text)
+          ? // Without case, as the existing testers compare (caseInsensitive defaults to true there).
+            (entry: Entry) => textOf(entry).toLowerCase().includes(step.text.toLowerCase())
           : (entry: Entry) => {
               step.regex.lastIndex = 0;
               return step.regex.test(textOf(entry));
@@ -297,7 +298,7 @@ async function runStep(
               .join('; ')}`,
           );
         }
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        await conversation.hold(250);
       }
     }
     case 'disconnect':
@@ -308,10 +309,11 @@ async function runStep(
       return;
     case 'expectNoReplyWithin': {
       const since = conversation.cursor;
-      await new Promise((resolve) => setTimeout(resolve, step.ms));
-      const reply = conversation.repliesAfter(since)[0];
-      if (reply)
-        throw new StepFailure(`expected no reply within ${step.ms / 1000} s, got ${describe(reply)}`);
+      await conversation.hold(step.ms, () => {
+        const reply = conversation.repliesAfter(since)[0];
+        if (reply)
+          throw new StepFailure(`expected no reply within ${step.ms / 1000} s, got ${describe(reply)}`);
+      });
       return;
     }
   }
@@ -331,9 +333,14 @@ function excerpt(conversation: Conversation): string[] {
   return entries.slice(Math.max(0, end - 2 * TRANSCRIPT_CONTEXT), end).map(describe);
 }
 
-export async function runScenario(scenario: Scenario, target: Target): Promise<ScenarioResult> {
+/** Runs one scenario; `onUpstream` hears how the stack's link to Genesys is doing, one line per change. */
+export async function runScenario(
+  scenario: Scenario,
+  target: Target,
+  onUpstream?: (line: string) => void,
+): Promise<ScenarioResult> {
   const started = Date.now();
-  const conversation = new Conversation(target.url, target.token);
+  const conversation = new Conversation(target.url, target.token, onUpstream);
   const steps: StepResult[] = [];
   let failure: ScenarioFailure | undefined;
   let current: PlacedStep | undefined;
@@ -382,12 +389,16 @@ export async function runScenario(scenario: Scenario, target: Target): Promise<S
   };
 }
 
-/** Runs scenarios with at most `parallel` at once, in the given order; `onDone` after each. */
+/**
+ * Runs scenarios with at most `parallel` at once, in the given order; `onDone` after each, `onUpstream`
+ * when a scenario's link to Genesys changes (retrying, or back after trouble).
+ */
 export async function runAll(
   scenarios: readonly Scenario[],
   target: Target,
   parallel: number,
   onDone: (result: ScenarioResult, running: number) => void = () => {},
+  onUpstream: (scenario: Scenario, line: string) => void = () => {},
 ): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = new Array(scenarios.length);
   let next = 0;
@@ -396,7 +407,8 @@ export async function runAll(
     while (next < scenarios.length) {
       const index = next++;
       running++;
-      const result = await runScenario(scenarios[index] as Scenario, target);
+      const scenario = scenarios[index] as Scenario;
+      const result = await runScenario(scenario, target, (line) => onUpstream(scenario, line));
       running--;
       results[index] = result;
       onDone(result, running);

@@ -171,10 +171,16 @@ class Reader {
   }
 }
 
-/** `/pattern/flags` or a bare pattern (the existing files' form, no flags). */
+/** The flags of a bare `waitForReplyMatching` pattern: the existing scenario testers' `new RegExp(text, 'im')`. */
+const BARE_PATTERN_FLAGS = 'im';
+
+/**
+ * `/pattern/flags`, as written, or a bare pattern, compiled as the existing scenario testers compile it:
+ * case-insensitive, `^` and `$` at every line (flags `im`), so their files match the same replies here.
+ */
 export function parseRegex(text: string): RegExp {
   const slashed = /^\/(.*)\/([dgimsuvy]*)$/s.exec(text);
-  return slashed ? new RegExp(slashed[1] ?? '', slashed[2]) : new RegExp(text);
+  return slashed ? new RegExp(slashed[1] ?? '', slashed[2]) : new RegExp(text, BARE_PATTERN_FLAGS);
 }
 
 function readStep(reader: Reader, node: Node, dir: string): PlacedStep | undefined {
@@ -204,7 +210,7 @@ function readStep(reader: Reader, node: Node, dir: string): PlacedStep | undefin
   }
   if (!kindPair) {
     if (map.items.length > 0 && reader.problems.length === 0)
-      reader.problem(node, 'a step needs one of: ' + STEP_KINDS.join(', '));
+      reader.problem(node, `a step needs one of: ${STEP_KINDS.join(', ')}`);
     return undefined;
   }
   const kind = String((kindPair.key as { value: unknown }).value) as StepKind;

@@ -1,28 +1,51 @@
 /**
  * `guest-relay test`: the examples pass against local mode; every step kind fails with a helpful message
- * when its expectation is not met; scenario files with mistakes are refused with line numbers; reordered
- * and delayed pushes change nothing; 20 scenarios run 5 at a time and the JUnit report is what CI servers
- * read.
+ * when its expectation is not met; scenario files with mistakes are refused with line numbers, the files
+ * named as the user named them; bad input exits 2 before anything runs; files naming a real Genesys
+ * deployment run on the emulator without leaving this machine; reordered and delayed pushes change
+ * nothing; 20 scenarios run 5 at a time and the JUnit report is what CI servers read.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLAIN } from '../../../cli/io.js';
+import { main } from '../../../cli/program.js';
 import { emulatorPlatformApi, ParticipantData } from '../../../cli/test/participant-data.js';
 import { runScenario, type Target } from '../../../cli/test/runner.js';
 import { parseScenarioFile, type Scenario, ScenarioFileError } from '../../../cli/test/scenario.js';
 import { EMBEDDED, type LocalStack, startLocalStack } from '../../../local/stack.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const GUARD = pathToFileURL(
+  fileURLToPath(new URL('./scenario-runner-loopback-guard.ts', import.meta.url)),
+).href;
 
-function cli(args: readonly string[]): Promise<{ code: number | null; output: string }> {
+/**
+ * The environment of a child `guest-relay`: the developer's, without what would send it elsewhere (real
+ * Genesys, a token for another stack).
+ */
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', NODE_NO_WARNINGS: '1' };
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('GENESYS_') || key === 'GUEST_RELAY_TOKEN') delete env[key];
+  }
+  return env;
+}
+
+/** `guest-relay` in a child process, from the clone's root; `guarded`: only loopback may be contacted. */
+function cli(
+  args: readonly string[],
+  { guarded = false } = {},
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+    const preload = guarded ? ['--import', 'tsx', '--import', GUARD] : ['--import', 'tsx'];
+    const child = spawn(process.execPath, [...preload, 'cli/main.ts', ...args], {
       cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', NODE_NO_WARNINGS: '1' },
+      env: childEnv(),
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -47,10 +70,25 @@ function greeted(steps: string, extra = ''): Scenario {
   );
 }
 
+/** `guest-relay` in this process (faster than a child), with no environment: what it prints, its exit code. */
+async function cliHere(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, {
+    out: (text) => out.push(text),
+    err: (text) => err.push(text),
+    color: PLAIN,
+    env: {},
+    interrupted: new Promise(() => {}),
+  });
+  return { code, out: out.join(''), err: err.join('') };
+}
+
 describe('guest-relay test: the examples and the CLI', () => {
-  it('runs the examples against a local stack it starts itself, and writes JSON', async () => {
+  it('runs the examples folder against a local stack it starts itself, and writes JSON', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'guest-relay-test-'));
-    const result = await cli(['test', 'examples/*.yaml', '--json', join(dir, 'report.json')]);
+    const result = await cli(['test', 'examples', '--json', join(dir, 'report.json')]);
+    expect(result.output).toContain('(examples/quick-replies.yaml, ');
     expect(result.output).toMatch(/6 passed, 0 failed/);
     expect(result.code).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as {
@@ -80,18 +118,142 @@ describe('guest-relay test: the examples and the CLI', () => {
         '',
       ].join('\n'),
     );
-    const result = await cli(['test', file]);
-    expect(result.code).toBe(2);
-    expect(result.output).toContain(`${file}:3:3: config: unknown key "colour"`);
-    expect(result.output).toContain(`${file}:7:7: unknown step "waitForReplyContainin"`);
-    expect(result.output).toMatch(
-      new RegExp(`${file}:8:\\d+: waitForReplyMatching: not a valid regular expression`),
-    );
-    expect(result.output).toMatch(new RegExp(`${file}:9:\\d+: expectQuickReplies must be a list`));
-    expect(result.output).toMatch(new RegExp(`${file}:11:\\d+: timeout must be a number of seconds`));
+    // Named as given: absolute, and relative to the working directory (wherever the clone and the
+    // temporary folder are, so the expected text is computed, never written out).
+    for (const given of [file, relative(ROOT, file)]) {
+      const result = await cli(['test', given]);
+      expect(result.code).toBe(2);
+      expect(result.output).toContain(`${given}:3:3: config: unknown key "colour"`);
+      expect(result.output).toContain(`${given}:7:7: unknown step "waitForReplyContainin"`);
+      expect(result.output).toContain(`${given}:8:`);
+      expect(result.output).toMatch(/:8:\d+: waitForReplyMatching: not a valid regular expression/);
+      expect(result.output).toMatch(/:9:\d+: expectQuickReplies must be a list/);
+      expect(result.output).toMatch(/:11:\d+: timeout must be a number of seconds/);
+    }
     const none = await cli(['test', join(dir, 'nothing-*.yaml')]);
     expect(none.code).toBe(2);
     expect(none.output).toContain('No scenario file matches');
+  }, 30_000);
+
+  it('exits 2 on bad input before anything runs, saying what is wrong', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'guest-relay-test-'));
+    const file = join(dir, 'ok.yaml');
+    writeFileSync(file, 'scenarios:\n  "s":\n    - say: hi\n');
+    const cases: [args: string[], says: string][] = [
+      [
+        ['--url', 'http://127.0.0.1:9/local?token=secret', '--token', 't'],
+        '--url must be a ws:// or wss:// URL',
+      ],
+      [['--url', 'ws://127.0.0.1:9/local'], '--url needs --token'],
+      [
+        ['--url', 'ws://127.0.0.1:9/local', '--token', 't', '--emulator'],
+        "option '--emulator' cannot be used with option '--url",
+      ],
+      [[join(dir, 'missing.yaml')], `${join(dir, 'missing.yaml')}: no such file or folder`],
+      [['--parallel', '0'], "option '-p, --parallel <n>' argument '0' is invalid"],
+      [['-t', 'soon'], "option '-t, --timeout <seconds>' argument 'soon' is invalid"],
+      [['-id', 'not an id'], "option '--deployment-id <id>' argument 'not an id' is invalid"],
+      [['--bogus'], "unknown option '--bogus'"],
+    ];
+    for (const [args, says] of cases) {
+      const result = await cliHere(['test', file, ...args]);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.err, args.join(' ')).toContain(says);
+      expect(result.err).not.toContain('secret');
+      expect(result.err).not.toContain('Starting a local stack');
+      expect(result.out).toBe('');
+    }
+  });
+
+  it('runs a file naming a real deployment and region on the emulator, contacting only 127.0.0.1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'guest-relay-test-'));
+    const file = join(dir, 'real.yaml');
+    writeFileSync(
+      file,
+      [
+        'config:',
+        '  deploymentId: 0a1b2c3d-0000-4000-8000-00000000abcd',
+        '  region: euw2.pure.cloud',
+        '  origin: https://shop.example',
+        'scenarios:',
+        '  "Greeting":',
+        '    - say: hi',
+        "    - waitForReplyMatching: i'M THE GENESYS EMULATOR'S BOT",
+        '',
+      ].join('\n'),
+    );
+    const result = await cli(['test', file, '--emulator'], { guarded: true });
+    expect(result.output).toContain('loopback-guard: active');
+    expect(result.output).not.toContain('loopback-guard: refused');
+    expect(result.output).toContain(
+      `--emulator replaces ${file}'s deploymentId 0a1b2c3d-0000-4000-8000-00000000abcd and region euw2.pure.cloud with its deployment `,
+    );
+    expect(result.output).toContain('1 passed, 0 failed');
+    expect(result.code).toBe(0);
+  }, 60_000);
+
+  it('the loopback guard refuses any other address before connecting', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--import',
+        GUARD,
+        '-e',
+        "require('node:net').connect(9, '127.0.0.2').on('error', (e) => { console.log('error', e.message); })",
+      ],
+      { cwd: ROOT, env: childEnv() },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(output).toContain('loopback-guard: refused 127.0.0.2');
+    expect(output).toContain('error loopback-guard: 127.0.0.2 is not 127.0.0.1 or localhost');
+  });
+
+  it('takes the existing testers’ flags: -id, -r, -t, -p and -fo (only failures printed)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'guest-relay-test-'));
+    const file = join(dir, 'flags.yaml');
+    writeFileSync(
+      file,
+      [
+        'scenarios:',
+        '  "passes":',
+        '    - say: hi',
+        "    - waitForReplyContaining: I'm the Genesys emulator's bot",
+        '  "fails":',
+        '    - say: hi',
+        '    - waitForReplyContaining: this never comes',
+        '',
+      ].join('\n'),
+    );
+    const result = await cliHere([
+      'test',
+      file,
+      '-id',
+      '0a1b2c3d-0000-4000-8000-00000000abcd',
+      '-r',
+      'euw2.pure.cloud',
+      '-t',
+      '1.5',
+      '-p',
+      '2',
+      '-fo',
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.err).toContain(
+      'No --url: the emulator replaces --deployment-id 0a1b2c3d-0000-4000-8000-00000000abcd and --region euw2.pure.cloud with its deployment ',
+    );
+    expect(result.out).not.toContain('✓ passes');
+    expect(result.out).toContain('✗ fails');
+    expect(result.out).toContain('no reply containing "this never comes" within 1.5 s');
+    expect(result.out).toContain('1 passed, 1 failed');
   }, 30_000);
 
   it('runs 20 scenarios 5 at a time and writes a JUnit report CI servers accept', async () => {
@@ -191,6 +353,19 @@ describe('guest-relay test: every step kind fails helpfully', () => {
     expect(contains.transcript.join('\n')).toContain('#4 bot: Here is what I can do:');
     const matching = await failure(greeted('    - say: menu\n    - waitForReplyMatching: /^nothing/i\n'));
     expect(matching.message).toBe('no reply matching /^nothing/i within 1.5 s');
+    // A bare pattern is compiled as the existing testers compile it (flags i and m); a literal keeps its own.
+    const bare = await failure(greeted('    - say: menu\n    - waitForReplyMatching: ^nothing\n'));
+    expect(bare.message).toBe('no reply matching /^nothing/im within 1.5 s');
+    const literal = await failure(greeted('    - say: menu\n    - waitForReplyMatching: /^HERE is what/\n'));
+    expect(literal.message).toBe('no reply matching /^HERE is what/ within 1.5 s');
+  });
+
+  it('waitForReplyMatching: a bare pattern matches whatever the case', async () => {
+    const result = await runScenario(
+      greeted('    - say: menu\n    - waitForReplyMatching: ^HERE IS WHAT I CAN DO[:.]\n'),
+      target,
+    );
+    expect(result.failure).toBeUndefined();
   });
 
   it('expectQuickReplies and chooseQuickReply: what was offered instead', async () => {
@@ -252,6 +427,15 @@ describe('guest-relay test: every step kind fails helpfully', () => {
       shortLived,
     );
     expect(f.message).toContain('refused the token');
+  });
+
+  it('connect: a URL without the stage is a wrong path, said at once', async () => {
+    const stageless = new URL(target.url);
+    stageless.pathname = '/';
+    const f = await failure(greeted(''), { ...target, url: stageless.href });
+    expect(f.step).toBe('connect');
+    expect(f.message).toContain(`Wrong path: there is no WebSocket API at ${stageless.origin}/ (HTTP 404)`);
+    expect(f.message).not.toContain(target.token);
   });
 
   it('expectNoReplyWithin: the reply that came', async () => {
