@@ -1,6 +1,8 @@
 /**
- * A small client of the public protocol for the CLI: one WebSocket, events parsed with the protocol's
- * own parser, and `request` = send a frame and wait for the event that answers it.
+ * A small client of the public protocol for the CLI: one WebSocket, its frames read into events, and
+ * `request` = send a frame and wait for the event that answers it. `chat` and `transcript` read frames
+ * with the protocol's own parser; the scenario runner passes a reader of its own (cli/test/events.ts,
+ * tolerant of a stack newer than the CLI) and its own kind of failure.
  */
 import { WebSocket } from 'ws';
 import { parseServerEvent, type ServerEvent } from '../src/protocol/index.js';
@@ -17,20 +19,50 @@ export class RelayRefusal extends CliError {
   }
 }
 
-export class RelayClient {
-  readonly #ws: WebSocket;
-  readonly #listeners = new Set<(event: ServerEvent) => void>();
-  #closed: Promise<{ code: number; reason: string }>;
+/** What `request` needs of an event: its type, and of an `error`, what it answers. */
+export type RelayEventLike =
+  | { readonly type: string }
+  | {
+      readonly type: 'error';
+      readonly code: string;
+      readonly message: string;
+      readonly clientMessageId?: string | undefined;
+      readonly action?: string | undefined;
+    };
 
-  private constructor(ws: WebSocket) {
+export interface RelayClientOptions<E extends RelayEventLike> {
+  /** One frame's event, or undefined for a frame to ignore (unknown or malformed). */
+  readonly read: (text: string) => E | undefined;
+  /** What a failure becomes: `code` when the stack refused a frame with an `error` event. */
+  readonly fail: (message: string, code?: string) => Error;
+}
+
+const PROTOCOL: RelayClientOptions<ServerEvent> = {
+  read: (text) => {
+    const parsed = parseServerEvent(text);
+    return parsed.ok ? parsed.event : undefined;
+  },
+  fail: (message, code) => (code === undefined ? new CliError(message) : new RelayRefusal(code, message)),
+};
+
+const REQUEST_TIMEOUT_MS = 15_000;
+
+export class RelayClient<E extends RelayEventLike = ServerEvent> {
+  readonly #ws: WebSocket;
+  readonly #options: RelayClientOptions<E>;
+  readonly #listeners = new Set<(event: E) => void>();
+  readonly #closed: Promise<{ code: number; reason: string }>;
+
+  private constructor(ws: WebSocket, options: RelayClientOptions<E>) {
     this.#ws = ws;
+    this.#options = options;
     this.#closed = new Promise((resolve) =>
       ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
     );
     ws.on('message', (data: Buffer) => {
-      const parsed = parseServerEvent(data.toString('utf8'));
-      if (!parsed.ok) return;
-      for (const listener of [...this.#listeners]) listener(parsed.event);
+      const event = options.read(data.toString('utf8'));
+      if (event === undefined) return;
+      for (const listener of [...this.#listeners]) listener(event);
     });
   }
 
@@ -38,8 +70,19 @@ export class RelayClient {
    * Opens the connection. A refusal is a clear error, not a stack trace, and says which it is: a wrong
    * path (404) or a bad or expired token (401/403). Messages name the URL without its query string.
    */
-  static async open(url: string, token: string): Promise<RelayClient> {
+  static open(url: string, token: string): Promise<RelayClient>;
+  static open<E extends RelayEventLike>(
+    url: string,
+    token: string,
+    options: RelayClientOptions<E>,
+  ): Promise<RelayClient<E>>;
+  static async open<E extends RelayEventLike>(
+    url: string,
+    token: string,
+    options?: RelayClientOptions<E>,
+  ): Promise<RelayClient<E> | RelayClient> {
     if (!/^wss?:\/\//.test(url)) throw new CliError('--url must be a ws:// or wss:// URL.', 2);
+    const fail = options?.fail ?? PROTOCOL.fail;
     const target = new URL(url);
     target.searchParams.set('token', token);
     const where = `${target.origin}${target.pathname}`;
@@ -50,17 +93,18 @@ export class RelayClient {
         const status = response.statusCode ?? 0;
         readMessage(response).then((message) => {
           response.destroy();
+          ws.terminate();
           // A server that echoes the request would echo the token: it is never repeated.
           const safe = message?.split(token).join('<token>');
-          reject(new CliError(refusalText(status, where, target.pathname, safe)));
+          reject(fail(refusalText(status, where, target.pathname, safe)));
         });
       });
-      ws.once('error', (error) => reject(new CliError(`Cannot connect to ${where}: ${error.message}`)));
+      ws.once('error', (error) => reject(fail(`Cannot connect to ${where}: ${error.message}`)));
     });
-    return new RelayClient(ws);
+    return options === undefined ? new RelayClient(ws, PROTOCOL) : new RelayClient(ws, options);
   }
 
-  on(listener: (event: ServerEvent) => void): () => void {
+  on(listener: (event: E) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -69,31 +113,47 @@ export class RelayClient {
     this.#ws.send(JSON.stringify(frame));
   }
 
-  /** Sends `frame` and resolves with the first event `match` accepts (an `error` event rejects). */
-  request<T extends ServerEvent>(
+  /**
+   * Sends `frame` and resolves with the first event `match` accepts. An `error` answering the frame (its
+   * clientMessageId, or its action for a frame without one) rejects, as do the connection closing and the
+   * timeout.
+   */
+  request<T extends E>(
     frame: Record<string, unknown>,
-    match: (event: ServerEvent) => event is T,
-    timeoutMs = 15_000,
+    match: (event: E) => event is T,
+    timeoutMs = REQUEST_TIMEOUT_MS,
   ): Promise<T> {
+    const { fail } = this.#options;
     const clientMessageId = frame.clientMessageId as string | undefined;
+    const answers = (event: RelayEventLike): event is Extract<RelayEventLike, { type: 'error' }> =>
+      event.type === 'error' &&
+      'code' in event &&
+      (clientMessageId === undefined
+        ? event.clientMessageId === undefined && event.action === frame.action
+        : event.clientMessageId === clientMessageId);
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      let settled = false;
+      const settle = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        clearTimeout(timer);
         off();
-        reject(new CliError(`No answer to ${String(frame.action)} within ${timeoutMs / 1000} s.`));
+        return true;
+      };
+      const timer = setTimeout(() => {
+        if (settle()) reject(fail(`No answer to ${String(frame.action)} within ${timeoutMs / 1000} s.`));
       }, timeoutMs);
+      void this.#closed.then(({ code, reason }) => {
+        if (settle()) {
+          const why = `${code}${reason ? ` ${reason}` : ''}`;
+          reject(fail(`The stack closed the connection before answering ${String(frame.action)} (${why}).`));
+        }
+      });
       const off = this.on((event) => {
-        const ours =
-          clientMessageId === undefined
-            ? event.type === 'error' && event.action === frame.action
-            : event.type === 'error' && event.clientMessageId === clientMessageId;
-        if (event.type === 'error' && ours) {
-          clearTimeout(timer);
-          off();
-          reject(new RelayRefusal(event.code, event.message));
+        if (answers(event)) {
+          if (settle()) reject(fail(event.message, event.code));
         } else if (match(event)) {
-          clearTimeout(timer);
-          off();
-          resolve(event);
+          if (settle()) resolve(event);
         }
       });
       this.send(frame);

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EventOf } from '../relay-client.js';
-import { RunnerConnection, StepFailure } from './connection.js';
+import { openRunnerConnection, type RunnerConnection, StepFailure } from './connection.js';
 import {
   describeUpstream,
   type ErrorNotice,
@@ -192,7 +192,7 @@ export class Conversation {
   }
 
   async #open(): Promise<RunnerConnection> {
-    const client = await RunnerConnection.open(this.#url, this.#token);
+    const client = await openRunnerConnection(this.#url, this.#token);
     this.#client = client;
     client.on((event) => this.#record(event));
     void client.closed().then(() => {
