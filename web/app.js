@@ -222,6 +222,7 @@ function handle(event) {
     case 'upstream':
       // The Genesys side of the session: failing (why, next attempt), given up on, or back.
       if (event.state === 'connected') {
+        setConnState('connected (Genesys is back)');
         showError('guest-error', '');
         note(event.message);
       } else {
