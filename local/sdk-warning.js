@@ -1,6 +1,7 @@
 /**
  * Imported first by the entries a person starts on their own machine (bin/guest-relay.js, so `npm start`
- * and every `guest-relay` command, and `npm run worker`). On Node < 22 the AWS SDK prints a six-line
+ * and every `guest-relay` command, `npm run worker`, and the bench, chaos and fuzz scripts; the processes
+ * they spawn inherit it). On Node < 22 the AWS SDK prints a six-line
  * NodeVersionSupportWarning once per process (@aws-sdk/core). It is about the SDK's future support, not
  * about anything the user can fix here: development machines run Node 20, and what the SDK will need is
  * what the cloud already runs (the Lambdas and the worker's image are on Node 22). A value the user set
