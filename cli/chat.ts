@@ -1,45 +1,188 @@
 /**
  * `guest-relay chat`: an interactive guest in the terminal. Lines typed are sent (each waits for its
- * answer, so the transcript keeps the order they were typed in); agent and bot messages, typing, status
- * changes and the session's end are printed as they come. A number answers the last quick replies.
+ * answer, so the transcript keeps the order they were typed in); agent and bot messages, rich content,
+ * typing, status changes and the session's end are printed as they come. A number picks one of the
+ * numbered choices of the latest message that offered some (quick replies, card and carousel buttons).
+ * With `--json` it is a pipe for scripts instead: events out as JSON lines, frames in as JSON lines.
  */
 import { randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline';
-import type { ServerEvent } from '../src/protocol/index.js';
-import { CliError, type Io } from './io.js';
-import { type EventOf, isType, RelayClient } from './relay-client.js';
+import { createInterface, type Interface } from 'node:readline';
+import { Writable } from 'node:stream';
+import type { ContentItem, ServerEvent } from '../src/protocol/index.js';
+import { CliError, type Colors, type Io } from './io.js';
+import { type EventOf, RelayClient, RelayRefusal } from './relay-client.js';
 
 export interface ChatOptions {
   readonly url: string;
   readonly token: string;
   readonly session?: string;
   readonly deploymentId?: string;
+  /** Events out and frames in as JSON lines, nothing human on stdout (for scripts). */
+  readonly json?: boolean;
 }
 
-const HELP = 'Type a message and press Enter. A number picks a quick reply. /typing, /end, /quit, /help.';
+/** The commands of the human mode, one line each; `/help` prints this list. */
+export const COMMANDS: readonly (readonly [string, string])[] = [
+  ['/help', 'list these commands'],
+  ['/typing', 'tell the agent you are typing'],
+  ['/end', 'end the session and leave'],
+  ['/quit', 'leave without ending the session (resume it with --session)'],
+  ['//text', 'send "/text" literally (a line that starts with one "/" is a command)'],
+];
+
+const HELP_LINES = [
+  'Type a message and press Enter. A number picks one of the numbered choices of the latest message.',
+  ...COMMANDS.map(([name, what]) => `  ${name.padEnd(8)} ${what}`),
+];
+
+/** How long `/end` waits for `sessionEnded` after the stack acknowledged it, before leaving anyway. */
+const END_GRACE_MS = 10_000;
+
+const PROMPT = '> ';
+
+/** One numbered choice: a reply the guest can send, or a link to show. */
+type Choice =
+  | {
+      readonly kind: 'reply';
+      readonly type: 'quickReply' | 'button';
+      readonly text: string;
+      readonly payload: string;
+    }
+  | { readonly kind: 'link'; readonly text: string; readonly url: string };
+
+type Card = Omit<Extract<ContentItem, { kind: 'card' }>, 'kind'>;
+
+/**
+ * The lines that show an agent or bot message, and its numbered choices in the order shown (one
+ * numbering across quick replies, card buttons and carousel buttons, as a person reads them).
+ */
+function renderMessage(event: EventOf<'message'>, c: Colors): { lines: string[]; choices: Choice[] } {
+  const who = event.sender?.nickname ?? event.sender?.name ?? event.direction;
+  const lines = [`${c.dim(`#${event.sequenceId}`)} ${c.bold(c.cyan(`${who}:`))} ${event.text ?? ''}`];
+  const choices: Choice[] = [];
+  const numbered = (choice: Choice): string => {
+    choices.push(choice);
+    const label = choice.kind === 'link' ? `${choice.text} ${c.dim('(link)')}` : choice.text;
+    return `${c.bold(String(choices.length))}) ${label}`;
+  };
+  const card = (item: Card, indent: string): void => {
+    lines.push(`${indent}${c.bold(`[card] ${item.title}`)}`);
+    if (item.description !== undefined && item.description !== '') {
+      lines.push(...item.description.split('\n').map((line) => `${indent}${line}`));
+    }
+    for (const action of item.actions) {
+      lines.push(
+        `${indent}  ${numbered(
+          action.type === 'link'
+            ? { kind: 'link', text: action.text, url: action.url }
+            : { kind: 'reply', type: 'button', text: action.text, payload: action.payload },
+        )}`,
+      );
+    }
+  };
+  for (const item of event.content) {
+    switch (item.kind) {
+      case 'quickReply':
+        lines.push(
+          `   ${numbered({ kind: 'reply', type: 'quickReply', text: item.text, payload: item.payload })}`,
+        );
+        break;
+      case 'card':
+        card(item, '   ');
+        break;
+      case 'carousel':
+        lines.push(`   ${c.dim(`[carousel of ${item.cards.length}]`)}`);
+        for (const each of item.cards) card(each, '    ');
+        break;
+      case 'attachment':
+        lines.push(`   ${c.dim(`[attachment ${item.filename ?? item.id}]`)}`);
+        break;
+      case 'datePicker':
+        lines.push(
+          `   ${c.dim(`[date picker${item.title ? ` ${item.title}` : ''}: answer it on the web page]`)}`,
+        );
+        break;
+      case 'unknown':
+        lines.push(`   ${c.dim(`[${item.contentType}]`)}`);
+        break;
+      default:
+        break;
+    }
+  }
+  return { lines, choices };
+}
+
+/** What a typed line means: a command, a message, or a pick. */
+type Typed =
+  | { readonly kind: 'command'; readonly name: '/help' | '/typing' | '/end' | '/quit' }
+  | { readonly kind: 'unknown'; readonly word: string; readonly known: boolean }
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'pick'; readonly index: number };
+
+const KNOWN = new Set(['/help', '/typing', '/end', '/quit']);
+
+function readTyped(line: string, choices: number): Typed {
+  if (line.startsWith('//')) return { kind: 'text', text: line.slice(1) };
+  if (line.startsWith('/')) {
+    const word = line.split(/\s/, 1)[0] ?? line;
+    if (KNOWN.has(word) && word === line) {
+      return { kind: 'command', name: word as '/help' | '/typing' | '/end' | '/quit' };
+    }
+    return { kind: 'unknown', word, known: KNOWN.has(word) };
+  }
+  // A number past the choices is a message ("42" answering "how old are you?").
+  if (/^\d+$/.test(line) && Number(line) >= 1 && Number(line) <= choices) {
+    return { kind: 'pick', index: Number(line) - 1 };
+  }
+  return { kind: 'text', text: line };
+}
 
 export async function runChat(options: ChatOptions, io: Io): Promise<void> {
-  if (io.input === undefined) throw new CliError('chat needs a terminal (stdin).', 2);
+  if (io.input === undefined) throw new CliError('chat needs stdin.', 2);
+  return options.json === true ? runJsonChat(options, io, io.input) : runHumanChat(options, io, io.input);
+}
+
+function connectFrame(options: ChatOptions): Record<string, unknown> & { clientMessageId: string } {
+  return {
+    action: 'connect',
+    clientMessageId: randomUUID(),
+    ...(options.session === undefined ? {} : { sessionId: options.session, afterSequenceId: 0 }),
+    ...(options.deploymentId === undefined ? {} : { deploymentId: options.deploymentId }),
+  };
+}
+
+async function runHumanChat(options: ChatOptions, io: Io, input: NodeJS.ReadableStream): Promise<void> {
   const c = io.color;
+  // A prompt only for a person at a terminal; piped stdin gets plain lines.
+  const tty = (input as { isTTY?: boolean }).isTTY === true;
   const client = await RelayClient.open(options.url, options.token);
-  let quickReplies: { text: string; payload: string }[] = [];
-  const print = (line: string): void => io.out(`${line}\n`);
+  let choices: Choice[] = [];
+  /** clientMessageIds of this chat's own frames: the request that sent one prints its error. */
+  const mine = new Set<string>();
+  let lines: Interface | undefined;
+  let ended = false;
+  let onEnded = (): void => {};
+
+  /** Lines printed so far: a typed line that printed nothing still needs its prompt drawn again. */
+  let printed = 0;
+  const print = (text: string): void => {
+    printed += 1;
+    if (lines === undefined || !tty) {
+      io.out(`${text}\n`);
+      return;
+    }
+    // Above the prompt: clear it, print, then draw it again with whatever was half typed.
+    io.out(`\r\u001b[K${text}\n`);
+    lines.prompt(true);
+  };
 
   client.on((event: ServerEvent) => {
     switch (event.type) {
       case 'message': {
         if (event.direction === 'guest') return;
-        const who = event.sender?.nickname ?? event.sender?.name ?? event.direction;
-        const replies = event.content.flatMap((item) => (item.kind === 'quickReply' ? [item] : []));
-        print(`${c.dim(`#${event.sequenceId}`)} ${c.bold(c.cyan(`${who}:`))} ${event.text ?? ''}`);
-        if (replies.length > 0) {
-          quickReplies = replies.map((r) => ({ text: r.text, payload: r.payload }));
-          print(quickReplies.map((r, i) => `   ${c.bold(String(i + 1))}) ${r.text}`).join('\n'));
-        }
-        for (const item of event.content) {
-          if (item.kind === 'attachment') print(`   ${c.dim(`[attachment ${item.filename ?? item.id}]`)}`);
-          if (item.kind === 'card') print(`   ${c.dim(`[card] ${item.title}`)}`);
-        }
+        const shown = renderMessage(event, c);
+        if (shown.choices.length > 0) choices = shown.choices;
+        print(shown.lines.join('\n'));
         return;
       }
       case 'typing':
@@ -63,13 +206,17 @@ export async function runChat(options: ChatOptions, io: Io): Promise<void> {
           );
         return;
       case 'sessionEnded':
+        ended = true;
         print(
           event.reason === 'error'
             ? c.red(`session ended: ${event.code ?? 'error'}${event.message ? ` — ${event.message}` : ''}`)
             : c.dim(`session ended (${event.reason})`),
         );
+        onEnded();
         return;
       case 'error':
+        // An answer to one of our own requests is printed where the request fails, once.
+        if (event.clientMessageId !== undefined && mine.has(event.clientMessageId)) return;
         print(c.red(`error ${event.code}: ${event.message}`));
         return;
       default:
@@ -77,70 +224,198 @@ export async function runChat(options: ChatOptions, io: Io): Promise<void> {
     }
   });
 
-  const connect = await client.request(
-    {
-      action: 'connect',
-      clientMessageId: randomUUID(),
-      ...(options.session === undefined ? {} : { sessionId: options.session, afterSequenceId: 0 }),
-      ...(options.deploymentId === undefined ? {} : { deploymentId: options.deploymentId }),
-    },
-    isType('connect'),
-  );
+  const request = <T extends ServerEvent>(
+    frame: Record<string, unknown> & { clientMessageId: string },
+    match: (event: ServerEvent) => event is T,
+  ): Promise<T> => {
+    mine.add(frame.clientMessageId);
+    return client.request(frame, match);
+  };
+
+  const connect = await request(connectFrame(options), (e): e is EventOf<'connect'> => e.type === 'connect');
   print(
     c.green(
       `${connect.resumed ? 'resumed' : 'started'} session ${connect.sessionId} (${connect.status}${connect.queued ? ', queued: no worker yet' : ''})`,
     ),
   );
-  print(c.dim(HELP));
+  print(c.dim('Type a message and press Enter; a number picks a numbered choice; /help lists the commands.'));
 
-  const lines = createInterface({ input: io.input, terminal: false });
-  const done = new Promise<void>((resolve) => {
+  const output = new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      io.out(chunk.toString());
+      callback();
+    },
+  });
+  const rl = tty
+    ? createInterface({ input, output, terminal: true, prompt: PROMPT })
+    : createInterface({ input, terminal: false });
+  lines = rl;
+
+  await new Promise<void>((resolve) => {
+    let finished = false;
+    let endTimer: NodeJS.Timeout | undefined;
     const finish = (): void => {
-      lines.close();
+      if (finished) return;
+      finished = true;
+      clearTimeout(endTimer);
+      if (tty) io.out('\r\u001b[K');
+      lines = undefined;
+      rl.close();
       resolve();
     };
+    onEnded = finish;
+    if (ended) finish();
     void client.closed().then(({ code }) => {
+      if (finished) return;
       print(c.dim(`connection closed (${code})`));
       finish();
     });
     void io.interrupted.then(finish);
-    lines.on('close', finish);
-    let queue = Promise.resolve();
-    lines.on('line', (raw) => {
-      const line = raw.trim();
-      if (line.length === 0) return;
-      queue = queue
-        .then(() => handle(line))
-        .catch((error: unknown) => print(c.red(String((error as Error).message))));
-    });
+    rl.on('close', finish);
+    rl.on('SIGINT', finish);
+
     const handle = async (line: string): Promise<void> => {
-      if (line === '/quit') return finish();
-      if (line === '/help') return print(c.dim(HELP));
-      if (line === '/typing') {
-        client.send({ action: 'typing' });
-        return;
+      const typed = readTyped(line, choices.length);
+      switch (typed.kind) {
+        case 'command':
+          switch (typed.name) {
+            case '/quit':
+              return finish();
+            case '/help':
+              return print(c.dim(HELP_LINES.join('\n')));
+            case '/typing':
+              client.send({ action: 'typing' });
+              return;
+            case '/end': {
+              await request(
+                { action: 'end', clientMessageId: randomUUID() },
+                (e): e is EventOf<'ack'> => e.type === 'ack' && e.action === 'end',
+              );
+              if (finished) return;
+              print(c.dim('ending the session…'));
+              // The stack has stored the end; sessionEnded says it happened. Leave anyway if it is late.
+              endTimer = setTimeout(() => {
+                print(c.dim('session end requested (no sessionEnded yet); leaving'));
+                finish();
+              }, END_GRACE_MS);
+              return;
+            }
+          }
+          return;
+        case 'unknown':
+          return print(
+            c.red(
+              typed.known
+                ? `${typed.word} takes nothing after it; /help lists the commands`
+                : `unknown command ${typed.word}; /help lists them`,
+            ),
+          );
+        case 'pick': {
+          const choice = choices[typed.index];
+          if (choice === undefined) return;
+          if (choice.kind === 'link') return print(`${choice.text}: ${choice.url}`);
+          return send(
+            { reply: { type: choice.type, text: choice.text, payload: choice.payload } },
+            choice.text,
+          );
+        }
+        case 'text':
+          return send({ text: typed.text }, typed.text);
       }
-      if (line === '/end') {
-        await client.request({ action: 'end', clientMessageId: randomUUID() }, isType('ack'));
-        return;
-      }
-      const pick = /^\d+$/.test(line) ? quickReplies[Number(line) - 1] : undefined;
-      const frame =
-        pick === undefined
-          ? { action: 'send', text: line, clientMessageId: randomUUID() }
-          : {
-              action: 'send',
-              reply: { type: 'quickReply', text: pick.text, payload: pick.payload },
-              clientMessageId: randomUUID(),
-            };
-      const sent = await client.request(
+    };
+    const send = async (body: Record<string, unknown>, shown: string): Promise<void> => {
+      const frame = { action: 'send', ...body, clientMessageId: randomUUID() };
+      const sent = await request(
         frame,
         (event: ServerEvent): event is EventOf<'message'> =>
           event.type === 'message' && event.clientMessageId === frame.clientMessageId,
       );
-      print(`${c.dim(`#${sent.sequenceId}`)} ${c.bold('you:')} ${pick?.text ?? line}`);
+      print(`${c.dim(`#${sent.sequenceId}`)} ${c.bold('you:')} ${shown}`);
     };
+
+    let queue = Promise.resolve();
+    rl.on('line', (raw) => {
+      const line = raw.trim();
+      if (line.length === 0) {
+        if (tty && !finished) rl.prompt();
+        return;
+      }
+      let before = 0;
+      queue = queue
+        .then(() => {
+          before = printed;
+          return handle(line);
+        })
+        .catch((error: unknown) =>
+          print(
+            c.red(
+              error instanceof RelayRefusal ? `error ${error.message}` : String((error as Error).message),
+            ),
+          ),
+        )
+        .then(() => {
+          if (tty && !finished && printed === before) rl.prompt(true);
+        });
+    });
+    if (tty && !finished) rl.prompt();
   });
-  await done;
+  client.close();
+}
+
+/** A frame as received: its text, and what `request` needs to know of it. */
+interface RawEvent {
+  readonly type: string;
+  readonly text: string;
+}
+
+/**
+ * `--json`: every frame the relay sends goes to stdout as received, one per line; every stdin line is a
+ * JSON frame to send. The chat sends `connect` itself (with --session / --deployment-id), so its answer
+ * is the first line. It ends when the session ends, the connection closes, or on Ctrl-C; the end of
+ * stdin alone does not end it, so the answers to a piped batch of frames are not lost.
+ */
+async function runJsonChat(options: ChatOptions, io: Io, input: NodeJS.ReadableStream): Promise<void> {
+  const client = await RelayClient.open<RawEvent>(options.url, options.token, {
+    read: (text) => {
+      try {
+        const value = JSON.parse(text) as { type?: unknown };
+        return { type: typeof value?.type === 'string' ? value.type : '', text };
+      } catch {
+        return { type: '', text };
+      }
+    },
+    fail: (message) => new CliError(message),
+  });
+  const cliError = (message: string): void => io.err(`${JSON.stringify({ type: 'cliError', message })}\n`);
+  const rl = createInterface({ input, terminal: false });
+  await new Promise<void>((resolve) => {
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      rl.close();
+      resolve();
+    };
+    client.on((event) => {
+      io.out(`${event.text}\n`);
+      if (event.type === 'sessionEnded') finish();
+    });
+    void client.closed().then(finish);
+    void io.interrupted.then(finish);
+    rl.on('line', (line) => {
+      if (line.trim().length === 0) return;
+      let frame: unknown;
+      try {
+        frame = JSON.parse(line);
+      } catch (error) {
+        return cliError(`not JSON, not sent: ${(error as Error).message}`);
+      }
+      if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
+        return cliError('not a JSON object, not sent');
+      }
+      client.sendText(line);
+    });
+    client.send(connectFrame(options));
+  });
   client.close();
 }

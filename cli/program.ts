@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ACCESS_TOKEN_ROLES } from '../src/auth/tokens.js';
-import { runChat } from './chat.js';
+import { COMMANDS, runChat } from './chat.js';
 import { runEmulator } from './emulator.js';
 import { CliError, type Io } from './io.js';
 import { resolveSecretOptions, type SecretOption, secretHelp } from './secrets.js';
@@ -123,7 +123,20 @@ Real Genesys instead of the emulator:
     .addOption(new Option('--token <token>', secretHelp('an access token (guest role)', TOKEN)))
     .option('--session <sessionId>', 'resume this session instead of starting one')
     .option('--deployment-id <id>', 'the Genesys deployment of a new session')
-    .addHelpText('after', '\nIn the chat: type a line to send it; /typing, /end, /quit, /help.')
+    .option('--json', 'for scripts: events out and frames in as JSON lines (see below)')
+    .addHelpText(
+      'after',
+      `
+In the chat: type a line to send it; a number picks a numbered choice (quick reply, card button) of the
+latest message. Commands:
+${COMMANDS.map(([name, what]) => `  ${name.padEnd(8)} ${what}`).join('\n')}
+
+--json: every event the stack sends is written to stdout as one JSON line, exactly as received; every
+stdin line is a JSON frame to send as is (a line that is not a JSON object is reported on stderr as
+{"type":"cliError","message":…} and not sent). The chat sends connect itself (--session, --deployment-id),
+so its answer is the first line; it exits when the session ends or the connection closes (the end of
+stdin alone does not end it: send {"action":"end"} or press Ctrl-C). No prompt, colours or banner.`,
+    )
     .action(async (options) =>
       runChat(await resolveSecretOptions(options, [{ ...TOKEN, required: true }], io), io),
     );

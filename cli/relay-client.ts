@@ -110,7 +110,12 @@ export class RelayClient<E extends RelayEventLike = ServerEvent> {
   }
 
   send(frame: Record<string, unknown>): void {
-    this.#ws.send(JSON.stringify(frame));
+    this.sendText(JSON.stringify(frame));
+  }
+
+  /** Sends one frame exactly as given (`chat --json` passes the user's lines on byte for byte). */
+  sendText(text: string): void {
+    this.#ws.send(text);
   }
 
   /**
