@@ -3,12 +3,11 @@
  * child process, against a fake relay on loopback that plays the events each test needs. The human mode
  * runs in a pseudo-terminal (`script` from util-linux), as a person typing has; `--json` runs on pipes.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { runChild } from '../child-run.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SESSION = 'session-chat-terminal-01';
 const TOKEN = 'token-for-the-fake-relay';
 const CONSTRAINTS = {
@@ -60,10 +59,10 @@ interface FakeRelay {
 }
 
 /**
- * Answers connect (then greets), echoes a send as a guest entry (but refuses the text "refuse me" with an
- * error answering it), and answers end with an ack then sessionEnded.
+ * Answers connect (then greets, then plays `afterGreeting`), echoes a send as a guest entry (but refuses
+ * the text "refuse me" with an error answering it), and answers end with an ack then sessionEnded.
  */
-async function fakeRelay(): Promise<FakeRelay> {
+async function fakeRelay(afterGreeting: readonly Record<string, unknown>[] = []): Promise<FakeRelay> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as { port: number };
@@ -91,6 +90,7 @@ async function fakeRelay(): Promise<FakeRelay> {
             clientMessageId,
           });
           send(GREETING);
+          for (const event of afterGreeting) send(event);
           return;
         case 'send': {
           if (frame.text === 'refuse me') {
@@ -152,24 +152,20 @@ interface Child {
   waitFor(test: (out: string) => boolean, what: string, timeoutMs?: number): Promise<void>;
 }
 
-function track(child: ChildProcess): Child {
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    out += chunk.toString('utf8');
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    err += chunk.toString('utf8');
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escapes are what it removes.
-  const screen = () => out.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+// biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escapes are what it removes.
+const TERMINAL_ESCAPES = /\u001b\[[0-9;?]*[A-Za-z]/g;
+
+/** The chat's child with what a test reads and types: the screen, and waiting for what it shows. */
+function chatProcess(command: string, args: readonly string[], env: Record<string, string>): Child {
+  const run = runChild(command, args, { env: { GUEST_RELAY_TOKEN: TOKEN, ...env } });
+  const { child } = run;
+  const screen = () => run.stdout().replace(TERMINAL_ESCAPES, '').replace(/\r/g, '');
   return {
     child,
-    stdout: () => out,
-    stderr: () => err,
+    stdout: run.stdout,
+    stderr: run.stderr,
     screen,
-    exited,
+    exited: run.exited,
     write: (text) => child.stdin?.write(text),
     waitFor: (test, what, timeoutMs = 8_000) =>
       new Promise<void>((resolve, reject) => {
@@ -180,7 +176,11 @@ function track(child: ChildProcess): Child {
             resolve();
           } else if (Date.now() - started > timeoutMs) {
             clearInterval(poll);
-            reject(new Error(`timed out waiting for ${what}; stdout so far:\n${screen()}\nstderr:\n${err}`));
+            reject(
+              new Error(
+                `timed out waiting for ${what}; stdout so far:\n${screen()}\nstderr:\n${run.stderr()}`,
+              ),
+            );
           }
         }, 20);
       }),
@@ -192,40 +192,29 @@ const quote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
 /** The CLI in a pseudo-terminal: `script` runs it on a pty and relays our pipe to it. */
 function chatInPty(url: string): Child {
   const command = [process.execPath, 'bin/guest-relay.js', 'chat', '--url', url].map(quote).join(' ');
-  return track(
-    spawn('script', ['-qfec', command, '/dev/null'], {
-      cwd: ROOT,
-      env: { ...process.env, GUEST_RELAY_TOKEN: TOKEN, NO_COLOR: '1', TERM: 'dumb' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    }),
-  );
+  return chatProcess('script', ['-qfec', command, '/dev/null'], { NO_COLOR: '1', TERM: 'dumb' });
 }
 
 function chatOnPipes(url: string, ...flags: string[]): Child {
-  return track(
-    spawn(process.execPath, ['bin/guest-relay.js', 'chat', '--url', url, ...flags], {
-      cwd: ROOT,
-      env: { ...process.env, GUEST_RELAY_TOKEN: TOKEN },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    }),
-  );
+  return chatProcess(process.execPath, ['bin/guest-relay.js', 'chat', '--url', url, ...flags], {});
 }
 
 const started = (out: string): boolean => out.includes(`started session ${SESSION}`) && out.includes('> ');
 
-describe('guest-relay chat in a terminal', () => {
-  let relay: FakeRelay | undefined;
-  let chat: Child | undefined;
-  afterEach(async () => {
-    if (chat && chat.child.exitCode === null && chat.child.signalCode === null) {
-      chat.child.kill('SIGKILL');
-      await chat.exited;
-    }
-    chat = undefined;
-    await relay?.close();
-    relay = undefined;
-  });
+// Each test's fake relay and chat, stopped after it.
+let relay: FakeRelay | undefined;
+let chat: Child | undefined;
+afterEach(async () => {
+  if (chat && chat.child.exitCode === null && chat.child.signalCode === null) {
+    chat.child.kill('SIGKILL');
+    await chat.exited;
+  }
+  chat = undefined;
+  await relay?.close();
+  relay = undefined;
+});
 
+describe('guest-relay chat in a terminal', () => {
   it('prompts, lists its commands, refuses an unknown one unsent, and sends //text as /text', async () => {
     relay = await fakeRelay();
     chat = chatInPty(relay.url);
@@ -294,18 +283,6 @@ describe('guest-relay chat in a terminal', () => {
 });
 
 describe('guest-relay chat without a terminal', () => {
-  let relay: FakeRelay | undefined;
-  let chat: Child | undefined;
-  afterEach(async () => {
-    if (chat && chat.child.exitCode === null && chat.child.signalCode === null) {
-      chat.child.kill('SIGKILL');
-      await chat.exited;
-    }
-    chat = undefined;
-    await relay?.close();
-    relay = undefined;
-  });
-
   it('prints no prompt, keeps quick replies numbered, and a number sends the quick reply', async () => {
     relay = await fakeRelay();
     chat = chatOnPipes(relay.url);
@@ -322,21 +299,40 @@ describe('guest-relay chat without a terminal', () => {
     expect(chat.stdout()).not.toContain('> ');
     expect(chat.stdout()).not.toContain('\u001b[');
   }, 15_000);
+
+  it('says why Genesys is failing, that it is back, and why the session ended', async () => {
+    relay = await fakeRelay([
+      {
+        type: 'upstream',
+        state: 'retrying',
+        reason: 'refused',
+        detail: 'ECONNREFUSED',
+        message: 'The connection to Genesys failed (refused: ECONNREFUSED). Trying again in 2 s.',
+        attempt: 1,
+        retryAt: TIME,
+      },
+      {
+        type: 'upstream',
+        state: 'connected',
+        message: 'Connected to Genesys again after 1 failed attempt(s).',
+      },
+      {
+        type: 'sessionEnded',
+        reason: 'error',
+        code: 'upstream_rejected',
+        message: 'Genesys refused the session: HTTP 404.',
+      },
+    ]);
+    chat = chatOnPipes(relay.url);
+    expect(await chat.exited).toBe(0);
+    const output = chat.stdout();
+    expect(output).toContain('Genesys retrying (refused: ECONNREFUSED): The connection to Genesys failed');
+    expect(output).toContain('Connected to Genesys again');
+    expect(output).toContain('session ended: upstream_rejected — Genesys refused the session: HTTP 404.');
+  }, 15_000);
 });
 
 describe('guest-relay chat --json', () => {
-  let relay: FakeRelay | undefined;
-  let chat: Child | undefined;
-  afterEach(async () => {
-    if (chat && chat.child.exitCode === null && chat.child.signalCode === null) {
-      chat.child.kill('SIGKILL');
-      await chat.exited;
-    }
-    chat = undefined;
-    await relay?.close();
-    relay = undefined;
-  });
-
   it('writes each event as received, sends each line as a frame, reports a bad line on stderr', async () => {
     relay = await fakeRelay();
     chat = chatOnPipes(relay.url, '--json');

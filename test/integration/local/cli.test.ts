@@ -4,61 +4,27 @@
  * a conversation with the emulator's bot through a pseudo-terminal; `token` and `transcript` work and
  * fail clearly.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMBEDDED, type LocalStack, startLocalStack } from '../../../local/stack.js';
 import { verifyAccessToken } from '../../../src/auth/index.js';
 import { secretFromString } from '../../../src/auth/secret.js';
+import { type ChildRun, runChild } from '../child-run.js';
 import { openSocket } from '../relay/harness.js';
 import { Guest, is, waitUntil } from '../worker/harness.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = ['--import', 'tsx', 'cli/main.ts'];
 
-interface Run {
-  readonly child: ChildProcess;
-  /** stdout and stderr as they came. */
-  output(): string;
-  /** stderr alone. */
-  errors(): string;
-  exited: Promise<number | null>;
-}
-
-/** Runs a command; an `undefined` in `env` removes that variable from the child's environment. */
+/** Runs a command with no colours and no Node warnings unless `env` says otherwise. */
 function run(
   command: string,
   args: readonly string[],
   env: Record<string, string | undefined> = {},
   detached = false,
-): Run {
-  const merged: Record<string, string | undefined> = {
-    ...process.env,
-    NO_COLOR: '1',
-    NODE_NO_WARNINGS: '1',
-    ...env,
-  };
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    // Its own process group, so that a test can send Ctrl-C to all of it, as a terminal does.
-    detached,
-    env: Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined)),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let text = '';
-  let errors = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    text += chunk.toString('utf8');
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    text += chunk.toString('utf8');
-    errors += chunk.toString('utf8');
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => text, errors: () => errors, exited };
+): ChildRun {
+  return runChild(command, args, { env: { NO_COLOR: '1', NODE_NO_WARNINGS: '1', ...env }, detached });
 }
 
-function cli(args: readonly string[], env: Record<string, string> = {}): Run {
+function cli(args: readonly string[], env: Record<string, string> = {}): ChildRun {
   return run(process.execPath, [...CLI, ...args], env);
 }
 
@@ -117,7 +83,7 @@ describe('npm start', () => {
       process.kill(-(start.child.pid as number), 'SIGINT');
       await waitUntil(() => start.output().includes('stopped'), 10_000, 'stopped', 50);
       // No AWS SDK Node-version warning (the SDK prints it by default on Node < 22).
-      expect(start.errors()).not.toContain('NodeVersionSupportWarning');
+      expect(start.stderr()).not.toContain('NodeVersionSupportWarning');
       // The tokens are on the banner only: no log line (DEBUG: every line there is) holds one.
       const logLines = start
         .output()

@@ -6,48 +6,26 @@
  * - a session the guest ended can still be exported;
  * - refused frames are summed up, not logged one by one.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EMBEDDED, type LocalStack, startLocalStack } from '../../../local/stack.js';
 import { mintAccessToken, secretFromString } from '../../../src/auth/index.js';
+import { type ChildRun, runChild } from '../child-run.js';
 import { openSocket } from '../relay/harness.js';
 import { Guest, is, waitUntil } from '../worker/harness.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SECRET = 'first-run-test-secret-0123456789abcdef0123';
 
-interface Run {
-  readonly child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  readonly exited: Promise<number | null>;
-}
-
-/** `guest-relay <args>` through the package's bin, as `npx guest-relay` runs it. */
-function guestRelay(args: readonly string[], env: Record<string, string | undefined> = {}): Run {
-  const merged: Record<string, string | undefined> = {
-    ...process.env,
-    NO_COLOR: '1',
-    NODE_NO_WARNINGS: undefined,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: undefined,
-    ...env,
-  };
-  const child = spawn(process.execPath, ['bin/guest-relay.js', ...args], {
-    cwd: ROOT,
-    env: Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined)),
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** `guest-relay <args>` through the package's bin, as `npx guest-relay` runs it, with Node's warnings on. */
+function guestRelay(args: readonly string[], env: Record<string, string | undefined> = {}): ChildRun {
+  return runChild(process.execPath, ['bin/guest-relay.js', ...args], {
+    env: {
+      NO_COLOR: '1',
+      NODE_NO_WARNINGS: undefined,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: undefined,
+      ...env,
+    },
+    stdin: 'ignore',
   });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    out += chunk.toString('utf8');
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    err += chunk.toString('utf8');
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
 }
 
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
@@ -56,7 +34,7 @@ describe('the AWS SDK Node-version warning', () => {
   const start = ['start', '--port', '0', '--api-port', '0', '--control-port', '0', '--emulator-port', '0'];
 
   /** Runs `guest-relay start` until it is up (its SDK clients have sent requests), then Ctrl-C. */
-  async function startAndStop(env: Record<string, string | undefined>): Promise<Run> {
+  async function startAndStop(env: Record<string, string | undefined>): Promise<ChildRun> {
     const run = guestRelay(start, env);
     try {
       await waitUntil(() => run.stdout().includes('guest-relay is running'), 20_000, 'started', 50);
