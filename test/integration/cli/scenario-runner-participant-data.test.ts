@@ -12,10 +12,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLAIN } from '../../../cli/io.js';
-import { main } from '../../../cli/program.js';
 import { discoverStack, WELL_KNOWN_PATH, wellKnownUrl } from '../../../cli/test/stack-discovery.js';
 import { EMBEDDED, type LocalStack, startLocalStack } from '../../../local/stack.js';
+import { cliHere } from './cli-here.js';
 
 interface Front {
   readonly url: string;
@@ -96,19 +95,6 @@ function scenarioFile(text: string): string {
   return file;
 }
 
-async function runCli(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['test', ...args], {
-    out: (text) => out.push(text),
-    err: (text) => err.push(text),
-    color: PLAIN,
-    env: {},
-    interrupted: new Promise(() => {}),
-  });
-  return { code, out: out.join(''), err: err.join('') };
-}
-
 describe('guest-relay test --url: participant data from a running local stack', () => {
   let stack: LocalStack;
   beforeAll(async () => {
@@ -126,7 +112,8 @@ describe('guest-relay test --url: participant data from a running local stack', 
   });
 
   it('passes expectParticipantData with only --url and --token', async () => {
-    const result = await runCli([
+    const result = await cliHere([
+      'test',
       scenarioFile(WITH_PARTICIPANT_DATA),
       '--url',
       stack.wsUrl,
@@ -143,7 +130,8 @@ describe('guest-relay test --url: participant data from a running local stack', 
   it('keeps the message about the Genesys options when the stack answers 404, and asks only when a scenario needs it', async () => {
     const deployed = await front(stack.wsUrl);
     try {
-      const needs = await runCli([
+      const needs = await cliHere([
+        'test',
         scenarioFile(WITH_PARTICIPANT_DATA),
         '--url',
         deployed.url,
@@ -158,7 +146,8 @@ describe('guest-relay test --url: participant data from a running local stack', 
         `expectParticipantData: the stack at --url is not a local stack (GET ${WELL_KNOWN_PATH} answered 404).`,
       );
       expect(deployed.requests).toEqual([WELL_KNOWN_PATH]);
-      const without = await runCli([
+      const without = await cliHere([
+        'test',
         scenarioFile(WITHOUT_PARTICIPANT_DATA),
         '--url',
         deployed.url,

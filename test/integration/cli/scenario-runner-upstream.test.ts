@@ -9,12 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { PLAIN } from '../../../cli/io.js';
-import { main } from '../../../cli/program.js';
 import { runScenario, type Target } from '../../../cli/test/runner.js';
 import { parseScenarioFile, type Scenario } from '../../../cli/test/scenario.js';
 import { EMBEDDED, type LocalStack, startLocalStack } from '../../../local/stack.js';
 import { DEFAULT_CONSTRAINTS } from '../../../src/domain/constraints.js';
+import { cliHere } from './cli-here.js';
 
 const SESSION = 'fakeRelaySession0001';
 /** Every step may wait 20 s: a failure well before that came from the event, not the timeout. */
@@ -194,21 +193,14 @@ describe('guest-relay test: upstream failures from the relay’s events', () => 
     const dir = mkdtempSync(join(tmpdir(), 'guest-relay-upstream-'));
     const file = join(dir, 'upstream.yaml');
     writeFileSync(file, SCENARIO);
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(['test', file, '--url', relay.url, '--token', 't'], {
-      out: (text) => out.push(text),
-      err: (text) => err.push(text),
-      color: PLAIN,
-      env: {},
-      interrupted: new Promise(() => {}),
-    });
+    const { code, out, err } = await cliHere(['test', file, '--url', relay.url, '--token', 't']);
     expect(code).toBe(1);
-    const progress = err.filter((line) => line.includes('Genesys retrying'));
+    // One write per line.
+    const progress = err.split(/(?<=\n)/).filter((line) => line.includes('Genesys retrying'));
     expect(progress).toEqual([
       `… greeting (${file}): Genesys retrying (refused: ECONNREFUSED): The connection to Genesys failed (refused). Trying again in 1 s.\n`,
     ]);
-    expect(out.join('')).toContain('Genesys is unavailable (refused): Gave up.');
+    expect(out).toContain('Genesys is unavailable (refused): Gave up.');
   });
 });
 

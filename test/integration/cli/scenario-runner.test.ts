@@ -12,12 +12,11 @@ import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLAIN } from '../../../cli/io.js';
-import { main } from '../../../cli/program.js';
 import { emulatorPlatformApi, ParticipantData } from '../../../cli/test/participant-data.js';
 import { runScenario, type Target } from '../../../cli/test/runner.js';
 import { parseScenarioFile, type Scenario, ScenarioFileError } from '../../../cli/test/scenario.js';
 import { EMBEDDED, type LocalStack, startLocalStack } from '../../../local/stack.js';
+import { cliHere } from './cli-here.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const GUARD = pathToFileURL(
@@ -68,20 +67,6 @@ function greeted(steps: string, extra = ''): Scenario {
   return scenario(
     `config:\n  stepTimeoutSeconds: 1.5\n${extra}scenarios:\n  "s":\n    - say: hi\n    - waitForReplyContaining: I'm the Genesys emulator's bot\n${steps}`,
   );
-}
-
-/** `guest-relay` in this process (faster than a child), with no environment: what it prints, its exit code. */
-async function cliHere(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, {
-    out: (text) => out.push(text),
-    err: (text) => err.push(text),
-    color: PLAIN,
-    env: {},
-    interrupted: new Promise(() => {}),
-  });
-  return { code, out: out.join(''), err: err.join('') };
 }
 
 describe('guest-relay test: the examples and the CLI', () => {
