@@ -4,13 +4,7 @@
  * reason on to the frontends (`upstream` events), so a wrong URL, a DNS failure or a
  * certificate problem is said as such instead of a session that waits in `starting`.
  */
-import {
-  UPSTREAM_FAILURE_ADVICE,
-  UPSTREAM_FAILURE_REASONS,
-  type UpstreamFailureReason,
-} from '../../domain/upstream-failure.js';
-
-export { UPSTREAM_FAILURE_ADVICE, UPSTREAM_FAILURE_REASONS, type UpstreamFailureReason };
+import type { UpstreamFailureReason } from '../../domain/upstream-failure.js';
 
 export interface UpstreamFailure {
   readonly reason: UpstreamFailureReason;

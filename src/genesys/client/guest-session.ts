@@ -187,9 +187,7 @@ export class GuestSession {
 
   #socket: SocketLike | undefined;
   #socketOpen = false;
-  #socketError: string | undefined;
-  /** The socket's last error code (`ECONNREFUSED`, `ENOTFOUND`, …): why it went, for the events. */
-  #socketErrorCode: string | undefined;
+  #socketError: Error | undefined;
   #abort: AbortController | undefined;
   readonly #sessionAbort = new AbortController();
 
@@ -521,7 +519,6 @@ export class GuestSession {
     this.#socket = socket;
     this.#socketOpen = false;
     this.#socketError = undefined;
-    this.#socketErrorCode = undefined;
     this.#abort = new AbortController();
     this.#o.logger.debug('genesys socket opening', { session: this.#tag });
     socket.on('open', () => {
@@ -539,9 +536,7 @@ export class GuestSession {
         return;
       }
       // `ws` follows every error with a close; the close decides what happens next.
-      this.#socketError = error.message;
-      const code = (error as { code?: unknown }).code;
-      this.#socketErrorCode = typeof code === 'string' ? code : undefined;
+      this.#socketError = error;
     });
     socket.on('close', (code) => {
       if (this.#socket === socket) this.#socketGone(`close ${code}`, code);
@@ -624,7 +619,7 @@ export class GuestSession {
       this.#finish(SessionState.expired, 'expired');
       return;
     }
-    const status = upgradeStatus(this.#socketError);
+    const status = upgradeStatus(this.#socketError?.message);
     if (
       code === 1008 ||
       (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429)
@@ -645,7 +640,7 @@ export class GuestSession {
     const pacer = this.#o.reconnectPacer;
     const delayMs = pacer === undefined ? backoffMs : Math.max(backoffMs, pacer.reserve(now) - now);
     const attempt = this.#backoff.attempt - 1;
-    const failure = classifyUpstreamFailure(cause, { code: this.#socketErrorCode }, status);
+    const failure = classifyUpstreamFailure(cause, this.#socketError, status);
     this.#transition(SessionState.reconnecting);
     this.#o.logger.warn('genesys socket lost; reconnecting', {
       session: this.#tag,

@@ -29,12 +29,8 @@ export type {
   TypingEvent,
   UploadEvent,
 } from './events.js';
-export type { UpstreamFailure, UpstreamFailureReason } from './failure-reason.js';
-export {
-  classifyUpstreamFailure,
-  UPSTREAM_FAILURE_ADVICE,
-  UPSTREAM_FAILURE_REASONS,
-} from './failure-reason.js';
+export type { UpstreamFailure } from './failure-reason.js';
+export { classifyUpstreamFailure } from './failure-reason.js';
 export type { SendOptions, SendResult } from './guest-session.js';
 export { GuestSession } from './guest-session.js';
 export { MAX_FRAME_BYTES, MAX_JSON_BODY_BYTES, MAX_UPLOAD_ANSWER_BYTES } from './limits.js';
