@@ -103,13 +103,15 @@ interface UpstreamTrouble {
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
-const END_REASONS: Readonly<Record<ClosedEvent['reason'], 'expired' | 'cleared' | 'error' | undefined>> = {
+/** How an upstream close ends the session (`rejected` has its own path: #onRejected). */
+const END_REASONS: Readonly<
+  Record<Exclude<ClosedEvent['reason'], 'rejected'>, 'expired' | 'cleared' | undefined>
+> = {
   closed: undefined,
   expired: 'expired',
   sessionLimit: undefined,
   signedIn: 'cleared',
   connectionClosed: 'cleared',
-  rejected: 'error',
 };
 
 export class SessionRunner {
@@ -379,15 +381,23 @@ export class SessionRunner {
   async #refuse(record: SessionRecord, reason: string): Promise<void> {
     this.#deps.log.warn('session refused upstream by the team policy', { sessionId: this.sessionId });
     await this.#learnConnections(record);
+    await this.#endWithError(new ProtocolError('deployment_not_allowed', reason));
+  }
+
+  /**
+   * Ends the session for `error`'s reason: its unsent messages fail, and the frontends get the error,
+   * then `sessionEnded` with the same code and message (and Genesys' own code, when it refused).
+   */
+  async #endWithError(error: ProtocolError, genesysCode?: number): Promise<void> {
     await this.#executor.finishEnd('error');
-    const event = new ProtocolError('deployment_not_allowed', reason).toEvent();
-    await this.#post(event);
+    await this.#post(error.toEvent());
     await this.#post({
       type: 'sessionEnded',
       sessionId: this.sessionId,
       reason: 'error',
-      code: 'deployment_not_allowed',
-      message: event.message,
+      code: error.code,
+      message: error.message,
+      ...(genesysCode === undefined ? {} : { genesysCode }),
     });
     await this.close('ended');
   }
@@ -682,21 +692,12 @@ export class SessionRunner {
   async #onRejected(error: GenesysError | undefined): Promise<void> {
     const { message, genesysCode } = rejectionOf(error);
     this.#deps.log.warn('upstream session refused', { sessionId: this.sessionId, genesysCode, error });
-    await this.#executor.finishEnd('error');
-    await this.#post(
+    await this.#endWithError(
       new ProtocolError('upstream_rejected', message, {
         ...(genesysCode === undefined ? {} : { details: { genesysCode } }),
-      }).toEvent(),
+      }),
+      genesysCode,
     );
-    await this.#post({
-      type: 'sessionEnded',
-      sessionId: this.sessionId,
-      reason: 'error',
-      code: 'upstream_rejected',
-      message,
-      ...(genesysCode === undefined ? {} : { genesysCode }),
-    });
-    await this.close('ended');
   }
 
   /**
@@ -761,28 +762,20 @@ export class SessionRunner {
       message,
       attempt: trouble.failures,
     });
-    await this.#post(
-      new ProtocolError('upstream_unavailable', message, {
-        details: { reason: last.reason, detail: last.detail },
-      }).toEvent(),
-    );
-    if (this.#everReady) return;
-    const guest = this.#guest;
-    await guest?.close().catch((error: unknown) => {
+    const unavailable = new ProtocolError('upstream_unavailable', message, {
+      details: { reason: last.reason, detail: last.detail },
+    });
+    if (this.#everReady) {
+      await this.#post(unavailable.toEvent());
+      return;
+    }
+    await this.#guest?.close().catch((error: unknown) => {
       this.#deps.log.warn('closing an unreachable upstream session failed', {
         sessionId: this.sessionId,
         error,
       });
     });
-    await this.#executor.finishEnd('error');
-    await this.#post({
-      type: 'sessionEnded',
-      sessionId: this.sessionId,
-      reason: 'error',
-      code: 'upstream_unavailable',
-      message,
-    });
-    await this.close('ended');
+    await this.#endWithError(unavailable);
   }
 
   async #onUpstreamClosed(event: ClosedEvent): Promise<void> {
@@ -825,7 +818,7 @@ function refusalAdvice(genesysCode: number | undefined, message: string): string
 }
 
 /** The events of a session Genesys refused: its code and words, and what to check. */
-export function rejectionOf(error: GenesysError | undefined): {
+function rejectionOf(error: GenesysError | undefined): {
   readonly message: string;
   readonly genesysCode?: number;
 } {
