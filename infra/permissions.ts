@@ -111,7 +111,8 @@ const MESSAGE_ROUTES = {
     },
     manage: ['control'],
   },
-  // sessionFor; one page of the transcript (Query transcript). No doorbell: posts nowhere.
+  // sessionFor, or the named session read by id (readableSession); one page of the transcript (Query
+  // transcript). No doorbell: posts nowhere.
   history: {
     tables: {
       sessions: { actions: ['GetItem', 'UpdateItem'] },
