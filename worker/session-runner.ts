@@ -137,6 +137,8 @@ export class SessionRunner {
   /** Whether the upstream session was ready once (a session that never was ends when Genesys stays away). */
   #everReady = false;
   #trouble: UpstreamTrouble | undefined;
+  /** Who last spoke to the guest: a Typing event that does not say who types is theirs. */
+  #lastSpeaker: 'agent' | 'bot' | undefined;
   /** When the frontend connections were last read from the store (epoch ms). */
   connectionsReadAt = 0;
   /** When a command, a doorbell or an upstream event last came (epoch ms): idle sessions end. */
@@ -625,6 +627,7 @@ export class SessionRunner {
   }
 
   async #onMessage(event: GuestMessage): Promise<void> {
+    if (event.author === 'agent' || event.author === 'bot') this.#lastSpeaker = event.author;
     const message = {
       direction: event.author,
       content: event.content,
@@ -677,12 +680,14 @@ export class SessionRunner {
   }
 
   async #onTyping(event: TypingEvent): Promise<void> {
-    // Genesys' Outbound Typing events name no originating entity (reference §5): they are the agent's
-    // side typing ("showAgentTypingIndicator"); only a bot's are marked as such.
+    // No recorded Genesys Typing event names its originating entity (reference §5). When it does not,
+    // the one typing is whoever spoke last in the conversation (the bot that keeps answering, or the
+    // agent it handed over to); before anyone has, the agent ("showAgentTypingIndicator").
+    const from = event.author === 'system' ? (this.#lastSpeaker ?? 'agent') : event.author;
     await this.#post({
       type: 'typing',
       sessionId: this.sessionId,
-      from: event.author === 'bot' ? 'bot' : 'agent',
+      from,
       state: event.durationMs > 0 ? 'on' : 'off',
       durationMs: event.durationMs,
     });

@@ -129,7 +129,7 @@ export class EmulatorCore {
       say: (session, reply) => {
         this.say(session, reply);
       },
-      typing: (session, durationMs) => this.typing(session, durationMs),
+      typing: (session, durationMs, from) => this.typing(session, durationMs, from),
     });
   }
 
@@ -463,14 +463,18 @@ export class EmulatorCore {
       : { ...info, mediaType: attachment.mediaType };
   }
 
-  /** Outbound Typing `{type:'On', duration}`; not stored. */
-  typing(session: Session, durationMs: number = DEFAULT_TYPING_MS): StructuredMessage {
+  /** Outbound Typing `{type:'On', duration}` by the agent (the console) or the bot (a script); not stored. */
+  typing(
+    session: Session,
+    durationMs: number = DEFAULT_TYPING_MS,
+    from: 'agent' | 'bot' = 'agent',
+  ): StructuredMessage {
     if (!Number.isSafeInteger(durationMs) || durationMs < 0) {
       throw new RangeError(`Typing duration must be an integer >= 0 ms, got ${durationMs}`);
     }
     this.assertAgentCanSpeak(session);
     const conversation = session.conversation?.state === 'connected' ? session.conversation : undefined;
-    const message = typingEvent({ ...this.#outboundBase(conversation), durationMs });
+    const message = typingEvent({ ...this.#outboundBase(conversation), durationMs, from });
     this.#push(session, message);
     return message;
   }

@@ -258,8 +258,14 @@ export function outboundMessage(
   };
 }
 
-/** Agent typing: `{"eventType":"Typing","typing":{"type":"On","duration":5000}}`, duration in ms. */
-export function typingEvent(base: OutboundBase & { readonly durationMs: number }): StructuredMessage {
+/**
+ * Agent or bot typing: `{"eventType":"Typing","typing":{"type":"On","duration":5000}}`, duration in ms,
+ * with `originatingEntity` naming who types (assumed: the field is on every Outbound message, but no
+ * recorded Typing event shows it; docs/emulator.md).
+ */
+export function typingEvent(
+  base: OutboundBase & { readonly durationMs: number; readonly from: 'agent' | 'bot' },
+): StructuredMessage {
   return {
     id: base.id,
     type: 'Event',
@@ -267,6 +273,7 @@ export function typingEvent(base: OutboundBase & { readonly durationMs: number }
     channel: { time: base.time, messageId: base.messageId },
     events: [{ eventType: 'Typing', typing: { type: 'On', duration: base.durationMs } }],
     metadata: { correlationId: base.correlationId },
+    originatingEntity: base.from === 'agent' ? 'Human' : 'Bot',
   };
 }
 

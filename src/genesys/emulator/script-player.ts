@@ -15,7 +15,8 @@ export interface PlayerTarget {
   isLive(session: Session): boolean;
   /** Sends the reply's message now, and its disconnect if it has one. */
   say(session: Session, reply: Reply): void;
-  typing(session: Session, durationMs: number): void;
+  /** Shown before a reply, by its speaker (a script's replies are the bot's unless they say `agent`). */
+  typing(session: Session, durationMs: number, from: 'agent' | 'bot'): void;
 }
 
 interface Queue {
@@ -89,7 +90,7 @@ export class ScriptPlayer {
         send();
         return;
       }
-      this.#target.typing(session, reply.typingMs);
+      this.#target.typing(session, reply.typingMs, reply.from ?? 'bot');
       wait(reply.typingMs, send);
     });
   }

@@ -54,6 +54,11 @@ describe('worker: one session end to end', () => {
     system.emulator.agent.typing(token, 3_000);
     const typing = await guest.waitFor(is('typing'));
     expect(typing).toMatchObject({ from: 'agent', state: 'on', durationMs: 3_000 });
+    // A bot's typing before its reply is the bot's, not an agent's.
+    system.emulator.agent.play(token, [{ typingMs: 400, text: 'A bot answer' }]);
+    const botTyping = await guest.waitFor(is('typing', (e) => e.from === 'bot'));
+    expect(botTyping).toMatchObject({ state: 'on', durationMs: 400 });
+    await guest.waitFor(is('message', (e) => e.text === 'A bot answer' && e.direction === 'bot'));
 
     system.emulator.agent.disconnect(token, { readOnly: true });
     const presence = await guest.waitFor(is('presence', (e) => e.presence === 'disconnect'));
@@ -63,8 +68,8 @@ describe('worker: one session end to end', () => {
       5_000,
       'the session is read-only',
     );
-    // Only the guest's message is in the transcript: typing, receipts and presence are not entries.
-    expect((await system.transcript(sessionId)).map((e) => e.direction)).toEqual(['guest']);
+    // Only the messages are in the transcript: typing, receipts and presence are not entries.
+    expect((await system.transcript(sessionId)).map((e) => e.direction)).toEqual(['guest', 'bot']);
     // A send now is refused by the relay itself.
     guest.frame({ action: 'send', text: 'hello?', clientMessageId: 'c-late' });
     const refused = await guest.waitFor(is('error', (e) => e.clientMessageId === 'c-late'));

@@ -169,10 +169,11 @@ describe('message bodies', () => {
     ]);
   });
 
-  it('build typing with a duration in ms, and a read-only disconnect with metadata.readOnly "true"', () => {
-    expect(typingEvent({ ...base, durationMs: 1500 }).events).toEqual([
-      { eventType: 'Typing', typing: { type: 'On', duration: 1500 } },
-    ]);
+  it('build typing with a duration in ms and its speaker, and a read-only disconnect with metadata.readOnly "true"', () => {
+    const botTyping = typingEvent({ ...base, durationMs: 1500, from: 'bot' });
+    expect(botTyping.events).toEqual([{ eventType: 'Typing', typing: { type: 'On', duration: 1500 } }]);
+    expect(botTyping.originatingEntity).toBe('Bot');
+    expect(typingEvent({ ...base, durationMs: 1500, from: 'agent' }).originatingEntity).toBe('Human');
     const readOnly = disconnectEvent({ ...base, readOnly: true });
     expect(readOnly).toMatchObject({
       type: 'Event',
