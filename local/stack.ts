@@ -32,6 +32,7 @@ import { ANY_TEAM, TeamPolicy, UNLIMITED_QUOTAS } from '../src/policy/team-polic
 import { createRelayDeps } from '../src/relay/index.js';
 import { type EmbeddedDynamo, provisionTables, startDynaliteThread, tableNames } from '../src/store/index.js';
 import { loadWorkerConfig } from '../worker/config.js';
+import { deriveGuestToken } from '../worker/guest-token.js';
 import { startWorkerRuntime, type WorkerRuntime } from '../worker/runtime.js';
 import { type StaticServer, startStaticServer } from './static-server.js';
 
@@ -258,6 +259,7 @@ export async function startLocalStack(options: Partial<LocalOptions> = {}): Prom
       );
     const token = await mintToken('guest');
     const agentToken = await mintToken('agent-console');
+    const tokenKey = workerConfig.guestTokenKey.kind === 'value' ? workerConfig.guestTokenKey.key : undefined;
     const web: StaticServer = await startStaticServer({
       host: o.host,
       port: o.port,
@@ -268,6 +270,9 @@ export async function startLocalStack(options: Partial<LocalOptions> = {}): Prom
         deploymentId,
         ...(emulator === undefined ? {} : { emulatorUrl: emulator.httpUrl }),
       }),
+      ...(emulator === undefined || tokenKey === undefined
+        ? {}
+        : { json: { '/sessions.json': (query) => sessionMap(worker, tokenKey, query) } }),
     });
     stops.push(() => web.close());
 
@@ -289,4 +294,28 @@ export async function startLocalStack(options: Partial<LocalOptions> = {}): Prom
     await stop();
     throw error;
   }
+}
+
+/** At most this many `sessionId` parameters are answered; longer ids than this are not session ids. */
+const MAX_ASKED_SESSIONS = 50;
+const MAX_SESSION_ID_LENGTH = 128;
+
+/**
+ * `sessions.json`: which emulator session (named by its Genesys token) each of this stack's sessions is,
+ * so that the agent pane can follow the guest pane. The worker's live sessions, plus any `sessionId`
+ * the page asks about (its own, ended ones included). Served only with the emulator: against a real
+ * Genesys these tokens would be credentials (worker/guest-token.ts).
+ */
+function sessionMap(
+  worker: WorkerRuntime,
+  key: Uint8Array,
+  query: URLSearchParams,
+): { sessions: { sessionId: string; genesysToken: string }[] } {
+  const ids = new Set(worker.worker.health().sessions);
+  for (const asked of query.getAll('sessionId').slice(0, MAX_ASKED_SESSIONS)) {
+    if (asked.length > 0 && asked.length <= MAX_SESSION_ID_LENGTH) ids.add(asked);
+  }
+  return {
+    sessions: [...ids].map((sessionId) => ({ sessionId, genesysToken: deriveGuestToken(key, sessionId) })),
+  };
 }

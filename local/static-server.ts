@@ -1,6 +1,6 @@
 /**
- * Serves the web simulator (`web/`) and the `config.json` it starts from. Read-only: GET and HEAD only,
- * no directory listing, no path outside `web/`.
+ * Serves the web simulator (`web/`), the `config.json` it starts from and any other JSON the stack
+ * answers (`sessions.json`). Read-only: GET and HEAD only, no directory listing, no path outside `web/`.
  */
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -17,6 +17,7 @@ const TYPES: Readonly<Record<string, string>> = {
   '.json': 'application/json',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
+  '.ico': 'image/x-icon',
 };
 
 export interface StaticServer {
@@ -31,6 +32,8 @@ export async function startStaticServer(options: {
   readonly root?: string;
   /** What `/config.json` answers (the page's URLs and token). */
   readonly config: () => unknown;
+  /** Other JSON documents by path (`/sessions.json`), computed per request from its query. */
+  readonly json?: Readonly<Record<string, (query: URLSearchParams) => unknown>>;
 }): Promise<StaticServer> {
   const root = options.root ?? WEB_ROOT;
   const server = createServer(async (request, response) => {
@@ -38,11 +41,13 @@ export async function startStaticServer(options: {
       response.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://local').pathname);
+    const url = new URL(request.url ?? '/', 'http://local');
+    const path = decodeURIComponent(url.pathname);
     const headers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
-    if (path === '/config.json') {
+    const document = path === '/config.json' ? options.config : options.json?.[path];
+    if (document !== undefined) {
       response.writeHead(200, { ...headers, 'content-type': TYPES['.json'] });
-      response.end(request.method === 'HEAD' ? undefined : JSON.stringify(options.config()));
+      response.end(request.method === 'HEAD' ? undefined : JSON.stringify(document(url.searchParams)));
       return;
     }
     const relative = normalize(path === '/' ? 'index.html' : path.slice(1));

@@ -34,6 +34,7 @@ describe('local static server', () => {
       host: '127.0.0.1',
       port: 0,
       config: () => ({ wsUrl: 'ws://x', token: 't' }),
+      json: { '/sessions.json': (query) => ({ asked: query.getAll('sessionId') }) },
     });
   });
   afterAll(() => server.close());
@@ -45,6 +46,24 @@ describe('local static server', () => {
     expect((await get(server.port, '/app.js')).type).toBe('text/javascript; charset=utf-8');
     const config = await get(server.port, '/config.json');
     expect(JSON.parse(config.body)).toEqual({ wsUrl: 'ws://x', token: 't' });
+    // Every module of the page and its icon, with a type a browser accepts.
+    for (const asset of [
+      'guest.js',
+      'agent.js',
+      'render.js',
+      'dom.js',
+      'settings.js',
+      'console.js',
+      'genesys-content.js',
+    ])
+      expect((await get(server.port, `/${asset}`)).type, asset).toBe('text/javascript; charset=utf-8');
+    expect((await get(server.port, '/favicon.svg')).type).toBe('image/svg+xml');
+  });
+
+  it('answers the other JSON documents from their query', async () => {
+    const answer = await get(server.port, '/sessions.json?sessionId=a&sessionId=b');
+    expect(answer).toMatchObject({ status: 200, type: 'application/json' });
+    expect(JSON.parse(answer.body)).toEqual({ asked: ['a', 'b'] });
   });
 
   it('never serves a file outside web/, and answers only GET and HEAD', async () => {
