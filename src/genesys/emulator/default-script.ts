@@ -111,7 +111,7 @@ function cardOf(title: string, description: string, button: string, payload: str
   return {
     title,
     description,
-    image: 'https://picsum.photos/seed/genesys-emulator/320/180',
+    // No image: a page showing the card would fetch it, and nothing here may reach beyond this machine.
     actions: [
       { type: 'Postback' as const, text: button, payload },
       { type: 'Link' as const, text: 'Details', url: 'https://example.com/details' },

@@ -2,7 +2,7 @@
  * The web page turns upstream URLs (attachments, card and carousel buttons) into links only through
  * web/safe-url.js: absolute http(s) URLs become hrefs, anything else stays plain text.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { safeLinkUrl } from '../../../web/safe-url.js';
 
@@ -39,19 +39,34 @@ describe('safeLinkUrl', () => {
   });
 });
 
-describe('web/app.js', () => {
-  const app = readFileSync(new URL('../../../web/app.js', import.meta.url), 'utf8');
+describe("the page's modules", () => {
+  const folder = new URL('../../../web/', import.meta.url);
+  const modules = readdirSync(folder)
+    .filter((name) => name.endsWith('.js') && name !== 'safe-url.js')
+    .map((name) => ({ name, text: readFileSync(new URL(name, folder), 'utf8') }));
 
-  it('imports the check', () => {
-    expect(app).toMatch(/^import \{ safeLinkUrl \} from '\.\/safe-url\.js';$/m);
+  it('are read', () => {
+    expect(modules.map((m) => m.name)).toEqual(
+      expect.arrayContaining(['app.js', 'dom.js', 'guest.js', 'render.js']),
+    );
   });
 
-  it('sets no href, src or request URL straight from an event', () => {
-    // Every href is the checked `href` variable (shorthand); no src attributes at all.
-    for (const match of app.matchAll(/\bhref\s*:\s*([^,}\s]+)/g)) expect(match[1]).toBe('href');
-    expect(app).not.toMatch(/\bsrc\s*:/);
-    expect(app).not.toMatch(/\.(?:href|src)\s*=/);
-    expect(app).not.toMatch(/open\('PUT',\s*slot\.url\)/);
-    expect(app.match(/el\('a'/g)).toHaveLength(1);
+  it('set no href, src or request URL straight from an event', () => {
+    for (const { name, text } of modules) {
+      // Every href and src is the checked `href` variable; nothing assigns one as a property.
+      for (const match of text.matchAll(/\b(?:href|src)\s*:\s*([^,}\s]+)/g))
+        expect([name, match[1]]).toEqual([name, 'href']);
+      expect(text, name).not.toMatch(/\.(?:href|src)\s*=/);
+      expect(text, name).not.toMatch(/open\('PUT',\s*slot\.url\)/);
+      expect(text, name).not.toMatch(/innerHTML|insertAdjacentHTML|outerHTML/);
+    }
+  });
+
+  it('make links and images in one module, which checks every URL', () => {
+    const makers = modules.filter(({ text }) => /el\('(?:a|img)'/.test(text)).map((m) => m.name);
+    expect(makers).toEqual(['dom.js']);
+    const dom = modules.find((m) => m.name === 'dom.js')?.text ?? '';
+    expect(dom).toMatch(/^import \{ safeLinkUrl \} from '\.\/safe-url\.js';$/m);
+    expect(dom.match(/const href = safeLinkUrl\(url\);/g)).toHaveLength(2);
   });
 });
