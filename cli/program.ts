@@ -37,6 +37,14 @@ function positive(value: string): number {
   return n;
 }
 
+/** A seed for generative scenarios' placeholder choices: 0 to 2^31 - 1. */
+function seed(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0 || n > 2 ** 31 - 1)
+    throw new InvalidArgumentError('a whole number from 0 to 2147483647');
+  return n;
+}
+
 function seconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds greater than 0');
@@ -211,6 +219,12 @@ stdin alone does not end it: send {"action":"end"} or press Ctrl-C). No prompt, 
       ).argParser(seconds),
     )
     .option('--failures-only', 'print only the scenarios that failed (short: -fo)')
+    .addOption(
+      new Option(
+        '--seed <n>',
+        "generative scenarios: chooses their placeholders (and is the model's seed); default random, printed",
+      ).argParser(seed),
+    )
     .option('--junit <file>', 'write a JUnit XML report')
     .option('--json <file>', 'write a JSON report')
     .addOption(

@@ -3,11 +3,14 @@
  * Everything that can be wrong with the input (options, `--url`, files) is refused with exit code 2
  * before any stack starts or any scenario runs; docs/ci.md documents the options and exit codes.
  */
+import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { EMBEDDED, type LocalStack, startLocalStack } from '../../local/stack.js';
 import { CliError, type Io } from '../io.js';
 import { scenarioFiles } from './files.js';
+import { ModelConfigError } from './models/model.js';
+import { modelsFor } from './models/providers.js';
 import {
   emulatorPlatformApi,
   ParticipantData,
@@ -32,6 +35,8 @@ export interface TestOptions {
   /** Seconds a step waits unless it says otherwise (every file's `stepTimeoutSeconds`). */
   readonly timeout?: number;
   readonly failuresOnly?: boolean;
+  /** Generative scenarios' placeholder choices (and the model's seed); random when absent, and printed. */
+  readonly seed?: number;
   readonly junit?: string;
   readonly json?: string;
   readonly genesysRegion?: string;
@@ -112,6 +117,32 @@ async function participantDataFromStack(url: string, io: Io): Promise<Participan
   return new ParticipantData(emulatorPlatformApi(found.info.emulatorUrl));
 }
 
+/**
+ * The models of the generative scenarios (made now, so that a missing key is bad input: exit 2) and the
+ * run's seed, said once so that the run can be repeated.
+ */
+function generativeModels(
+  scenarios: readonly Scenario[],
+  options: TestOptions,
+  io: Io,
+): Pick<Target, 'model' | 'seed'> {
+  const settings = scenarios.flatMap((scenario) => (scenario.generative ? [scenario.generative.ai] : []));
+  if (settings.length === 0) return {};
+  const seed = options.seed ?? randomInt(2 ** 31 - 1);
+  try {
+    const model = modelsFor(settings, io.env, seed);
+    io.err(
+      io.color.dim(
+        `Generative scenarios: ${settings.length}, seed ${seed} (the same placeholders again: --seed ${seed}).\n`,
+      ),
+    );
+    return { model, seed };
+  } catch (error) {
+    if (error instanceof ModelConfigError) throw new CliError(error.message, 2);
+    throw error;
+  }
+}
+
 function originNotice(choice: StackChoice, origin: string | undefined): string | undefined {
   if (origin === undefined || choice.kind === 'genesys') return undefined;
   return choice.kind === 'url'
@@ -134,6 +165,7 @@ export async function runTest(patterns: readonly string[], options: TestOptions,
     ...(options.timeout === undefined ? {} : { stepTimeoutMs: Math.round(options.timeout * 1000) }),
   });
   const notices = [originNotice(choice, options.origin)].filter((n): n is string => n !== undefined);
+  const generative = generativeModels(scenarios, options, io);
 
   let stack: LocalStack | undefined;
   try {
@@ -174,7 +206,7 @@ export async function runTest(patterns: readonly string[], options: TestOptions,
       };
     }
     for (const notice of notices) io.err(`${notice}\n`);
-    await run(scenarios, target, options, io);
+    await run(scenarios, { ...target, ...generative }, options, io);
   } finally {
     await stack?.stop();
   }

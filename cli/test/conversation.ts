@@ -47,6 +47,8 @@ export class Conversation {
   /** The newest sequenceId seen. */
   lastSeq = 0;
   ended: string | undefined;
+  /** Who closed the conversation (a Presence Disconnect from the bot or agent), if someone did. */
+  closedBy: string | undefined;
   /** Why the conversation cannot go on (Genesys unavailable, the session ended by an error, …). */
   fatal: StepFailure | undefined;
 
@@ -235,6 +237,9 @@ export class Conversation {
         break;
       case 'sessionEnded':
         this.ended = event.reason;
+        break;
+      case 'presence':
+        if (event.presence === 'disconnect' && event.from !== 'guest') this.closedBy = event.from;
         break;
       case 'error':
         this.errors.push(event);

@@ -1,13 +1,44 @@
 /** What `guest-relay test` writes: the console report, JUnit XML (what CI servers read) and JSON. */
 import type { Colors } from '../io.js';
+import type { GenerativeOutcome } from './generative-run.js';
 import type { ScenarioResult } from './runner.js';
+
+/** A generative scenario's facts on one line: turns, tokens, placeholders and the seed that chose them. */
+export function generativeFacts(outcome: GenerativeOutcome): string {
+  const chosen = Object.entries(outcome.placeholders).map(([name, value]) => `${name}=${value}`);
+  return [
+    `${outcome.turns} message${outcome.turns === 1 ? '' : 's'}`,
+    `${outcome.tokens.total} tokens (${outcome.tokens.prompt} prompt, ${outcome.tokens.completion} completion)`,
+    `${chosen.length > 0 ? `${chosen.join(', ')}, ` : ''}seed ${outcome.seed}`,
+    outcome.model,
+  ].join(' · ');
+}
+
+/** The whole conversation of a generative scenario, one line per message. */
+export function generativeTranscript(outcome: GenerativeOutcome): string[] {
+  return outcome.transcript.map(
+    (turn) => `${turn.role === 'guest' ? 'guest (model)' : 'bot'}: ${turn.text.replace(/\n/g, '\n    ')}`,
+  );
+}
 
 export function formatResult(result: ScenarioResult, c: Colors): string {
   const time = `${(result.durationMs / 1000).toFixed(1)} s`;
-  if (result.passed) return `${c.green('✓')} ${result.name} ${c.dim(`(${result.file}, ${time})`)}\n`;
+  const outcome = result.generative;
+  if (result.passed) {
+    const head = `${c.green('✓')} ${result.name} ${c.dim(`(${result.file}, ${time})`)}`;
+    if (outcome === undefined) return `${head}\n`;
+    return `${head}\n    ${outcome.why}\n    ${c.dim(generativeFacts(outcome))}\n`;
+  }
   const failure = result.failure;
   const lines = [`${c.red('✗')} ${c.bold(result.name)} ${c.dim(`(${result.file}, ${time})`)}`];
-  if (failure) {
+  if (outcome !== undefined) {
+    lines.push(
+      `    ${c.red(`${outcome.verdict}: ${outcome.why}`)}`,
+      `    ${c.dim(generativeFacts(outcome))}`,
+    );
+    lines.push('    the conversation:');
+    for (const line of generativeTranscript(outcome)) lines.push(`      ${line}`);
+  } else if (failure) {
     lines.push(`    step (line ${failure.line}): ${failure.step}`);
     lines.push(`    ${c.red(failure.message)}`);
     if (failure.transcript.length > 0) {
@@ -66,8 +97,18 @@ export function junit(results: readonly ScenarioResult[], timestamp: Date): stri
     out.push('    <properties/>');
     for (const result of suite) {
       const open = `    <testcase name="${xml(result.name)}" classname="${xml(file)}" time="${seconds(result.durationMs)}"`;
+      const outcome = result.generative;
+      // A generative scenario's conversation is worth reading whatever its verdict.
+      const conversation =
+        outcome === undefined
+          ? []
+          : [
+              `      <system-out>${xml([outcome.why, generativeFacts(outcome), '', ...generativeTranscript(outcome)].join('\n'))}</system-out>`,
+            ];
       if (result.passed) {
-        out.push(`${open}/>`);
+        out.push(
+          ...(conversation.length === 0 ? [`${open}/>`] : [`${open}>`, ...conversation, '    </testcase>']),
+        );
         continue;
       }
       const failure = result.failure;
@@ -77,6 +118,7 @@ export function junit(results: readonly ScenarioResult[], timestamp: Date): stri
         : '';
       out.push(`${open}>`);
       out.push(`      <failure message="${xml(message)}" type="ScenarioFailure">${xml(details)}</failure>`);
+      out.push(...conversation);
       out.push('    </testcase>');
     }
     out.push('    <system-out/>', '    <system-err/>', '  </testsuite>');

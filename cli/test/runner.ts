@@ -7,6 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { entryText, guestStatus } from '../entry-text.js';
 import { Conversation, type Entry, StepFailure } from './conversation.js';
+import type { AiSettings } from './generative-file.js';
+import { converse, type GenerativeOutcome } from './generative-run.js';
+import type { ChatModel } from './models/model.js';
 import type { ParticipantData } from './participant-data.js';
 import type { PlacedStep, Scenario } from './scenario.js';
 
@@ -15,6 +18,10 @@ export interface Target {
   readonly token: string;
   /** Reads participant data for `expectParticipantData`; absent: that step fails, saying how to configure it. */
   readonly participantData?: ParticipantData;
+  /** The model for a generative scenario's `config.ai` (providers.ts); absent: generative scenarios fail. */
+  readonly model?: (ai: AiSettings) => ChatModel;
+  /** Chooses generative scenarios' placeholders (and is the model's seed unless the file sets one). */
+  readonly seed?: number;
 }
 
 export interface StepResult {
@@ -39,6 +46,8 @@ export interface ScenarioResult {
   readonly sessionId?: string;
   readonly steps: readonly StepResult[];
   readonly failure?: ScenarioFailure;
+  /** A generative scenario's verdict, why, the whole conversation and the tokens it used. */
+  readonly generative?: GenerativeOutcome;
 }
 
 /** Inline uploads up to this size go through the WebSocket; larger ones through the presigned URL. */
@@ -344,6 +353,7 @@ export async function runScenario(
   const steps: StepResult[] = [];
   let failure: ScenarioFailure | undefined;
   let current: PlacedStep | undefined;
+  let generative: GenerativeOutcome | undefined;
   const timeout = new Promise<never>((_, reject) => {
     const timer = setTimeout(
       () => reject(new StepFailure(`the scenario took longer than ${scenario.timeoutMs / 1000} s`)),
@@ -359,6 +369,16 @@ export async function runScenario(
           ...(scenario.region === undefined ? {} : { region: scenario.region }),
           ...(scenario.guestInfo === undefined ? {} : { guestInfo: scenario.guestInfo }),
         });
+        if (scenario.generative !== undefined) {
+          // Its own deadline a little before the scenario's, so that the outcome keeps the conversation.
+          generative = await runGenerative(
+            scenario,
+            conversation,
+            target,
+            started + scenario.timeoutMs - 500,
+          );
+          if (generative.verdict === 'fail') throw new StepFailure(generative.why);
+        }
         for (const placed of scenario.steps) {
           current = placed;
           const stepStarted = Date.now();
@@ -371,9 +391,9 @@ export async function runScenario(
   } catch (error) {
     failure = {
       line: current?.line ?? scenario.line,
-      step: current?.source ?? 'connect',
+      step: current?.source ?? (scenario.generative === undefined ? 'connect' : 'generative conversation'),
       message: error instanceof Error ? error.message : String(error),
-      transcript: excerpt(conversation),
+      transcript: generative === undefined ? excerpt(conversation) : [],
     };
   } finally {
     conversation.close();
@@ -386,7 +406,31 @@ export async function runScenario(
     steps,
     ...(conversation.sessionId === undefined ? {} : { sessionId: conversation.sessionId }),
     ...(failure === undefined ? {} : { failure }),
+    ...(generative === undefined ? {} : { generative }),
   };
+}
+
+async function runGenerative(
+  scenario: Scenario,
+  conversation: Conversation,
+  target: Target,
+  deadline: number,
+): Promise<GenerativeOutcome> {
+  const setup = scenario.generative;
+  if (setup === undefined || target.model === undefined || target.seed === undefined) {
+    throw new StepFailure('this scenario is generative, and no model was configured for the run');
+  }
+  const ms = scenario.stepTimeoutMs;
+  return converse(conversation, {
+    setup,
+    model: target.model(setup.ai),
+    seed: target.seed,
+    file: scenario.file,
+    name: scenario.name,
+    turnTimeoutMs: ms,
+    deadline,
+    say: (text, within) => sendGuest(conversation, { action: 'send', text }, within, "the model's message"),
+  });
 }
 
 /**

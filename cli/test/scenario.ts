@@ -7,6 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
+import {
+  type AiSettings,
+  GENERATIVE_DEFAULTS,
+  type GenerativeSetup,
+  readAi,
+  readSetup,
+} from './generative-file.js';
 
 export type Step =
   | { readonly kind: 'say'; readonly text: string }
@@ -48,7 +55,10 @@ export interface Scenario {
   readonly guestInfo?: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
   readonly stepTimeoutMs: number;
+  /** Empty for a generative scenario. */
   readonly steps: readonly PlacedStep[];
+  /** A language model plays the guest (generative-file.ts); absent for a scripted scenario. */
+  readonly generative?: GenerativeSetup;
 }
 
 export const DEFAULT_STEP_TIMEOUT_MS = 15_000;
@@ -81,7 +91,15 @@ const GUEST_INFO_KEYS = [
   'avatarUrl',
   'locale',
 ];
-const CONFIG_KEYS = ['deploymentId', 'region', 'origin', 'guestInfo', 'timeoutSeconds', 'stepTimeoutSeconds'];
+const CONFIG_KEYS = [
+  'deploymentId',
+  'region',
+  'origin',
+  'guestInfo',
+  'timeoutSeconds',
+  'stepTimeoutSeconds',
+  'ai',
+];
 const SCENARIO_KEYS = [
   'steps',
   'deploymentId',
@@ -90,6 +108,8 @@ const SCENARIO_KEYS = [
   'timeoutSeconds',
   'stepTimeoutSeconds',
 ];
+/** A generative scenario (one with `setup`): the model's turns replace the steps. */
+const GENERATIVE_SCENARIO_KEYS = ['setup', 'deploymentId', 'region', 'guestInfo', 'timeoutSeconds'];
 
 /** One problem in a scenario file, at a position. */
 export interface Problem {
@@ -108,7 +128,7 @@ export class ScenarioFileError extends Error {
   }
 }
 
-class Reader {
+export class Reader {
   readonly problems: Problem[] = [];
   readonly file: string;
   readonly lines: LineCounter;
@@ -338,6 +358,7 @@ interface Settings {
   guestInfo?: Record<string, string>;
   timeoutMs?: number;
   stepTimeoutMs?: number;
+  ai?: AiSettings | undefined;
 }
 
 function readSettings(reader: Reader, map: YAMLMap, allowed: readonly string[], where: string): Settings {
@@ -361,6 +382,8 @@ function readSettings(reader: Reader, map: YAMLMap, allowed: readonly string[], 
     } else if (key === 'stepTimeoutSeconds') {
       const ms = reader.seconds(value, `${where}.stepTimeoutSeconds`);
       if (ms !== undefined) out.stepTimeoutMs = ms;
+    } else if (key === 'ai') {
+      out.ai = readAi(reader, value);
     }
     // `origin` is accepted for compatibility: the stack's workers present the deployment's origin.
   }
@@ -403,6 +426,36 @@ export function parseScenarioFile(file: string, text: string): Scenario[] {
     for (const pair of scenariosNode.items) {
       const name = isScalar(pair.key) ? String(pair.key.value) : '';
       const value = pair.value as Node | null;
+      if (isMap(value) && value.has('followUp')) {
+        reader.problem(
+          value.get('followUp', true) as Node,
+          `scenario "${name}": followUp is not supported: write the follow-up as its own scenario`,
+        );
+      }
+      if (isMap(value) && value.has('setup')) {
+        const own = readSettings(
+          reader,
+          value,
+          [...GENERATIVE_SCENARIO_KEYS, 'followUp'],
+          `scenario "${name}"`,
+        );
+        const setup = readSetup(reader, value.get('setup', true) as Node | null, config.ai, name);
+        if (setup === undefined) continue;
+        const merged = { ...config, ...own, guestInfo: own.guestInfo ?? config.guestInfo };
+        scenarios.push({
+          file,
+          name,
+          line: reader.at(pair.key as Node).line,
+          timeoutMs: merged.timeoutMs ?? GENERATIVE_DEFAULTS.timeoutMs,
+          stepTimeoutMs: setup.turnTimeoutMs,
+          steps: [],
+          generative: setup,
+          ...(merged.deploymentId === undefined ? {} : { deploymentId: merged.deploymentId }),
+          ...(merged.region === undefined ? {} : { region: merged.region }),
+          ...(merged.guestInfo === undefined ? {} : { guestInfo: merged.guestInfo }),
+        });
+        continue;
+      }
       let stepsNode: Node | null = value;
       let own: Settings = {};
       if (isMap(value)) {
