@@ -4,6 +4,7 @@
  * a run's plan. Timing on a busy machine still varies, so a repeated chaos run makes the same choices,
  * not the same interleavings.
  */
+import { mulberry32 } from '../../src/domain/seeded-random.js';
 
 export interface Random {
   /** A float in [0, 1). */
@@ -17,17 +18,7 @@ export interface Random {
   shuffle<T>(items: readonly T[]): T[];
 }
 
-/** mulberry32, a small 32-bit generator: good enough to spread choices, and the same for a seed. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 export function seeded(seed: number): Random {
   const next = mulberry32(seed);

@@ -5,6 +5,7 @@
  * scenario by its timeout, the number of the model's messages by `maxTurns`.
  */
 import { createHash } from 'node:crypto';
+import { mulberry32 } from '../../src/domain/seeded-random.js';
 import { entryText } from '../entry-text.js';
 import { type Conversation, StepFailure } from './conversation.js';
 import type { GenerativeSetup } from './generative-file.js';
@@ -57,15 +58,7 @@ export function seededRandom(seed: number, ...scope: readonly string[]): () => n
   const digest = createHash('sha256')
     .update(JSON.stringify([seed, ...scope]))
     .digest();
-  let state = digest.readUInt32LE(0);
-  // mulberry32: small, fast, good enough to pick from lists.
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(digest.readUInt32LE(0));
 }
 
 /** One value per placeholder, chosen with `random`; names in sorted order so files can be reordered. */

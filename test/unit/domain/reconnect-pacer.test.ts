@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-// The benchmarks' seeded generator: a "random" crowd is the same on every run.
-import { mulberry32 } from '../../../bench/support/random.js';
 import { DEFAULT_BACKOFF as BACKOFF, nextDelay } from '../../../src/domain/backoff.js';
 import {
   DEFAULT_RECONNECT_PACING,
   ReconnectPacer,
   reconnectPacing,
 } from '../../../src/domain/reconnect-pacer.js';
+// The benchmarks' seeded generator: a "random" crowd is the same on every run.
+import { mulberry32 } from '../../../src/domain/seeded-random.js';
 
 /** Starts per whole second after `origin`: {second → count}. */
 function perSecond(starts: readonly number[], origin: number): Map<number, number> {
