@@ -391,7 +391,10 @@ export class SessionRunner {
    * then `sessionEnded` with the same code and message (and Genesys' own code, when it refused).
    */
   async #endWithError(error: ProtocolError, genesysCode?: number): Promise<void> {
-    await this.#executor.finishEnd('error');
+    await this.#executor.finishEnd('error', {
+      code: error.code,
+      message: `The session ended before the message was sent: ${error.message}`,
+    });
     await this.#post(error.toEvent());
     await this.#post({
       type: 'sessionEnded',

@@ -315,10 +315,18 @@ export class CommandExecutor {
 
   /**
    * Ends the session on the item: every numbered command still pending is written to the transcript
-   * first (a send as failed, `session_ended`), then the end write, conditioned on no command having come
-   * in since (else again). Nothing numbered is left only on an item that no owner will look at again.
+   * first (a send as failed, with `failure`: by default `session_ended`; the error that ended the session
+   * when there is one), and the frontends get its `status`; then the end write, conditioned on no command
+   * having come in since (else again). Nothing numbered is left only on an item that no owner will look
+   * at again.
    */
-  async finishEnd(reason: string): Promise<void> {
+  async finishEnd(
+    reason: string,
+    failure: { readonly code: string; readonly message: string } = {
+      code: 'session_ended',
+      message: 'The session ended before the message was sent.',
+    },
+  ): Promise<void> {
     const host = this.#host;
     await this.flush();
     for (let attempt = 1; attempt <= 5; attempt++) {
@@ -334,17 +342,17 @@ export class CommandExecutor {
               ? {
                   ...entry,
                   status: 'failed',
-                  failure: {
-                    code: 'session_ended',
-                    message: 'The session ended before the message was sent.',
-                  },
+                  failure: { code: failure.code, message: failure.message },
                 }
               : entry;
           // A send written already (sent or failed) is not pending any more: only unsent ones get here
           // unwritten, and rewriting a written record is the same record.
           const written =
             command.type === 'send' ? await host.transcript.get(host.sessionId, command.seq) : undefined;
-          if (written === undefined) await this.#writeEntry(final);
+          if (written !== undefined) return;
+          await this.#writeEntry(final);
+          // The frontends showed it as pending: they are told it failed, and why, not left waiting.
+          if (final.status === 'failed') await host.post(statusEvent(final));
         }),
       );
       try {

@@ -56,6 +56,8 @@ describe('worker: upstream failures reach the frontend with their reason', () =>
     });
     const guest = await system.guest();
     const sessionId = await guest.start();
+    // Sent while Genesys cannot be reached: it waits, then fails with the session, and the guest is told.
+    await guest.send('anyone there?', 'c-waiting');
     const retrying = await guest.waitFor(is('upstream', (e) => e.state === 'retrying'));
     expect(retrying).toMatchObject({ sessionId, reason: 'refused', detail: 'ECONNREFUSED', attempt: 1 });
     expect(Date.parse(retrying.retryAt ?? '')).toBeGreaterThan(Date.now() - 5_000);
@@ -71,6 +73,10 @@ describe('worker: upstream failures reach the frontend with their reason', () =>
     const ended = await guest.waitFor(is('sessionEnded'));
     expect(ended).toMatchObject({ reason: 'error', code: 'upstream_unavailable' });
     expect(ended.message).toMatch(/could not be reached .* start a new one/);
+    const failed = guest.events.find(
+      (e) => e.type === 'status' && e.clientMessageId === 'c-waiting' && e.status === 'failed',
+    );
+    expect(failed).toMatchObject({ failure: { code: 'upstream_unavailable' } });
     expect((await system.relay.deps.sessions.get(sessionId))?.status).toBe('ended');
   });
 
