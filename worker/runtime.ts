@@ -3,7 +3,7 @@
  * client, the lease, the control connection, the upstream socket factory and the health endpoint.
  * `worker/main.ts` runs it as a process; local mode can run it in-process.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { WebSocket } from 'ws';
 import { secretsManagerLoader } from '../src/auth/secrets-manager.js';
@@ -22,6 +22,7 @@ import {
   regionDomain,
   type WebSocketConstructor,
 } from '../src/genesys/client/index.js';
+import { createDynamoClient } from '../src/store/client.js';
 import { ConnectionStore } from '../src/store/connections.js';
 import { QuotaStore } from '../src/store/quotas.js';
 import type { SessionRecord } from '../src/store/sessions.js';
@@ -72,10 +73,10 @@ export async function startWorkerRuntime(
   const { log } = options;
   const client =
     options.dynamodb ??
-    new DynamoDBClient({
+    createDynamoClient({
       region: config.region,
-      ...(config.dynamodbEndpoint === undefined ? {} : { endpoint: config.dynamodbEndpoint }),
-      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+      endpoint: config.dynamodbEndpoint,
+      credentials: options.credentials,
     });
   const ctx = createStoreContext({ client, tables: config.tables, now: Date.now });
   const connections = new ConnectionStore(ctx);

@@ -4,7 +4,7 @@
  * control: the workers' doorbells). Tests and local mode build the same object with `createRelayDeps`
  * around local endpoints (local mode passes in-process request handlers: no loopback hop).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CommandQueue } from '../commands/queue.js';
 import {
   createManagementSdk,
@@ -12,6 +12,7 @@ import {
   type ManagementSdkConfig,
 } from '../gateway/management-client.js';
 import type { TeamPolicy } from '../policy/team-policy.js';
+import { createDynamoClient } from '../store/client.js';
 import { ConnectionStore } from '../store/connections.js';
 import { QuotaStore } from '../store/quotas.js';
 import { SessionStore } from '../store/sessions.js';
@@ -75,10 +76,10 @@ export function createRelayDeps(config: RelayConfig, options: CreateRelayDepsOpt
   const now = options.now ?? Date.now;
   const client =
     options.dynamodb ??
-    new DynamoDBClient({
+    createDynamoClient({
       region: config.region,
-      ...(config.dynamodbEndpoint === undefined ? {} : { endpoint: config.dynamodbEndpoint }),
-      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+      endpoint: config.dynamodbEndpoint,
+      credentials: options.credentials,
     });
   const ctx = createStoreContext({ client, tables: config.tables, now });
   const connections = new ConnectionStore(ctx);

@@ -1,4 +1,5 @@
 /** The store: DynamoDB access for sessions, transcript, connections and workers, and the table definitions. */
+export * from './client.js';
 export * from './connections.js';
 export * from './cursor.js';
 export * from './dynalite.js';

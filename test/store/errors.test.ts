@@ -9,6 +9,7 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../src/protocol/index.js';
 import { mapStoreError } from '../../src/relay/access.js';
+import { createDynamoClient } from '../../src/store/client.js';
 import { StoreError, toStoreError } from '../../src/store/errors.js';
 
 const servers: Server[] = [];
@@ -70,6 +71,25 @@ describe('toStoreError', () => {
     const port = await listen((socket) => socket.destroy());
     expect(toStoreError(await failureOf(port), 'session get').code).toBe('STORE_UNAVAILABLE');
   });
+
+  it("gives up on a DynamoDB that accepts the connection and never answers: the service's client is bounded", async () => {
+    const held: import('node:net').Socket[] = [];
+    const port = await listen((socket) => held.push(socket)); // takes the request, says nothing
+    const client = createDynamoClient({
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${port}`,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    // Without the client's timeouts this request would wait for ever: the test's own timeout would fail it.
+    const error = await client.send(new GetItemCommand({ TableName: 't', Key: { pk: { S: 'x' } } })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    client.destroy();
+    for (const socket of held) socket.destroy();
+    expect(toStoreError(error, 'session get').code).toBe('STORE_UNAVAILABLE');
+    expect((error as Error).name).toBe('TimeoutError');
+  }, 20_000);
 
   it('becomes service_unavailable with a retry delay for the client', async () => {
     const mapped = toStoreError(await failureOf(await closedPort()), 'session get');
