@@ -102,7 +102,10 @@ export function startAgentPane(base, guest, settings) {
         (session) => mine !== undefined && agent.sessionOf.get(session.token) === mine,
       );
       if (agent.follow && followed) agent.token = followed.token;
-      if (!sessions.some((session) => session.token === agent.token))
+      // Following a guest whose conversation Genesys does not have yet: act on nothing until it does.
+      const waiting = agent.follow && mine !== undefined && followed === undefined;
+      if (waiting) agent.token = undefined;
+      else if (!sessions.some((session) => session.token === agent.token))
         agent.token = followed?.token ?? sessions.at(-1)?.token;
 
       const select = $('agent-session');
@@ -113,7 +116,7 @@ export function startAgentPane(base, guest, settings) {
       );
       select.value = agent.token ?? '';
       const selected = sessions.find((session) => session.token === agent.token);
-      renderActing(selected, followed);
+      renderActing(selected, followed, waiting ? mine : undefined);
       renderParticipantData(selected?.customAttributes ?? {});
       await refreshTranscript();
       showError('');
@@ -122,10 +125,13 @@ export function startAgentPane(base, guest, settings) {
     }
   }
 
-  function renderActing(selected, followed) {
+  function renderActing(selected, followed, waitingFor) {
     const acting = $('agent-acting');
     if (!selected) {
-      acting.textContent = 'Not acting on any conversation.';
+      acting.textContent =
+        waitingFor === undefined
+          ? 'Not acting on any conversation.'
+          : `Waiting for this page’s guest (session ${waitingFor.slice(0, 8)}) to reach Genesys…`;
       for (const id of ACTIONS) $(id).disabled = true;
       return;
     }

@@ -193,6 +193,8 @@ export function startGuestPane(page) {
    */
   async function afterDrop(code, opened) {
     const stack = await page.checkStack();
+    // Meanwhile the user may have started or resumed a session (a new socket), or left: nothing to do.
+    if (!guest.wanted || guest.ws !== undefined) return;
     if (stack === 'restarted') {
       guest.wanted = false;
       setConnState('not connected');
