@@ -183,7 +183,9 @@ stdin alone does not end it: send {"action":"end"} or press Ctrl-C). No prompt, 
 
   program
     .command('test')
-    .description('Run scripted conversations (YAML scenario files) against a local stack or a running one.')
+    .description(
+      'Run scripted conversations, and generative ones where a language model plays the guest (YAML scenario files), against a local stack or a running one.',
+    )
     .argument(
       '<paths...>',
       'scenario files, folders (every .yaml, .yml, .json under them) or globs ("tests/**/*.yaml")',
@@ -253,6 +255,9 @@ GENESYS_DEPLOYMENT_ID is set (GENESYS_REGION, or GENESYS_WS_URL and GENESYS_API_
 front of that Genesys deployment.
 -id and -fo are the two-letter short flags of the existing Web Messaging scenario testers: they are read
 as --deployment-id and --failures-only (commander itself reads one-letter short flags only).
+Generative scenarios read their model's key from the environment: OPENAI_API_KEY (and OPENAI_BASE_URL,
+OPENAI_MODEL) for chatgpt/openai, Application Default Credentials or GOOGLE_VERTEX_ACCESS_TOKEN for
+google-vertex-ai.
 Exit codes: 0 all passed, 1 a scenario failed, 2 bad input (nothing ran). Scenario format: docs/ci.md.`,
     )
     .action(async (files: string[], options) =>
