@@ -11,6 +11,7 @@ export interface ChatRequest {
   readonly model: string;
   readonly messages: readonly { readonly role: string; readonly content: string }[];
   readonly max_tokens?: number;
+  readonly max_completion_tokens?: number;
   readonly temperature?: number;
   readonly seed?: number;
   readonly authorization: string | undefined;

@@ -26,7 +26,16 @@ export interface OpenAiCompatibleOptions {
  */
 export const OPENING = '(The chat window is open. Write your first message to the chatbot.)';
 
+/**
+ * OpenAI's reasoning models refuse `max_tokens` (400, naming `max_completion_tokens`); many local servers
+ * know only `max_tokens`. The first is sent until a server asks for the second.
+ */
+function asksForCompletionTokens(error: unknown): boolean {
+  return error instanceof OpenAI.BadRequestError && /max_completion_tokens/.test(error.message);
+}
+
 export function openAiCompatible(options: OpenAiCompatibleOptions): ChatModel {
+  let limitField: 'max_tokens' | 'max_completion_tokens' = 'max_tokens';
   const client = new OpenAI({
     apiKey: options.apiKey,
     maxRetries: options.maxRetries,
@@ -43,18 +52,26 @@ export function openAiCompatible(options: OpenAiCompatibleOptions): ChatModel {
           content: turn.text,
         })),
       ];
-      let completion: OpenAI.Chat.ChatCompletion;
-      try {
-        completion = await client.chat.completions.create(
+      const create = () =>
+        client.chat.completions.create(
           {
             model: options.model,
             messages,
-            max_tokens: call.maxTokens,
+            [limitField]: call.maxTokens,
             ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
             ...(options.seed === undefined ? {} : { seed: options.seed }),
           },
           { signal: call.signal },
         );
+      let completion: OpenAI.Chat.ChatCompletion;
+      try {
+        try {
+          completion = await create();
+        } catch (error) {
+          if (limitField === 'max_completion_tokens' || !asksForCompletionTokens(error)) throw error;
+          limitField = 'max_completion_tokens';
+          completion = await create();
+        }
       } catch (error) {
         throw asModelError(error, call.signal);
       }

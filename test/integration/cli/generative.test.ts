@@ -187,6 +187,24 @@ describe('generative scenarios', () => {
     expect(result.generative).toMatchObject({ verdict: 'pass', reason: 'phrase', turns: 0 });
   }, 30_000);
 
+  it('sends max_completion_tokens once the server asks for it instead of max_tokens', async () => {
+    fake.answer([
+      {
+        status: 400,
+        message:
+          "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+      },
+      { text: 'PASS' },
+    ]);
+    const [scenario] = parse(ACCEPT_SURVEY);
+    const result = await run(scenario as Scenario);
+    expect(result.generative).toMatchObject({ verdict: 'pass' });
+    const [refused, accepted] = fake.requests.slice(-2);
+    expect(refused).toMatchObject({ max_tokens: 400 });
+    expect(accepted).toMatchObject({ max_completion_tokens: 400 });
+    expect(accepted?.max_tokens).toBeUndefined();
+  }, 30_000);
+
   it('chooses the same placeholders with the same seed, and says which', async () => {
     const values = ['Ada', 'Bob', 'Cy', 'Di', 'Ed', 'Flo', 'Gus', 'Hal'];
     const placeholders = { NAME: values, CITY: ['Rome', 'Oslo', 'Lima', 'Kyiv'] };
