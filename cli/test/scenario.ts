@@ -2,7 +2,8 @@
  * Scenario files for `guest-relay test`: YAML, read with positions so that every problem names its file,
  * line and column. The format extends the scripted-dialogue files teams already have (`config` with
  * `deploymentId`/`region`, `scenarios` mapping a name to a list of `say` / `waitForReplyContaining` /
- * `waitForReplyMatching` steps): those run unchanged. docs/ci.md documents every step.
+ * `waitForReplyMatching` steps): those run unchanged. A scenario with `setup` instead of steps is
+ * generative (generative-file.ts). docs/ci.md documents every step and key.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
