@@ -376,6 +376,7 @@ export function startGuestPane(page) {
         error: 'The session ended with an error.',
       }[event.reason];
     note(`Session ended (${event.reason}${event.code ? `: ${event.code}` : ''}).`);
+    setConnState(guest.ws ? 'connected (no session: it ended)' : 'not connected');
     forgetSession();
     setSessionState('ended', why ?? `The session ended (${event.reason}).`);
   }

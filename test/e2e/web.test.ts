@@ -295,6 +295,9 @@ describe.runIf(available)('web simulator (Chromium)', () => {
     await startSession(page, 'Ada');
     await page.getByRole('button', { name: 'End session' }).click();
     await page.locator('#session-banner', { hasText: 'You ended the session.' }).waitFor();
+    await expect
+      .poll(() => page.locator('#conn-state').textContent())
+      .toBe('connected (no session: it ended)');
     await expect.poll(() => page.getByLabel('Message', { exact: true }).isDisabled()).toBe(true);
     await expect.poll(() => page.locator('#session-id').textContent()).toBe('none');
     await expect.poll(() => page.getByRole('button', { name: 'End session' }).isDisabled()).toBe(true);
