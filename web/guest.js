@@ -396,6 +396,7 @@ export function startGuestPane(page) {
       (event.code === 'session_ended' || event.code === 'session_read_only') &&
       guest.state !== 'readOnly'
     ) {
+      setConnState('connected (no session: it ended)');
       forgetSession();
       setSessionState('ended', event.message);
       return;
