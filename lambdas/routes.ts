@@ -32,6 +32,7 @@ import {
   type RelayEvent,
 } from '../src/relay/index.js';
 import { RefusalTally } from './middleware/refusal-tally.js';
+import { requestScopedLog } from './middleware/request-scoped-log.js';
 import type { WsEvent, WsLog, WsRouteResponse } from './middleware/types.js';
 import { wsBodyParser } from './middleware/ws-body-parser.js';
 import { wsErrorHandler } from './middleware/ws-error-handler.js';
@@ -63,9 +64,11 @@ export interface RouteOptions {
 
 export function createRoutes(
   deps: RelayDeps,
-  logger: WsLog,
+  baseLogger: WsLog,
   options: RouteOptions = {},
 ): Record<RouteKey, RouteHandler> {
+  // Each invocation's log keys are its own, also when local mode runs many at once.
+  const logger = requestScopedLog(baseLogger);
   const actions: ActionHandlers = {
     connect: createConnectActionHandler(deps),
     send: createSendHandler(deps),
@@ -76,7 +79,7 @@ export function createRoutes(
     end: createEndHandler(deps),
     ping: createPingHandler(deps),
   };
-  const refusals = options.refusals ?? new RefusalTally({ logger });
+  const refusals = options.refusals ?? new RefusalTally({ logger: baseLogger });
   const post = async (connectionId: string, data: string) => {
     await deps.publicGateway.post(connectionId, data);
   };
@@ -112,19 +115,23 @@ export function createRoutes(
     middy(handler as never)
       .use(wsLogger({ logger, now: deps.now }))
       .use(wsErrorHandler({ logger })) as unknown as RouteHandler;
+  const scoped =
+    (handler: RouteHandler): RouteHandler =>
+    (event, context) =>
+      logger.run(() => handler(event, context));
 
   return {
-    $connect: lifecycle(createConnectHandler(deps)),
-    $disconnect: lifecycle(createDisconnectHandler(deps)),
-    $default: message(undefined, createDefaultHandler(actions)),
-    connect: message('connect', actions.connect),
-    send: message('send', actions.send),
-    typing: message('typing', actions.typing),
-    context: message('context', actions.context),
-    upload: message('upload', actions.upload),
-    history: message('history', actions.history),
-    end: message('end', actions.end),
-    ping: message('ping', actions.ping),
+    $connect: scoped(lifecycle(createConnectHandler(deps))),
+    $disconnect: scoped(lifecycle(createDisconnectHandler(deps))),
+    $default: scoped(message(undefined, createDefaultHandler(actions))),
+    connect: scoped(message('connect', actions.connect)),
+    send: scoped(message('send', actions.send)),
+    typing: scoped(message('typing', actions.typing)),
+    context: scoped(message('context', actions.context)),
+    upload: scoped(message('upload', actions.upload)),
+    history: scoped(message('history', actions.history)),
+    end: scoped(message('end', actions.end)),
+    ping: scoped(message('ping', actions.ping)),
   };
 }
 

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type RequestScopedLog, requestScopedLog } from '../../../lambdas/middleware/request-scoped-log.js';
 import type { WsEvent, WsFrameEvent } from '../../../lambdas/middleware/types.js';
 import { wsBodyParser } from '../../../lambdas/middleware/ws-body-parser.js';
 import { wsErrorHandler } from '../../../lambdas/middleware/ws-error-handler.js';
@@ -305,5 +306,54 @@ describe('wsLogger and redaction', () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;
     expect(redact(cyclic)).toEqual({ a: 1, self: '[circular]' });
+  });
+});
+
+describe('requestScopedLog', () => {
+  /** Two invocations that overlap: the first logs after the second has started and ended. */
+  async function overlapping(logger: ReturnType<typeof createRedactingLogger> | RequestScopedLog) {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const handler = middy<WsFrameEvent>()
+      .use(wsLogger({ logger }))
+      .use(wsBodyParser())
+      .handler(async (event) => {
+        if (event.requestContext.connectionId === 'conn-A') await gate;
+        logger.info('inside');
+        return { statusCode: 200 };
+      });
+    const invoke = (connectionId: string) => {
+      const call = () => handler(wsEvent(JSON.stringify({ action: 'ping' }), { connectionId }), context);
+      return 'run' in logger ? logger.run(call) : call();
+    };
+    const first = invoke('conn-A');
+    await invoke('conn-B');
+    release();
+    await first;
+  }
+
+  it("keeps each invocation's keys on its own lines when invocations overlap (local mode)", async () => {
+    const logs = captureLogs();
+    await overlapping(requestScopedLog(createRedactingLogger({ serviceName: 'test' })));
+    logs.restore();
+    const lines = logs
+      .parsed()
+      .filter((line) => line.message === 'inside' || line.message === 'route handled');
+    expect(lines).toHaveLength(4);
+    for (const line of lines) expect(['conn-A', 'conn-B']).toContain(line.connectionId);
+    const inside = lines.filter((line) => line.message === 'inside').map((line) => line.connectionId);
+    expect(inside).toEqual(['conn-B', 'conn-A']);
+    const handled = lines.filter((line) => line.message === 'route handled').map((line) => line.connectionId);
+    expect(handled).toEqual(['conn-B', 'conn-A']);
+  });
+
+  it('is needed: the shared logger alone loses the first invocation its keys', async () => {
+    const logs = captureLogs();
+    await overlapping(createRedactingLogger({ serviceName: 'test' }));
+    logs.restore();
+    const inside = logs.parsed().filter((line) => line.message === 'inside');
+    expect(inside.map((line) => line.connectionId)).not.toEqual(['conn-B', 'conn-A']);
   });
 });
