@@ -47,6 +47,7 @@ export function startGuestPane(page) {
     typingTimer: undefined,
     lastTypingSent: 0,
     maxContextBytes: 2048,
+    /** uploadId → {file, settled}: `settled` once Genesys said `uploaded` or `uploadFailed`. */
     uploads: new Map(),
     /** Every session this tab has had, newest last (the agent pane lists them by name). */
     known: [],
@@ -309,13 +310,19 @@ export function startGuestPane(page) {
         actionSucceeded();
         putFile(event);
         return;
-      case 'uploaded':
-        $('upload-state').textContent = `Uploaded ${guest.uploads.get(event.uploadId)?.name ?? ''}`;
+      case 'uploaded': {
+        const upload = guest.uploads.get(event.uploadId);
+        if (upload) upload.settled = true;
+        $('upload-state').textContent = `Uploaded ${upload?.file.name ?? ''}`;
         $('upload-progress').value = 100;
         return;
-      case 'uploadFailed':
+      }
+      case 'uploadFailed': {
+        const upload = guest.uploads.get(event.uploadId);
+        if (upload) upload.settled = true;
         actionError('upload', `Upload failed: ${event.code}${event.message ? `: ${event.message}` : ''}`);
         return;
+      }
       case 'context':
         actionSucceeded();
         $('context-budget').textContent = `${event.bytes} of ${event.maxBytes} bytes`;
@@ -499,7 +506,7 @@ export function startGuestPane(page) {
     const file = $('file').files?.[0];
     if (!file) return;
     const uploadId = crypto.randomUUID();
-    guest.uploads.set(uploadId, file);
+    guest.uploads.set(uploadId, { file, settled: false });
     showError('upload-error', '');
     $('upload-progress').value = 0;
     $('upload-progress').hidden = false;
@@ -516,8 +523,9 @@ export function startGuestPane(page) {
   }
 
   function putFile(slot) {
-    const file = guest.uploads.get(slot.uploadId);
-    if (!file) return;
+    const upload = guest.uploads.get(slot.uploadId);
+    if (!upload) return;
+    const { file } = upload;
     const url = safeLinkUrl(slot.url);
     if (url === undefined) {
       actionError('upload', 'Upload refused: the upload URL is not an http(s) URL.');
@@ -531,8 +539,9 @@ export function startGuestPane(page) {
         $('upload-progress').value = Math.round((progress.loaded / progress.total) * 100);
     };
     request.onload = () => {
-      if (request.status < 300) $('upload-state').textContent = `Sent ${file.name}; waiting for Genesys…`;
-      else actionError('upload', `Upload refused (HTTP ${request.status}).`);
+      if (request.status >= 300) actionError('upload', `Upload refused (HTTP ${request.status}).`);
+      // Genesys may have answered before the browser reports the PUT done: its answer stays.
+      else if (!upload.settled) $('upload-state').textContent = `Sent ${file.name}; waiting for Genesys…`;
     };
     request.onerror = () => actionError('upload', 'Upload failed: network error. Try the file again.');
     $('upload-state').textContent = `Uploading ${file.name}…`;
