@@ -138,7 +138,6 @@ describe('generative scenarios', () => {
     const result = await run(scenario as Scenario);
     expect(result.generative).toMatchObject({ verdict: 'fail', reason: 'time_limit' });
     expect(result.generative?.transcript.length).toBeGreaterThan(0);
-    expect(result.durationMs).toBeLessThan(10_000);
   }, 30_000);
 
   it('gives the model a last word when the bot ends the conversation, and fails without a phrase', async () => {
