@@ -208,13 +208,13 @@ export async function converse(conversation: Conversation, run: GenerativeRun): 
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (run.deadline <= Date.now()) return outOfTime();
-      const noReply = message.startsWith(NO_REPLY);
-      return outcome('fail', noReply ? 'no_reply' : 'relay_error', message);
+      return outcome('fail', error instanceof NoReply ? 'no_reply' : 'relay_error', message);
     }
   }
 }
 
-const NO_REPLY = 'the bot did not answer';
+/** The bot's first reply did not come in time (any other failure of the wait is the relay's). */
+class NoReply extends StepFailure {}
 
 /**
  * The bot's replies after `since`: waits up to `ms` for the first, then until none has come for
@@ -229,11 +229,16 @@ async function botReplies(
   deadline: number,
 ): Promise<{ text: string; ended: boolean }> {
   const closed = (): boolean => conversation.ended !== undefined || conversation.closedBy !== undefined;
-  await conversation.until(
-    () => (conversation.repliesAfter(since).length > 0 || closed() ? true : undefined),
-    ms,
-    NO_REPLY,
-  );
+  await conversation
+    .until(
+      () => (conversation.repliesAfter(since).length > 0 || closed() ? true : undefined),
+      ms,
+      'the bot did not answer',
+    )
+    .catch((error: unknown) => {
+      // The wait ends early only with the conversation's own failure; otherwise its time ran out.
+      throw error === conversation.fatal ? error : new NoReply((error as Error).message);
+    });
   const count = (): number => conversation.repliesAfter(since).length;
   while (!closed() && deadline - Date.now() > 0) {
     const before = count();
