@@ -18,6 +18,8 @@ export function startAgentPane(base, guest, settings) {
     follow: settings.follow !== false,
     /** Genesys token → guest-relay sessionId, from the stack's sessions.json. */
     sessionOf: new Map(),
+    /** The Genesys tokens sessions.json was read for (those it did not name are another tool's). */
+    looked: new Set(),
     refreshing: undefined,
     again: false,
   };
@@ -95,8 +97,13 @@ export function startAgentPane(base, guest, settings) {
 
   async function refreshOnce() {
     try {
-      const [list] = await Promise.all([emulator('/emulator/sessions'), readSessionMap()]);
-      const sessions = list.sessions ?? [];
+      const sessions = (await emulator('/emulator/sessions')).sessions ?? [];
+      // A token's session never changes: the stack is asked only about conversations not seen before.
+      const unseen = sessions.filter((session) => !agent.looked.has(session.token));
+      if (unseen.length > 0) {
+        await readSessionMap();
+        for (const session of unseen) agent.looked.add(session.token);
+      }
       const mine = guestSession();
       const followed = sessions.find(
         (session) => mine !== undefined && agent.sessionOf.get(session.token) === mine,
