@@ -36,6 +36,10 @@ export async function startStaticServer(options: {
   readonly json?: Readonly<Record<string, (query: URLSearchParams) => unknown>>;
 }): Promise<StaticServer> {
   const root = options.root ?? WEB_ROOT;
+  const documents: Readonly<Record<string, (query: URLSearchParams) => unknown>> = {
+    ...options.json,
+    '/config.json': options.config,
+  };
   const server = createServer(async (request, response) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -44,7 +48,7 @@ export async function startStaticServer(options: {
     const url = new URL(request.url ?? '/', 'http://local');
     const path = decodeURIComponent(url.pathname);
     const headers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
-    const document = path === '/config.json' ? options.config : options.json?.[path];
+    const document = Object.hasOwn(documents, path) ? documents[path] : undefined;
     if (document !== undefined) {
       response.writeHead(200, { ...headers, 'content-type': TYPES['.json'] });
       response.end(request.method === 'HEAD' ? undefined : JSON.stringify(document(url.searchParams)));
