@@ -2,7 +2,7 @@
 // lists the emulator's conversations by guest name and guest-relay session, follows the guest pane's
 // session unless told otherwise, and says which conversation every button acts on.
 
-import { $, el, scrollToEnd } from './dom.js';
+import { $, el, scrollToEnd, showError } from './dom.js';
 import { entryOf, isTranscriptLine } from './genesys-content.js';
 import { entryNode } from './render.js';
 import { saveSettings } from './settings.js';
@@ -25,11 +25,6 @@ export function startAgentPane(base, guest, settings) {
   };
   $('agent').hidden = false;
   $('agent-follow').checked = agent.follow;
-
-  function showError(message) {
-    $('agent-error').textContent = message;
-    $('agent-error').hidden = message === '';
-  }
 
   async function emulator(path, init = {}) {
     const response = await fetch(`${agent.base}${path}`, {
@@ -126,9 +121,9 @@ export function startAgentPane(base, guest, settings) {
       renderActing(selected, followed, waiting ? mine : undefined);
       renderParticipantData(selected?.customAttributes ?? {});
       await refreshTranscript();
-      showError('');
+      showError('agent-error', '');
     } catch (error) {
-      showError(`The emulator did not answer: ${error.message}. Is the stack still running?`);
+      showError('agent-error', `The emulator did not answer: ${error.message}. Is the stack still running?`);
     }
   }
 
@@ -182,7 +177,7 @@ export function startAgentPane(base, guest, settings) {
 
   async function act(path, body) {
     if (!agent.token) {
-      showError('No conversation selected.');
+      showError('agent-error', 'No conversation selected.');
       return false;
     }
     try {
@@ -190,10 +185,10 @@ export function startAgentPane(base, guest, settings) {
         method: 'POST',
         body: JSON.stringify(body),
       });
-      showError('');
+      showError('agent-error', '');
       return true;
     } catch (error) {
-      showError(error.message);
+      showError('agent-error', error.message);
       return false;
     }
   }
@@ -229,9 +224,9 @@ export function startAgentPane(base, guest, settings) {
       });
       $('fault-state').textContent =
         name === 'drop' ? `Dropped ${state.dropped} socket(s).` : `Faults: ${JSON.stringify(state)}`;
-      showError('');
+      showError('agent-error', '');
     } catch (error) {
-      showError(error.message);
+      showError('agent-error', error.message);
     }
   }
 
@@ -279,7 +274,7 @@ export function startAgentPane(base, guest, settings) {
     if (event.type === 'session' || event.type === 'sessionRemoved' || event.type === 'hello') later();
   };
   feed.onclose = () =>
-    showError('The emulator’s console feed closed: reload the page once the stack is back.');
+    showError('agent-error', 'The emulator’s console feed closed: reload the page once the stack is back.');
   void refresh();
   return { refresh };
 }

@@ -1,7 +1,7 @@
 // The raw frame console: every frame the guest socket sends and receives, as it went over the wire, and
 // a box to send any frame as typed (invalid JSON included, to see how the relay answers it).
 
-import { $, el, scrollToEnd } from './dom.js';
+import { $, el, scrollToEnd, showError } from './dom.js';
 
 /** The log keeps this many frames; older ones are dropped from the top. */
 const MAX_FRAMES = 300;
@@ -33,8 +33,7 @@ export function startConsole() {
       $('raw-send').addEventListener('click', () => {
         const text = $('raw-frame').value;
         const sent = guest.sendRaw(text);
-        $('raw-error').textContent = sent ? '' : 'Not connected: start or resume a session first.';
-        $('raw-error').hidden = sent;
+        showError('raw-error', sent ? '' : 'Not connected: start or resume a session first.');
       });
       $('raw-clear').addEventListener('click', () => {
         $('raw-log').replaceChildren();

@@ -56,6 +56,13 @@ export function timeNode(iso) {
   );
 }
 
+/** Shows `message` in the error line `id`, or hides the line when the message is empty. */
+export function showError(id, message) {
+  const line = $(id);
+  line.textContent = message;
+  line.hidden = message === '';
+}
+
 export function utf8Bytes(text) {
   return new TextEncoder().encode(text).length;
 }

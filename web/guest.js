@@ -3,7 +3,7 @@
 // are really in: an ended or read-only session, a stack that restarted, an error and the action it
 // belongs to.
 
-import { $, el, scrollToEnd, utf8Bytes } from './dom.js';
+import { $, el, scrollToEnd, showError, utf8Bytes } from './dom.js';
 import { entryNode } from './render.js';
 import { safeLinkUrl } from './safe-url.js';
 import { loadSession, saveSession, saveSettings, saveToken } from './settings.js';
@@ -58,12 +58,6 @@ export function startGuestPane(page) {
 
   function setConnState(text) {
     $('conn-state').textContent = text;
-  }
-
-  function showError(place, message) {
-    const target = $(place);
-    target.textContent = message;
-    target.hidden = message === '';
   }
 
   /** An action's error, in the place that action's controls are. */
