@@ -61,18 +61,7 @@ function statusNode(entry) {
 export function contentNode(item, options) {
   switch (item.kind) {
     case 'quickReply':
-      return el(
-        'button',
-        {
-          type: 'button',
-          class: 'chip',
-          disabled: !options.interactive,
-          onclick: options.interactive
-            ? () => options.onReply('quickReply', item.text, item.payload)
-            : undefined,
-        },
-        item.text,
-      );
+      return choice('quickReply', item.text, item.payload, options);
     case 'card':
       return cardNode(item, options);
     case 'carousel':
@@ -121,18 +110,7 @@ function cardNode(card, options) {
   const actions = (card.actions ?? []).map((action) =>
     action.type === 'link'
       ? linkOrText(action.url, action.text)
-      : el(
-          'button',
-          {
-            type: 'button',
-            class: 'chip',
-            disabled: !options.interactive,
-            onclick: options.interactive
-              ? () => options.onReply('button', action.text, action.payload)
-              : undefined,
-          },
-          action.text,
-        ),
+      : choice('button', action.text, action.payload, options),
   );
   return el(
     'div',
@@ -141,5 +119,19 @@ function cardNode(card, options) {
     el('strong', {}, card.title),
     card.description ? el('p', {}, card.description) : null,
     actions.length > 0 ? el('div', { class: 'actions' }, ...actions) : null,
+  );
+}
+
+/** A quick reply or postback button: it answers on the guest's pane, and is only shown on the agent's. */
+function choice(type, text, payload, options) {
+  return el(
+    'button',
+    {
+      type: 'button',
+      class: 'chip',
+      disabled: !options.interactive,
+      onclick: options.interactive ? () => options.onReply(type, text, payload) : undefined,
+    },
+    text,
   );
 }
