@@ -208,11 +208,9 @@ export function readAi(reader: Reader, node: Node | null): AiSettings | undefine
     }
   }
   if (provider === 'google-vertex-ai') {
+    // Missing, that is: a value that is there but wrong was reported where it is.
     for (const required of ['project', 'location']) {
-      if (
-        settings[required] === undefined &&
-        !reader.problems.some((p) => p.message.startsWith(`config.ai.config.${required}`))
-      )
+      if (!(configNode as YAMLMap | null)?.has(required))
         reader.problem(configNode ?? node, `google-vertex-ai needs config.ai.config.${required}`);
     }
   }

@@ -333,6 +333,17 @@ describe('generative scenarios', () => {
         message: 'unknown AI provider "claude-9" (supported: chatgpt, openai, google-vertex-ai)',
       });
     }
+    const google = (config: string) =>
+      ACCEPT_SURVEY.replace(
+        'provider: chatgpt\n    config: { temperature: 1 }',
+        `provider: google-vertex-ai\n    config: ${config}`,
+      );
+    expect(() => parseScenarioFile('x.yaml', google('{ location: eu }'))).toThrow(
+      /google-vertex-ai needs config.ai.config.project/,
+    );
+    expect(() => parseScenarioFile('x.yaml', google('{ project: "", location: eu }'))).toThrow(
+      /^x.yaml:\d+:\d+: config.ai.config.project must be a non-empty text$/,
+    );
     const noAi = ACCEPT_SURVEY.replace(/ {2}ai:\n.*\n.*\n/, '');
     expect(() => parseScenarioFile('x.yaml', noAi)).toThrow(/needs config.ai with a provider/);
     const file = join(dir, 'nokey.yaml');
