@@ -138,6 +138,7 @@ export async function startLocalStack(options: Partial<LocalOptions> = {}): Prom
       credentials: LOCAL_CREDENTIALS,
       requestHandler: dynamo.requestHandler,
       signer: localSigner({ region: REGION, service: 'dynamodb' }),
+      cacheMiddleware: true,
     });
     stops.push(async () => client.destroy());
     const tables = tableNames('local-');

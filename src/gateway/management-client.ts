@@ -115,7 +115,7 @@ export class ManagementClient {
       if (signal?.aborted)
         throw new GatewayError('GATEWAY_ABORTED', `${context}: aborted`, { cause: signal.reason });
       try {
-        await this.#sdk.send(command(), signal ? { abortSignal: signal } : {});
+        await this.#sdk.send(command(), signal ? { abortSignal: signal } : undefined);
         return { gone: false };
       } catch (error) {
         if (isGone(error)) {
@@ -174,6 +174,8 @@ export function createManagementSdk(config: ManagementSdkConfig): ApiGatewayMana
     endpoint: config.endpoint,
     region: config.region,
     maxAttempts: 1,
+    // The middleware stack is resolved once per command type (requests sent without options only).
+    cacheMiddleware: true,
     ...(config.credentials ? { credentials: config.credentials } : {}),
     ...(config.requestHandler ? { requestHandler: config.requestHandler } : {}),
     ...(config.signer ? { signer: config.signer } : {}),

@@ -22,6 +22,8 @@ export interface DynamoClientOptions {
 export function createDynamoClient(options: DynamoClientOptions): DynamoDBClient {
   return new DynamoDBClient({
     region: options.region,
+    // The middleware stack is resolved once per command type, not on every request (see document.ts).
+    cacheMiddleware: true,
     requestHandler: {
       requestTimeout: DYNAMODB_REQUEST_TIMEOUT_MS,
       connectionTimeout: DYNAMODB_CONNECTION_TIMEOUT_MS,

@@ -4,7 +4,7 @@
  * every row carries a TTL beyond API Gateway's 2 h maximum connection duration: a row whose disconnect
  * never came expires on its own, and readers skip rows past `expiresAt` because TTL deletion lags.
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from './document.js';
 import { StoreError, toStoreError } from './errors.js';
 import { assertItemFits } from './item-size.js';
 import { withDefaults } from './options.js';

@@ -14,13 +14,9 @@
  * Each check is one conditional UpdateItem: the count never passes its limit, whatever runs at once. A
  * team check that fails after its subject check passed gives the subject's charge back.
  */
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  GetCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import type { BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Quotas } from '../policy/team-policy.js';
+import { BatchGetCommand, GetCommand, UpdateCommand } from './document.js';
 import { toStoreError } from './errors.js';
 import { SESSION_SK } from './sessions.js';
 import type { StoreContext } from './store-context.js';

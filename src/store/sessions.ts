@@ -12,9 +12,10 @@
  * (STORE_NOT_FOUND, STORE_FENCED, or the operation's own conflict) because ReturnValuesOnCondition-
  * CheckFailure is not available on every engine we test on.
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+
 import type { Command, PendingCommand, SettledKey, StartCommand } from '../commands/types.js';
 import type { ChannelConstraints } from '../domain/constraints.js';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from './document.js';
 import { StoreError, toStoreError } from './errors.js';
 import { assertItemFits } from './item-size.js';
 import { withDefaults } from './options.js';

@@ -1,10 +1,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DocumentClient } from './document.js';
 import type { TableNames } from './tables.js';
 
 /** What every repository needs: the document client, the table names and the time. Injected. */
 export interface StoreContext {
-  readonly db: DynamoDBDocumentClient;
+  readonly db: DocumentClient;
   readonly tables: TableNames;
   /** Epoch milliseconds. */
   readonly now: () => number;
@@ -15,9 +15,6 @@ export function createStoreContext(options: {
   tables: TableNames;
   now: () => number;
 }): StoreContext {
-  const db = DynamoDBDocumentClient.from(options.client, {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-    unmarshallOptions: { wrapNumbers: false },
-  });
+  const db = new DocumentClient(options.client);
   return Object.freeze({ db, tables: options.tables, now: options.now });
 }

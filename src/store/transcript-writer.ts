@@ -10,7 +10,7 @@
  * (fenced by its epoch, writing only under its lease) writes that number; a second write of it is the
  * same message. A marker names the number its key became, which never changes.
  */
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand } from './document.js';
 import { StoreError, toStoreError } from './errors.js';
 import { assertItemFits } from './item-size.js';
 import type { StoreContext } from './store-context.js';

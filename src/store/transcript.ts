@@ -12,8 +12,8 @@
  * (`sk = "key#c#<clientMessageId>"`) that names the entry's number and a fingerprint of its payload.
  */
 import { createHash } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from './document.js';
 import { StoreError, toStoreError } from './errors.js';
 import { assertItemFits } from './item-size.js';
 import type { StoreContext } from './store-context.js';

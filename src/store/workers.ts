@@ -4,7 +4,7 @@
  * comparing `heartbeatAt` with the clock, never by TTL: TTL deletion is best effort and may lag by days
  * (AWS: "Working with expired items"); `expiresAt` only cleans up dead workers' rows.
  */
-import { DeleteCommand, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, ScanCommand, UpdateCommand } from './document.js';
 import { toStoreError } from './errors.js';
 import { assertItemFits } from './item-size.js';
 import { withDefaults } from './options.js';

@@ -5,13 +5,13 @@
  * and readers that never see a gap wherever a writer stops (docs/store.md has the argument).
  */
 import { randomUUID } from 'node:crypto';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { expect, it, vi } from 'vitest';
 import { CommandQueue, type NewSend } from '../../src/commands/queue.js';
 import { entryOf, readTranscript, readWholeTranscript } from '../../src/commands/reader.js';
 import type { NumberedCommand, RecordCommand } from '../../src/commands/types.js';
 import { DEFAULT_CONSTRAINTS } from '../../src/domain/constraints.js';
+import { PutCommand } from '../../src/store/document.js';
 import { type Fence, NO_OWNER, SessionStore } from '../../src/store/sessions.js';
 import { fingerprintOf, TranscriptStore } from '../../src/store/transcript.js';
 import { WorkerStore } from '../../src/store/workers.js';

@@ -1,5 +1,5 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { PutCommand } from '../../src/store/document.js';
 import { StoreError, toStoreError } from '../../src/store/errors.js';
 import { assertItemFits, itemSize, MAX_ITEM_BYTES, valueSize } from '../../src/store/item-size.js';
 import { describeOnEngines, uniqueId } from './harness.js';

@@ -5,11 +5,11 @@
  * and FilterExpression must be projected, and what they return must be what the item holds.
  */
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { InitializeHandler, InitializeHandlerArguments, MetadataBearer } from '@smithy/types';
 import { expect, it } from 'vitest';
 import { CommandQueue } from '../../src/commands/queue.js';
 import { ConnectionStore } from '../../src/store/connections.js';
+import { PutCommand, QueryCommand } from '../../src/store/document.js';
 import { SESSION_SK, SessionStore } from '../../src/store/sessions.js';
 import { type IndexDefinition, TABLES, type TableKey } from '../../src/store/tables.js';
 import { describeOnEngines, uniqueId } from './harness.js';

@@ -5,8 +5,8 @@
  * never see a gap, are in commands.test.ts.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { GetCommand, QueryCommand } from '../../src/store/document.js';
 import { StoreError } from '../../src/store/errors.js';
 import { MAX_ITEM_BYTES } from '../../src/store/item-size.js';
 import { createStoreContext, type StoreContext } from '../../src/store/store-context.js';

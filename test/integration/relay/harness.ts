@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { WebSocket } from 'ws';
 import { createRedactingLogger } from '../../../lambdas/middleware/ws-logger.js';
@@ -30,6 +29,7 @@ import {
 } from '../../../src/policy/team-policy.js';
 import { parseServerEvent, type ServerEvent } from '../../../src/protocol/index.js';
 import { createRelayDeps, type RelayDeps } from '../../../src/relay/index.js';
+import { ScanCommand, UpdateCommand } from '../../../src/store/document.js';
 import {
   createStoreContext,
   type EmbeddedDynamo,
