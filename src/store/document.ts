@@ -4,9 +4,10 @@
  * It does what lib-dynamodb's DocumentClient does for the eight operations the store uses (marshal the
  * keys, items and expression values; unmarshal what comes back) and nothing else, so that the client
  * underneath can keep its resolved middleware (`cacheMiddleware: true`, see client.ts). Resolving the
- * SDK's middleware stack anew for every request was the largest part of its cost per request
- * (docs/performance.md), and lib-dynamodb's client refuses that option: its commands resolve their
- * handler per command instance (aws-sdk-js-v3 pull request 7801).
+ * SDK's middleware stack anew for every request was a quarter to two fifths of a request's cost on the
+ * client (docs/performance.md), and lib-dynamodb's client refuses that option (its constructor throws): its
+ * commands build their handler around their own instance, so a cached one would send the first
+ * command's input again (aws-sdk-js-v3 pull request 7801).
  *
  * The commands keep lib-dynamodb's names and input and output types, so a repository reads as it did.
  */
