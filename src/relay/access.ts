@@ -8,6 +8,7 @@ import type { ChannelConstraints } from '../domain/constraints.js';
 import { type ClientAction, type ClientFrame, ProtocolError, parseClientFrame } from '../protocol/index.js';
 import { StoreError } from '../store/errors.js';
 import type { SessionRecord } from '../store/sessions.js';
+import type { SendKey } from '../store/transcript.js';
 import type { RelayDeps } from './deps.js';
 
 /** The part of an API Gateway WebSocket event the relay reads (WsEvent / WsFrameEvent fit). */
@@ -115,25 +116,26 @@ export async function sessionFor(
   frame: ClientFrame & { sessionId?: string | undefined },
   access: SessionAccess = {},
 ): Promise<SessionRecord> {
-  return (await sessionWith(deps, caller, frame, access, async () => undefined)).session;
+  return (await sessionWith(deps, caller, frame, access)).session;
 }
 
 /**
- * sessionFor, with `alongside(sessionId)` read at the same time as the session item (a send reads its
- * key's marker there), so the pair costs one round trip, not two. `readAt` is when both were asked for.
+ * sessionFor, with the marker of a keyed send (`clientMessageId`) read in the same request as the
+ * session item (SessionStore.getWithSendKey): one request, not two. `readAt` is when they were asked for.
  */
-export async function sessionWith<T>(
+export async function sessionWith(
   deps: SessionDeps,
   caller: Caller,
   frame: ClientFrame & { sessionId?: string | undefined },
   access: SessionAccess,
-  alongside: (sessionId: string) => Promise<T>,
-): Promise<{ session: SessionRecord; alongside: T; readAt: number }> {
+  clientMessageId?: string,
+): Promise<{ session: SessionRecord; key: SendKey | undefined; readAt: number }> {
   const { connectionId } = caller;
   // A connection this container has seen: read the session at once and check that it still names the
   // connection (ConnectionCache). Otherwise, or if it does not, the connections table says which.
   const cached = deps.connectionCache.get(connectionId);
-  let found = cached === undefined ? undefined : await readSession(deps, frame, cached.sessionId, alongside);
+  let found =
+    cached === undefined ? undefined : await readSession(deps, frame, cached.sessionId, clientMessageId);
   if (found === undefined || !found.session?.conns?.includes(connectionId)) {
     const connection = await deps.connections.get(connectionId).catch((error: unknown) => {
       throw mapStoreError(frame, error);
@@ -145,7 +147,7 @@ export async function sessionWith<T>(
     }
     if (connection.team !== caller.team) throw notFound(frame);
     deps.connectionCache.set(connectionId, { sessionId: current });
-    if (found?.sessionId !== current) found = await readSession(deps, frame, current, alongside);
+    if (found?.sessionId !== current) found = await readSession(deps, frame, current, clientMessageId);
   }
   const { session } = found;
   if (frame.sessionId !== undefined && frame.sessionId !== found.sessionId) throw notFound(frame);
@@ -155,7 +157,7 @@ export async function sessionWith<T>(
   try {
     // Sessions stored before the allocator existed get one on first use (no request otherwise).
     const numbered = await deps.queue.ensureAllocator(session, deps.transcript);
-    return { session: numbered, alongside: found.alongside, readAt: found.readAt };
+    return { session: numbered, key: found.key, readAt: found.readAt };
   } catch (error) {
     throw mapStoreError(frame, error);
   }
@@ -163,18 +165,28 @@ export async function sessionWith<T>(
 
 type SessionDeps = Pick<RelayDeps, 'connections' | 'connectionCache' | 'sessions' | 'queue' | 'transcript'>;
 
-/** The session item (consistent) and what goes alongside it, read at the same time. */
-async function readSession<T>(
+/** The session item (consistent), and the send key's marker when there is a key, in one request. */
+async function readSession(
   deps: SessionDeps,
   frame: ClientFrame,
   sessionId: string,
-  alongside: (sessionId: string) => Promise<T>,
-): Promise<{ sessionId: string; session: SessionRecord | undefined; alongside: T; readAt: number }> {
+  clientMessageId: string | undefined,
+): Promise<{
+  sessionId: string;
+  session: SessionRecord | undefined;
+  key: SendKey | undefined;
+  readAt: number;
+}> {
   const readAt = performance.now();
-  const [read, extra] = await Promise.allSettled([deps.sessions.get(sessionId), alongside(sessionId)]);
-  if (read.status === 'rejected') throw mapStoreError(frame, read.reason);
-  if (extra.status === 'rejected') throw mapStoreError(frame, extra.reason);
-  return { sessionId, session: read.value, alongside: extra.value, readAt };
+  try {
+    if (clientMessageId === undefined) {
+      return { sessionId, session: await deps.sessions.get(sessionId), key: undefined, readAt };
+    }
+    const { session, key } = await deps.sessions.getWithSendKey(sessionId, clientMessageId);
+    return { sessionId, session, key, readAt };
+  } catch (error) {
+    throw mapStoreError(frame, error);
+  }
 }
 
 /**

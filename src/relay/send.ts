@@ -1,8 +1,9 @@
 /**
  * `send`: the guest's message becomes one command on the session item, admitted, numbered and stored
  * whole in one conditional write (CommandQueue.submitSend), then the doorbell carries it to the owner.
- * Reads before the write: the connection's row, then the session item beside the key's marker (a keyed
- * send). A retried clientMessageId gets the first message back, pending or settled.
+ * Reads before the write: the connection's row (only on a container that has not seen it), then the
+ * session item and, for a keyed send, the key's marker, in one request. A retried clientMessageId gets the
+ * first message back, pending or settled.
  */
 import { randomUUID } from 'node:crypto';
 import { ringDoorbell } from '../commands/doorbell.js';
@@ -36,7 +37,7 @@ export function createSendHandler(deps: RelayDeps) {
       clientMessageId === undefined
         ? Promise.resolve(undefined)
         : deps.transcript.getKey(sessionId, clientMessageId);
-    const read = await sessionWith(deps, caller, event.frame, {}, readKey);
+    const read = await sessionWith(deps, caller, event.frame, {}, clientMessageId);
     const { session } = read;
     const frame = reparse(event, session.constraints);
     const retryAfterMs = retryAfterFor(session.constraints);
@@ -49,7 +50,7 @@ export function createSendHandler(deps: RelayDeps) {
             content,
             ...(frame.text === undefined ? {} : { text: frame.text }),
           });
-    let key = read.alongside;
+    let key = read.key;
     // The session item refuses a settled key only for a while (CommandQueue's settle horizon): a write
     // that comes long after the marker was read must read it again.
     if (key === undefined && performance.now() - read.readAt > deps.queue.options.settleHorizonMs / 2) {

@@ -15,15 +15,22 @@
 
 import type { Command, PendingCommand, SettledKey, StartCommand } from '../commands/types.js';
 import type { ChannelConstraints } from '../domain/constraints.js';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from './document.js';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from './document.js';
 import { StoreError, toStoreError } from './errors.js';
 import { assertItemFits } from './item-size.js';
 import { withDefaults } from './options.js';
 import type { StoreContext } from './store-context.js';
+import { keySk, type SendKey, toSendKey } from './transcript.js';
 import { WorkerStore } from './workers.js';
 
 /** The sort key of the session item itself (the other items of a partition are the transcript's keys). */
 export const SESSION_SK = 'session';
+
+/** A batch read's keys left unprocessed are asked again this many times in all, the pauses doubling. */
+const UNPROCESSED_ROUNDS = 3;
+const UNPROCESSED_PAUSE_MS = 20;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The owner of a session that no worker owns yet (or that its owner released). */
 export const NO_OWNER = 'none';
@@ -258,6 +265,43 @@ export class SessionStore {
   async get(sessionId: string): Promise<SessionRecord | undefined> {
     const item = await this.#read(sessionId);
     return item ? toSession(item) : undefined;
+  }
+
+  /**
+   * The session and the marker of a keyed send (`clientMessageId`), both consistent, in one request:
+   * the marker lives in the session's partition, so one BatchGetItem reads both (a guest `send` with a
+   * key needs the two before its write). Keys the engine leaves unprocessed (throttling) are asked again
+   * after a short pause, a bounded number of times; then STORE_UNAVAILABLE, as for any throttled read.
+   */
+  async getWithSendKey(
+    sessionId: string,
+    clientMessageId: string,
+  ): Promise<{ session: SessionRecord | undefined; key: SendKey | undefined }> {
+    const table = this.#ctx.tables.sessions;
+    const context = `read of session ${sessionId} and its send key`;
+    const markerSk = keySk(clientMessageId);
+    let keys: Record<string, unknown>[] = [key(sessionId), { pk: sessionId, sk: markerSk }];
+    const items = new Map<unknown, Record<string, unknown>>();
+    for (let round = 0; keys.length > 0; round++) {
+      if (round === UNPROCESSED_ROUNDS) {
+        throw new StoreError('STORE_UNAVAILABLE', `${context}: throttled (keys left unprocessed)`);
+      }
+      if (round > 0) await sleep(UNPROCESSED_PAUSE_MS * 2 ** (round - 1));
+      try {
+        const answer = await this.#ctx.db.send(
+          new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of answer.Responses?.[table] ?? []) items.set(item.sk, item);
+        keys = answer.UnprocessedKeys?.[table]?.Keys ?? [];
+      } catch (error) {
+        throw mapSessionError(error, context);
+      }
+    }
+    const now = this.#ctx.now();
+    const item = items.get(SESSION_SK);
+    // TTL deletion lags by up to days: an expired item is gone as far as readers are concerned.
+    const live = item !== undefined && !(typeof item.expiresAt === 'number' && item.expiresAt * 1000 <= now);
+    return { session: live ? toSession(item) : undefined, key: toSendKey(items.get(markerSk), now) };
   }
 
   /**

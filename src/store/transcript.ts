@@ -213,14 +213,7 @@ export class TranscriptStore {
           ConsistentRead: true,
         }),
       );
-      const item = out.Item;
-      if (item === undefined) return undefined;
-      if (typeof item.expiresAt === 'number' && item.expiresAt * 1000 <= this.#ctx.now()) return undefined;
-      const { seq, fingerprint } = item;
-      if (typeof seq !== 'number' || typeof fingerprint !== 'string') {
-        throw new StoreError('STORE_FAILED', 'idempotency key: the stored marker is malformed');
-      }
-      return { seq, fingerprint };
+      return toSendKey(out.Item, this.#ctx.now());
     } catch (error) {
       throw toStoreError(error, 'idempotency key');
     }
@@ -385,8 +378,20 @@ export class TranscriptStore {
   }
 }
 
-function keySk(clientMessageId: string): string {
+/** The sort key of a keyed send's marker, in its session's partition of the sessions table. */
+export function keySk(clientMessageId: string): string {
   return `key#c#${clientMessageId}`;
+}
+
+/** A marker item as read (`now` in epoch ms): undefined when absent or past its TTL. */
+export function toSendKey(item: Record<string, unknown> | undefined, now: number): SendKey | undefined {
+  if (item === undefined) return undefined;
+  if (typeof item.expiresAt === 'number' && item.expiresAt * 1000 <= now) return undefined;
+  const { seq, fingerprint } = item;
+  if (typeof seq !== 'number' || typeof fingerprint !== 'string') {
+    throw new StoreError('STORE_FAILED', 'idempotency key: the stored marker is malformed');
+  }
+  return { seq, fingerprint };
 }
 
 /** The marker item of a keyed send (in the sessions table, beside the session item; 30 days). */

@@ -22,6 +22,8 @@ function clientFor(endpoint: string): DynamoDBClient {
     // Local engines accept any credentials; these are not secrets.
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 3,
+    // As the store's clients run everywhere (src/store/client.ts, src/store/document.ts).
+    cacheMiddleware: true,
   });
 }
 

@@ -1,8 +1,11 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { expect, it } from 'vitest';
 import { CommandQueue } from '../../src/commands/queue.js';
 import { DEFAULT_CONSTRAINTS } from '../../src/domain/constraints.js';
 import type { StoreError } from '../../src/store/errors.js';
 import { type CreateSessionInput, type Fence, NO_OWNER, SessionStore } from '../../src/store/sessions.js';
+import { createStoreContext } from '../../src/store/store-context.js';
+import { TranscriptStore } from '../../src/store/transcript.js';
 import { WorkerStore } from '../../src/store/workers.js';
 import { codeOf, describeOnEngines, uniqueId } from './harness.js';
 
@@ -23,7 +26,41 @@ function input(overrides: Partial<CreateSessionInput> = {}): CreateSessionInput 
   };
 }
 
-describeOnEngines('SessionStore', ({ store, clock }) => {
+/** The part of the SDK's middleware contract the throttling tests use (full types: @smithy/types). */
+type Handler = (args: { input: Record<string, unknown> }) => Promise<unknown>;
+type Middleware = (next: Handler) => Handler;
+
+/**
+ * A client on the same engine whose BatchGetItem requests the engine answers only after `throttled` of
+ * them were answered "all keys unprocessed" here: what DynamoDB does under throttling and no local engine
+ * does. Counts the requests.
+ */
+async function throttlingClient(
+  shared: DynamoDBClient,
+  throttled: number,
+): Promise<{ client: DynamoDBClient; asked: () => number }> {
+  const endpoint = await shared.config.endpoint?.();
+  if (!endpoint) throw new Error('the shared client has no endpoint');
+  const client = new DynamoDBClient({
+    endpoint: `${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+    cacheMiddleware: true,
+  });
+  let asked = 0;
+  const middleware: Middleware = (next) => async (args) => {
+    if (!('RequestItems' in args.input) || 'ReturnItemCollectionMetrics' in args.input) return next(args);
+    if (++asked > throttled) return next(args);
+    const requestItems = args.input.RequestItems as Record<string, unknown>;
+    return { output: { $metadata: {}, Responses: {}, UnprocessedKeys: requestItems }, response: {} };
+  };
+  // `as never`: our narrower Middleware type is what the SDK calls; its overloads need a transitive package.
+  client.middlewareStack.add(middleware as never, { step: 'initialize', name: 'testThrottle' });
+  return { client, asked: () => asked };
+}
+
+describeOnEngines('SessionStore', ({ store, clock, client }) => {
   const sessions = () => new SessionStore(store());
   const workers = () => new WorkerStore(store());
   const queue = () => new CommandQueue(store());
@@ -160,6 +197,51 @@ describeOnEngines('SessionStore', ({ store, clock }) => {
     } finally {
       clock.now = saved;
     }
+  });
+
+  it('reads the session and a send key in one request: both, either, or neither', async () => {
+    const s = sessions();
+    const transcript = new TranscriptStore(store());
+    const created = await s.create(input());
+    expect(await s.getWithSendKey(created.sessionId, 'k-1')).toEqual({ session: created, key: undefined });
+    await transcript.putKey(created.sessionId, 'k-1', { seq: 4, fingerprint: 'f' });
+    expect(await s.getWithSendKey(created.sessionId, 'k-1')).toEqual({
+      session: created,
+      key: { seq: 4, fingerprint: 'f' },
+    });
+    expect((await s.getWithSendKey(created.sessionId, 'k-2')).key).toBeUndefined();
+    const missing = uniqueId('missing');
+    await transcript.putKey(missing, 'k-1', { seq: 1, fingerprint: 'f' });
+    expect(await s.getWithSendKey(missing, 'k-1')).toEqual({
+      session: undefined,
+      key: { seq: 1, fingerprint: 'f' },
+    });
+    // Past the session's TTL it is gone, as for get(); the marker (30 days) outlives it.
+    const ended = await s.end(created.sessionId, 'guest');
+    const later = new SessionStore({ ...store(), now: () => ((ended.expiresAt ?? 0) + 1) * 1000 });
+    expect((await later.getWithSendKey(created.sessionId, 'k-1')).session).toBeUndefined();
+  });
+
+  it('asks again for keys left unprocessed, and says STORE_UNAVAILABLE when they stay so', async () => {
+    const created = await sessions().create(input());
+    await new TranscriptStore(store()).putKey(created.sessionId, 'k-1', { seq: 2, fingerprint: 'f' });
+    const once = await throttlingClient(client(), 1);
+    const s = new SessionStore(
+      createStoreContext({ client: once.client, tables: store().tables, now: store().now }),
+    );
+    expect(await s.getWithSendKey(created.sessionId, 'k-1')).toEqual({
+      session: created,
+      key: { seq: 2, fingerprint: 'f' },
+    });
+    expect(once.asked()).toBe(2);
+    const always = await throttlingClient(client(), Number.POSITIVE_INFINITY);
+    const t = new SessionStore(
+      createStoreContext({ client: always.client, tables: store().tables, now: store().now }),
+    );
+    expect(await codeOf(t.getWithSendKey(created.sessionId, 'k-1'))).toBe('STORE_UNAVAILABLE');
+    expect(always.asked()).toBe(3);
+    once.client.destroy();
+    always.client.destroy();
   });
 
   it('rejects unknown options', () => {
