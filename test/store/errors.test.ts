@@ -9,7 +9,12 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../src/protocol/index.js';
 import { mapStoreError } from '../../src/relay/access.js';
-import { createDynamoClient } from '../../src/store/client.js';
+import {
+  createDynamoClient,
+  DYNAMODB_REQUEST_TIMEOUT_MS,
+  LOCAL_ENGINE_REQUEST_TIMEOUT_MS,
+  requestTimeoutFor,
+} from '../../src/store/client.js';
 import { StoreError, toStoreError } from '../../src/store/errors.js';
 
 const servers: Server[] = [];
@@ -79,6 +84,8 @@ describe('toStoreError', () => {
       region: 'us-east-1',
       endpoint: `http://127.0.0.1:${port}`,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      // AWS's bound (an endpoint alone would get the local engine's longer one).
+      requestTimeoutMs: DYNAMODB_REQUEST_TIMEOUT_MS,
     });
     // Without the client's timeouts this request would wait for ever: the test's own timeout would fail it.
     const error = await client.send(new GetItemCommand({ TableName: 't', Key: { pk: { S: 'x' } } })).then(
@@ -90,6 +97,13 @@ describe('toStoreError', () => {
     expect(toStoreError(error, 'session get').code).toBe('STORE_UNAVAILABLE');
     expect((error as Error).name).toBe('TimeoutError');
   }, 20_000);
+
+  it('bounds an attempt at 1.5 s on AWS, longer on a local engine that shares the machine', () => {
+    expect(requestTimeoutFor({})).toBe(DYNAMODB_REQUEST_TIMEOUT_MS);
+    expect(requestTimeoutFor({ endpoint: 'http://127.0.0.1:8000' })).toBe(LOCAL_ENGINE_REQUEST_TIMEOUT_MS);
+    expect(LOCAL_ENGINE_REQUEST_TIMEOUT_MS).toBeGreaterThan(DYNAMODB_REQUEST_TIMEOUT_MS);
+    expect(requestTimeoutFor({ endpoint: 'http://127.0.0.1:8000', requestTimeoutMs: 200 })).toBe(200);
+  });
 
   it('becomes service_unavailable with a retry delay for the client', async () => {
     const mapped = toStoreError(await failureOf(await closedPort()), 'session get');
