@@ -73,6 +73,19 @@ function withOptional<T extends object, K extends string, V>(
   return value === undefined ? base : { ...base, [key]: value };
 }
 
+/** `base` with its expression values marshalled, when it has any. */
+function withValues<T extends object>(base: T, values: Document | undefined) {
+  return withOptional(base, 'ExpressionAttributeValues', toItemIfAny(values));
+}
+
+/** A single-item write's output: the attributes it returned, plain; its collection metrics dropped. */
+function writeOutput<O extends { Attributes?: Marshalled | undefined; ItemCollectionMetrics?: unknown }>(
+  output: O,
+): Omit<O, 'Attributes' | 'ItemCollectionMetrics'> & { Attributes?: Document } {
+  const { Attributes, ItemCollectionMetrics: _, ...out } = output;
+  return withOptional(out, 'Attributes', fromItemIfAny(Attributes));
+}
+
 /** One operation: its plain input, and how it runs on the low-level client. */
 abstract class DocumentCommand<Input, Output> {
   readonly input: Input;
@@ -93,13 +106,8 @@ export class GetCommand extends DocumentCommand<GetCommandInput, GetCommandOutpu
 export class PutCommand extends DocumentCommand<PutCommandInput, PutCommandOutput> {
   async run(client: DynamoDBClient): Promise<PutCommandOutput> {
     const { Item, ExpressionAttributeValues, ...rest } = this.input;
-    const input = withOptional(
-      { ...rest, Item: toItemIfAny(Item) },
-      'ExpressionAttributeValues',
-      toItemIfAny(ExpressionAttributeValues),
-    );
-    const { Attributes, ItemCollectionMetrics: _, ...out } = await client.send(new PutItemCommand(input));
-    return withOptional(out, 'Attributes', fromItemIfAny(Attributes));
+    const input = withValues({ ...rest, Item: toItemIfAny(Item) }, ExpressionAttributeValues);
+    return writeOutput(await client.send(new PutItemCommand(input)));
   }
 }
 
@@ -108,26 +116,16 @@ export class UpdateCommand extends DocumentCommand<UpdateCommandInput, UpdateCom
     const { Key, ExpressionAttributeValues, AttributeUpdates, ...rest } = this.input;
     if (AttributeUpdates !== undefined)
       throw new TypeError('UpdateCommand: AttributeUpdates is not supported');
-    const input = withOptional(
-      { ...rest, Key: toItemIfAny(Key) },
-      'ExpressionAttributeValues',
-      toItemIfAny(ExpressionAttributeValues),
-    );
-    const { Attributes, ItemCollectionMetrics: _, ...out } = await client.send(new UpdateItemCommand(input));
-    return withOptional(out, 'Attributes', fromItemIfAny(Attributes));
+    const input = withValues({ ...rest, Key: toItemIfAny(Key) }, ExpressionAttributeValues);
+    return writeOutput(await client.send(new UpdateItemCommand(input)));
   }
 }
 
 export class DeleteCommand extends DocumentCommand<DeleteCommandInput, DeleteCommandOutput> {
   async run(client: DynamoDBClient): Promise<DeleteCommandOutput> {
     const { Key, ExpressionAttributeValues, ...rest } = this.input;
-    const input = withOptional(
-      { ...rest, Key: toItemIfAny(Key) },
-      'ExpressionAttributeValues',
-      toItemIfAny(ExpressionAttributeValues),
-    );
-    const { Attributes, ItemCollectionMetrics: _, ...out } = await client.send(new DeleteItemCommand(input));
-    return withOptional(out, 'Attributes', fromItemIfAny(Attributes));
+    const input = withValues({ ...rest, Key: toItemIfAny(Key) }, ExpressionAttributeValues);
+    return writeOutput(await client.send(new DeleteItemCommand(input)));
   }
 }
 
@@ -137,7 +135,7 @@ export class QueryCommand extends DocumentCommand<QueryCommandInput, QueryComman
     if (KeyConditions !== undefined || QueryFilter !== undefined)
       throw new TypeError('QueryCommand: use KeyConditionExpression and FilterExpression');
     const input = withOptional(
-      withOptional(rest, 'ExpressionAttributeValues', toItemIfAny(ExpressionAttributeValues)),
+      withValues(rest, ExpressionAttributeValues),
       'ExclusiveStartKey',
       toItemIfAny(ExclusiveStartKey),
     );
@@ -155,7 +153,7 @@ export class ScanCommand extends DocumentCommand<ScanCommandInput, ScanCommandOu
     const { ExpressionAttributeValues, ExclusiveStartKey, ScanFilter, ...rest } = this.input;
     if (ScanFilter !== undefined) throw new TypeError('ScanCommand: use FilterExpression');
     const input = withOptional(
-      withOptional(rest, 'ExpressionAttributeValues', toItemIfAny(ExpressionAttributeValues)),
+      withValues(rest, ExpressionAttributeValues),
       'ExclusiveStartKey',
       toItemIfAny(ExclusiveStartKey),
     );

@@ -4,7 +4,7 @@
  * themselves by using fresh session, connection and worker ids (see `uniqueId`).
  */
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { StoreError } from '../../src/store/errors.js';
 import { provisionTables } from '../../src/store/provision.js';
@@ -72,4 +72,32 @@ export function describeOnEngines(title: string, suite: (fixture: EngineFixture)
       });
     });
   }
+}
+
+/** The part of the SDK's middleware contract the tests use (the full types live in @smithy/types). */
+export type TestHandler = (args: { input: Record<string, unknown> }) => Promise<unknown>;
+export type TestMiddleware = (next: TestHandler, context: { commandName?: string }) => TestHandler;
+
+/**
+ * A second client on the same engine with `middleware` at the 'initialize' step (which wraps the SDK's
+ * retries: what it throws or returns reaches the caller as is), so that a test's tampering cannot touch
+ * the shared client. One attempt per request; the middleware cache on, as the store's clients run.
+ */
+export async function separateClient(
+  shared: DynamoDBClient,
+  middleware: TestMiddleware,
+): Promise<DynamoDBClient> {
+  const endpoint = await shared.config.endpoint?.();
+  if (!endpoint) throw new Error('the shared client has no endpoint');
+  const client = new DynamoDBClient({
+    endpoint: `${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+    cacheMiddleware: true,
+  });
+  // `as never`: our narrower middleware type is structurally what the SDK calls; its overloads cannot be
+  // named without importing a transitive package.
+  client.middlewareStack.add(middleware as never, { step: 'initialize', name: 'testTamper' });
+  return client;
 }

@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { expect, it } from 'vitest';
 import { CommandQueue } from '../../src/commands/queue.js';
 import { DEFAULT_CONSTRAINTS } from '../../src/domain/constraints.js';
@@ -7,7 +7,7 @@ import { type CreateSessionInput, type Fence, NO_OWNER, SessionStore } from '../
 import { createStoreContext } from '../../src/store/store-context.js';
 import { TranscriptStore } from '../../src/store/transcript.js';
 import { WorkerStore } from '../../src/store/workers.js';
-import { codeOf, describeOnEngines, uniqueId } from './harness.js';
+import { codeOf, describeOnEngines, separateClient, uniqueId } from './harness.js';
 
 const STALE_AFTER_MS = 15_000;
 
@@ -26,10 +26,6 @@ function input(overrides: Partial<CreateSessionInput> = {}): CreateSessionInput 
   };
 }
 
-/** The part of the SDK's middleware contract the throttling tests use (full types: @smithy/types). */
-type Handler = (args: { input: Record<string, unknown> }) => Promise<unknown>;
-type Middleware = (next: Handler) => Handler;
-
 /**
  * A client on the same engine whose BatchGetItem requests the engine answers only after `throttled` of
  * them were answered "all keys unprocessed" here: what DynamoDB does under throttling and no local engine
@@ -39,24 +35,13 @@ async function throttlingClient(
   shared: DynamoDBClient,
   throttled: number,
 ): Promise<{ client: DynamoDBClient; asked: () => number }> {
-  const endpoint = await shared.config.endpoint?.();
-  if (!endpoint) throw new Error('the shared client has no endpoint');
-  const client = new DynamoDBClient({
-    endpoint: `${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-    cacheMiddleware: true,
-  });
   let asked = 0;
-  const middleware: Middleware = (next) => async (args) => {
+  const client = await separateClient(shared, (next) => async (args) => {
     if (!('RequestItems' in args.input) || 'ReturnItemCollectionMetrics' in args.input) return next(args);
     if (++asked > throttled) return next(args);
     const requestItems = args.input.RequestItems as Record<string, unknown>;
     return { output: { $metadata: {}, Responses: {}, UnprocessedKeys: requestItems }, response: {} };
-  };
-  // `as never`: our narrower Middleware type is what the SDK calls; its overloads need a transitive package.
-  client.middlewareStack.add(middleware as never, { step: 'initialize', name: 'testThrottle' });
+  });
   return { client, asked: () => asked };
 }
 

@@ -4,35 +4,14 @@
  * sends, status transitions, cursor paging and the item-size limit. Numbering itself, and readers that
  * never see a gap, are in commands.test.ts.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { GetCommand, QueryCommand } from '../../src/store/document.js';
 import { StoreError } from '../../src/store/errors.js';
 import { MAX_ITEM_BYTES } from '../../src/store/item-size.js';
 import { createStoreContext, type StoreContext } from '../../src/store/store-context.js';
 import { type TranscriptEntry, TranscriptStore } from '../../src/store/transcript.js';
-import { describeOnEngines, uniqueId } from './harness.js';
-
-/** The part of the SDK's middleware contract these tests use (the full types live in @smithy/types). */
-type Handler = (args: { input: object }) => Promise<unknown>;
-type Middleware = (next: Handler, context: { commandName?: string }) => Handler;
-
-/** A second client on the same engine, so that a test's middleware cannot touch the shared one. */
-async function separateClient(shared: DynamoDBClient, middleware: Middleware): Promise<DynamoDBClient> {
-  const endpoint = await shared.config.endpoint?.();
-  if (!endpoint) throw new Error('the shared client has no endpoint');
-  const client = new DynamoDBClient({
-    endpoint: `${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
-  // 'initialize' wraps the SDK's retries: what it throws reaches the caller as is.
-  // `as never`: our narrower Middleware type is structurally what the SDK calls; its overloads cannot
-  // be named without importing a transitive package.
-  client.middlewareStack.add(middleware as never, { step: 'initialize', name: 'testTamper' });
-  return client;
-}
+import { describeOnEngines, separateClient, uniqueId } from './harness.js';
 
 function contextOn(client: DynamoDBClient, base: StoreContext): StoreContext {
   return createStoreContext({ client, tables: base.tables, now: base.now });
