@@ -69,11 +69,12 @@ const MESSAGE_ROUTES = {
     },
     manage: ['public', 'control'],
   },
-  // sessionFor + the key's marker of a keyed send (GetItem sessions); submitSend (UpdateItem sessions);
+  // sessionFor, or for a keyed send the session item and the key's marker in one request (BatchGetItem
+  // sessions) and the marker again when the write comes late (GetItem); submitSend (UpdateItem sessions);
   // the stored entry of a retried send (GetItem transcript); the doorbell.
   send: {
     tables: {
-      sessions: { actions: ['GetItem', 'UpdateItem'] },
+      sessions: { actions: ['GetItem', 'UpdateItem', 'BatchGetItem'] },
       connections: { actions: ['GetItem'] },
       transcript: { actions: ['GetItem', 'Query'] },
       workers: { actions: ['GetItem', 'Scan'], scan: LIVE_WORKERS_SCAN },

@@ -119,23 +119,27 @@ export async function sessionFor(
   return (await sessionWith(deps, caller, frame, access)).session;
 }
 
+/** How a session item is read, with what goes beside it (a keyed send's marker: `key`). */
+export type SessionRead = (
+  sessionId: string,
+) => Promise<{ readonly session: SessionRecord | undefined; readonly key?: SendKey | undefined }>;
+
 /**
- * sessionFor, with the marker of a keyed send (`clientMessageId`) read in the same request as the
- * session item (SessionStore.getWithSendKey): one request, not two. `readAt` is when they were asked for.
+ * sessionFor, reading the session item with `read` (a keyed send reads its key's marker in the same
+ * request: SessionStore.getWithSendKey). `readAt` is when the read was asked for.
  */
 export async function sessionWith(
   deps: SessionDeps,
   caller: Caller,
   frame: ClientFrame & { sessionId?: string | undefined },
   access: SessionAccess,
-  clientMessageId?: string,
+  read: SessionRead = async (sessionId) => ({ session: await deps.sessions.get(sessionId) }),
 ): Promise<{ session: SessionRecord; key: SendKey | undefined; readAt: number }> {
   const { connectionId } = caller;
   // A connection this container has seen: read the session at once and check that it still names the
   // connection (ConnectionCache). Otherwise, or if it does not, the connections table says which.
   const cached = deps.connectionCache.get(connectionId);
-  let found =
-    cached === undefined ? undefined : await readSession(deps, frame, cached.sessionId, clientMessageId);
+  let found = cached === undefined ? undefined : await readSession(frame, cached.sessionId, read);
   if (found === undefined || !found.session?.conns?.includes(connectionId)) {
     const connection = await deps.connections.get(connectionId).catch((error: unknown) => {
       throw mapStoreError(frame, error);
@@ -147,7 +151,7 @@ export async function sessionWith(
     }
     if (connection.team !== caller.team) throw notFound(frame);
     deps.connectionCache.set(connectionId, { sessionId: current });
-    if (found?.sessionId !== current) found = await readSession(deps, frame, current, clientMessageId);
+    if (found?.sessionId !== current) found = await readSession(frame, current, read);
   }
   const { session } = found;
   if (frame.sessionId !== undefined && frame.sessionId !== found.sessionId) throw notFound(frame);
@@ -165,12 +169,11 @@ export async function sessionWith(
 
 type SessionDeps = Pick<RelayDeps, 'connections' | 'connectionCache' | 'sessions' | 'queue' | 'transcript'>;
 
-/** The session item (consistent), and the send key's marker when there is a key, in one request. */
+/** The session item (consistent) and what `read` reads beside it, with the frame's error on failure. */
 async function readSession(
-  deps: SessionDeps,
   frame: ClientFrame,
   sessionId: string,
-  clientMessageId: string | undefined,
+  read: SessionRead,
 ): Promise<{
   sessionId: string;
   session: SessionRecord | undefined;
@@ -179,10 +182,7 @@ async function readSession(
 }> {
   const readAt = performance.now();
   try {
-    if (clientMessageId === undefined) {
-      return { sessionId, session: await deps.sessions.get(sessionId), key: undefined, readAt };
-    }
-    const { session, key } = await deps.sessions.getWithSendKey(sessionId, clientMessageId);
+    const { session, key } = await read(sessionId);
     return { sessionId, session, key, readAt };
   } catch (error) {
     throw mapStoreError(frame, error);

@@ -37,7 +37,14 @@ export function createSendHandler(deps: RelayDeps) {
       clientMessageId === undefined
         ? Promise.resolve(undefined)
         : deps.transcript.getKey(sessionId, clientMessageId);
-    const read = await sessionWith(deps, caller, event.frame, {}, clientMessageId);
+    // A keyed send reads its key's marker in the same request as the session item.
+    const read = await sessionWith(
+      deps,
+      caller,
+      event.frame,
+      {},
+      clientMessageId === undefined ? undefined : (id) => deps.sessions.getWithSendKey(id, clientMessageId),
+    );
     const { session } = read;
     const frame = reparse(event, session.constraints);
     const retryAfterMs = retryAfterFor(session.constraints);

@@ -16,6 +16,13 @@ import { TABLES, type TableKey } from '../../src/store/tables.js';
 
 export const REPO = new URL('../../', import.meta.url).pathname;
 
+/**
+ * Where DynamoDB commands are declared: the SDK's packages, and the store's document client, which the
+ * analysis treats as the SDK (it does not follow into it: its commands are recognised where they are
+ * built, with their table, and each stands for the low-level command it sends).
+ */
+const COMMAND_FILES = /node_modules\/@aws-sdk\/(lib|client)-dynamodb\/|\/src\/store\/document\.ts$/;
+
 /** The IAM action each DynamoDB SDK command needs (lib-dynamodb and client-dynamodb names). */
 const ACTION_OF: Readonly<Record<string, string>> = {
   GetCommand: 'GetItem',
@@ -175,7 +182,7 @@ export class CodeAccess {
       const declaration = symbol?.declarations?.[0];
       if (declaration === undefined) return;
       const file = declaration.getSourceFile().fileName;
-      if (!/node_modules\/@aws-sdk\/(lib|client)-dynamodb\//.test(file)) return;
+      if (!COMMAND_FILES.test(file)) return;
       if (!(symbol?.name ?? '').endsWith('Command')) return;
       const command = symbol?.name ?? '';
       const where = `${relative(REPO, node.getSourceFile().fileName)}:${
@@ -301,15 +308,14 @@ export class CodeAccess {
   commandsIn(paths: readonly string[]): string[] {
     const wheres: string[] = [];
     for (const path of paths) {
+      // The document client builds the SDK's commands for the ones it is given: those are the commands.
+      if (COMMAND_FILES.test(`/${path}`)) continue;
       const source = this.#source(path);
       const walk = (node: ts.Node): void => {
         if (ts.isNewExpression(node)) {
           const symbol = this.#symbol(node.expression);
           const file = symbol?.declarations?.[0]?.getSourceFile().fileName ?? '';
-          if (
-            /node_modules\/@aws-sdk\/(lib|client)-dynamodb\//.test(file) &&
-            symbol?.name.endsWith('Command')
-          ) {
+          if (COMMAND_FILES.test(file) && symbol?.name.endsWith('Command')) {
             let owner: ts.Node = node.parent;
             while (!hasBody(owner) && !ts.isSourceFile(owner)) owner = owner.parent;
             // An arrow inside a method is still that method's command.
@@ -345,7 +351,11 @@ export class CodeAccess {
 
   #isOurs(node: ts.Node): boolean {
     const file = node.getSourceFile();
-    return !file.isDeclarationFile && !file.fileName.includes('/node_modules/');
+    return (
+      !file.isDeclarationFile &&
+      !file.fileName.includes('/node_modules/') &&
+      !COMMAND_FILES.test(file.fileName)
+    );
   }
 }
 

@@ -5,14 +5,14 @@
  * and FilterExpression must be projected, and what they return must be what the item holds.
  */
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import type { InitializeHandler, InitializeHandlerArguments, MetadataBearer } from '@smithy/types';
 import { expect, it } from 'vitest';
 import { CommandQueue } from '../../src/commands/queue.js';
 import { ConnectionStore } from '../../src/store/connections.js';
 import { PutCommand, QueryCommand } from '../../src/store/document.js';
 import { SESSION_SK, SessionStore } from '../../src/store/sessions.js';
+import { createStoreContext, type StoreContext } from '../../src/store/store-context.js';
 import { type IndexDefinition, TABLES, type TableKey } from '../../src/store/tables.js';
-import { describeOnEngines, uniqueId } from './harness.js';
+import { describeOnEngines, separateClient, uniqueId } from './harness.js';
 
 const SECRET_TOKEN = 'guest-token-that-must-stay-on-the-item';
 
@@ -67,22 +67,21 @@ it('defines no index that copies everything or the guest token', () => {
 
 describeOnEngines('index projections', ({ store, client, clock }) => {
   /** Runs `work` while recording every Query sent on an index. */
-  async function recording(work: () => Promise<void>): Promise<RecordedQuery[]> {
+  /**
+   * The index queries `work` sends, recorded by a middleware on a client of its own (the shared client
+   * caches its resolved middleware, as the store's clients do, so one added to it later is never run).
+   */
+  async function recording(work: (ctx: StoreContext) => Promise<void>): Promise<RecordedQuery[]> {
     const queries: RecordedQuery[] = [];
-    const name = uniqueId('record-queries');
-    client().middlewareStack.add(
-      <Input extends object, Output extends MetadataBearer>(next: InitializeHandler<Input, Output>) =>
-        async (args: InitializeHandlerArguments<Input>) => {
-          const input = (args as { input?: RecordedQuery }).input;
-          if (input?.IndexName !== undefined) queries.push(input);
-          return next(args);
-        },
-      { step: 'initialize', name },
-    );
+    const recorder = await separateClient(client(), (next) => async (args) => {
+      const input = args.input as RecordedQuery;
+      if (input.IndexName !== undefined) queries.push(input);
+      return next(args);
+    });
     try {
-      await work();
+      await work(createStoreContext({ client: recorder, tables: store().tables, now: store().now }));
     } finally {
-      client().middlewareStack.remove(name);
+      recorder.destroy();
     }
     return queries;
   }
@@ -167,13 +166,11 @@ describeOnEngines('index projections', ({ store, client, clock }) => {
   it("gives the owner queries (listOwned, listPending) every attribute they read, with the item's values", async () => {
     const owner = uniqueId('w');
     const sessionId = await putSession(owner);
-    const sessions = new SessionStore(store());
-    const queue = new CommandQueue(store());
     let owned: Awaited<ReturnType<SessionStore['listOwned']>> = [];
     let pending: Awaited<ReturnType<CommandQueue['listPending']>> = [];
-    const queries = await recording(async () => {
-      owned = await sessions.listOwned(owner);
-      pending = await queue.listPending(owner);
+    const queries = await recording(async (ctx) => {
+      owned = await new SessionStore(ctx).listOwned(owner);
+      pending = await new CommandQueue(ctx).listPending(owner);
     });
     expect(owned).toEqual([{ sessionId, epoch: 3, status: 'active', hasPending: true }]);
     expect(pending).toEqual([{ sessionId, epoch: 3, pendingAt: clock.now, commandIds: ['context#1'] }]);
@@ -195,8 +192,8 @@ describeOnEngines('index projections', ({ store, client, clock }) => {
     const connectedAt = Math.max(clock.now, Date.now()) + 24 * 60 * 60 * 1000;
     await connections.put({ connectionId, team: 't', role: 'agent-console', connectedAt, sessionId });
     let listed: Awaited<ReturnType<ConnectionStore['listBySession']>> = [];
-    const queries = await recording(async () => {
-      listed = await connections.listBySession(sessionId);
+    const queries = await recording(async (ctx) => {
+      listed = await new ConnectionStore(ctx).listBySession(sessionId);
     });
     // The same record a consistent read of the table gives: nothing the code reads is missing.
     expect(listed).toEqual([await connections.get(connectionId)]);
