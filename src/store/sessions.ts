@@ -12,7 +12,6 @@
  * (STORE_NOT_FOUND, STORE_FENCED, or the operation's own conflict) because ReturnValuesOnCondition-
  * CheckFailure is not available on every engine we test on.
  */
-
 import type { Command, PendingCommand, SettledKey, StartCommand } from '../commands/types.js';
 import type { ChannelConstraints } from '../domain/constraints.js';
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from './document.js';
