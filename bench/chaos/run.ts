@@ -395,12 +395,45 @@ async function compareAll(
         problems.push(`session ${c.index} (${c.sessionId}) ${check}: ${JSON.stringify(found)}`);
       }
     }
+    if (!isClean(counts.stored)) problems.push(describeStored(system, c, entries));
     if (!isClean(counts.frontend)) problems.push(describeFrontend(system, c, entries));
     stored = addCounts(stored, counts.stored);
     upstream = addCounts(upstream, counts.upstream);
     frontend = addCounts(frontend, counts.frontend);
   }
   return { checks: { stored, upstream, frontend }, failedSends };
+}
+
+/**
+ * For a failing stored check: the agent's messages missing from the transcript (whether Genesys has them,
+ * and when they were said), and everything the workers logged about the session, newest last.
+ */
+function describeStored(
+  system: System,
+  c: Conversation,
+  entries: readonly { direction: string; text?: string | undefined }[],
+): string {
+  const stored = new Set(entries.map((e) => e.text));
+  const outbound = new Map(
+    system.emulator
+      .transcript(c.token)
+      .filter((m) => m.direction === 'Outbound')
+      .map((m) => [m.text ?? '', m] as const),
+  );
+  const missing = c.truth.agentSaid
+    .filter((text) => !stored.has(text))
+    .map((text) => {
+      const said = outbound.get(text);
+      return `"${text}" (${said === undefined ? 'not in Genesys either' : `said at ${said.channel?.time ?? '?'}`})`;
+    });
+  const logs = system
+    .workerLogs()
+    .filter((line) => JSON.stringify(line).includes(c.sessionId))
+    .slice(-8)
+    .map((line) => `  worker: ${JSON.stringify(line)}`);
+  return [`session ${c.index}: never stored: ${missing.join(', ') || 'no agent message'}`, ...logs].join(
+    '\n',
+  );
 }
 
 /** For a failing frontend check: what it missed, where that is stored, and what the workers said. */
