@@ -129,22 +129,34 @@ export class DeleteCommand extends DocumentCommand<DeleteCommandInput, DeleteCom
   }
 }
 
+/** A page request's input: its expression values and start key marshalled. */
+function pageInput<T extends object>(
+  rest: T,
+  values: Document | undefined,
+  exclusiveStartKey: Document | undefined,
+) {
+  return withOptional(withValues(rest, values), 'ExclusiveStartKey', toItemIfAny(exclusiveStartKey));
+}
+
+/** A page's output: its items and the key to go on from, plain. */
+function pageOutput<
+  O extends { Items?: Marshalled[] | undefined; LastEvaluatedKey?: Marshalled | undefined },
+>(output: O): Omit<O, 'Items' | 'LastEvaluatedKey'> & { Items?: Document[]; LastEvaluatedKey?: Document } {
+  const { Items, LastEvaluatedKey, ...out } = output;
+  return withOptional(
+    withOptional(out, 'Items', Items?.map(fromItem)),
+    'LastEvaluatedKey',
+    fromItemIfAny(LastEvaluatedKey),
+  );
+}
+
 export class QueryCommand extends DocumentCommand<QueryCommandInput, QueryCommandOutput> {
   async run(client: DynamoDBClient): Promise<QueryCommandOutput> {
     const { ExpressionAttributeValues, ExclusiveStartKey, KeyConditions, QueryFilter, ...rest } = this.input;
     if (KeyConditions !== undefined || QueryFilter !== undefined)
       throw new TypeError('QueryCommand: use KeyConditionExpression and FilterExpression');
-    const input = withOptional(
-      withValues(rest, ExpressionAttributeValues),
-      'ExclusiveStartKey',
-      toItemIfAny(ExclusiveStartKey),
-    );
-    const { Items, LastEvaluatedKey, ...out } = await client.send(new QueryItemsCommand(input));
-    return withOptional(
-      withOptional(out, 'Items', Items?.map(fromItem)),
-      'LastEvaluatedKey',
-      fromItemIfAny(LastEvaluatedKey),
-    );
+    const input = pageInput(rest, ExpressionAttributeValues, ExclusiveStartKey);
+    return pageOutput(await client.send(new QueryItemsCommand(input)));
   }
 }
 
@@ -152,17 +164,8 @@ export class ScanCommand extends DocumentCommand<ScanCommandInput, ScanCommandOu
   async run(client: DynamoDBClient): Promise<ScanCommandOutput> {
     const { ExpressionAttributeValues, ExclusiveStartKey, ScanFilter, ...rest } = this.input;
     if (ScanFilter !== undefined) throw new TypeError('ScanCommand: use FilterExpression');
-    const input = withOptional(
-      withValues(rest, ExpressionAttributeValues),
-      'ExclusiveStartKey',
-      toItemIfAny(ExclusiveStartKey),
-    );
-    const { Items, LastEvaluatedKey, ...out } = await client.send(new ScanItemsCommand(input));
-    return withOptional(
-      withOptional(out, 'Items', Items?.map(fromItem)),
-      'LastEvaluatedKey',
-      fromItemIfAny(LastEvaluatedKey),
-    );
+    const input = pageInput(rest, ExpressionAttributeValues, ExclusiveStartKey);
+    return pageOutput(await client.send(new ScanItemsCommand(input)));
   }
 }
 
