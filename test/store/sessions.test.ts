@@ -36,9 +36,8 @@ async function throttlingClient(
   throttled: number,
 ): Promise<{ client: DynamoDBClient; asked: () => number }> {
   let asked = 0;
-  const client = await separateClient(shared, (next) => async (args) => {
-    if (!('RequestItems' in args.input) || 'ReturnItemCollectionMetrics' in args.input) return next(args);
-    if (++asked > throttled) return next(args);
+  const client = await separateClient(shared, (next, context) => async (args) => {
+    if (context.commandName !== 'BatchGetItemCommand' || ++asked > throttled) return next(args);
     const requestItems = args.input.RequestItems as Record<string, unknown>;
     return { output: { $metadata: {}, Responses: {}, UnprocessedKeys: requestItems }, response: {} };
   });
@@ -201,7 +200,7 @@ describeOnEngines('SessionStore', ({ store, clock, client }) => {
       session: undefined,
       key: { seq: 1, fingerprint: 'f' },
     });
-    // Past the session's TTL it is gone, as for get(); the marker (30 days) outlives it.
+    // Past the session's TTL it is gone, as for get().
     const ended = await s.end(created.sessionId, 'guest');
     const later = new SessionStore({ ...store(), now: () => ((ended.expiresAt ?? 0) + 1) * 1000 });
     expect((await later.getWithSendKey(created.sessionId, 'k-1')).session).toBeUndefined();
