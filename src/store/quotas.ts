@@ -20,7 +20,7 @@ import { BatchGetCommand, GetCommand, UpdateCommand } from './document.js';
 import { toStoreError } from './errors.js';
 import { SESSION_SK } from './sessions.js';
 import type { StoreContext } from './store-context.js';
-import { TTL_ATTRIBUTE } from './tables.js';
+import { isPastTtl, TTL_ATTRIBUTE } from './tables.js';
 
 export type QuotaName = keyof Quotas;
 
@@ -287,7 +287,7 @@ export class QuotaStore {
           throw toStoreError(error, 'quota reconcile');
         }
         for (const item of answer.Responses?.[table] ?? []) {
-          const expired = typeof item.expiresAt === 'number' && item.expiresAt * 1000 <= this.#ctx.now();
+          const expired = isPastTtl(item, this.#ctx.now());
           found.set(String(item.pk), item.status !== 'ended' && !expired);
         }
         keys = answer.UnprocessedKeys?.[table]?.Keys ?? [];

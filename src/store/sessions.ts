@@ -19,6 +19,7 @@ import { StoreError, toStoreError } from './errors.js';
 import { assertItemFits } from './item-size.js';
 import { withDefaults } from './options.js';
 import type { StoreContext } from './store-context.js';
+import { isPastTtl } from './tables.js';
 import { keySk, type SendKey, toSendKey } from './transcript.js';
 import { WorkerStore } from './workers.js';
 
@@ -298,8 +299,7 @@ export class SessionStore {
     }
     const now = this.#ctx.now();
     const item = items.get(SESSION_SK);
-    // TTL deletion lags by up to days: an expired item is gone as far as readers are concerned.
-    const live = item !== undefined && !(typeof item.expiresAt === 'number' && item.expiresAt * 1000 <= now);
+    const live = item !== undefined && !isPastTtl(item, now);
     return { session: live ? toSession(item) : undefined, key: toSendKey(items.get(markerSk), now) };
   }
 
@@ -643,8 +643,7 @@ export async function readSessionItem(
       new GetCommand({ TableName: ctx.tables.sessions, Key: key(sessionId), ConsistentRead: true }),
     );
     if (!Item) return undefined;
-    // TTL deletion lags by up to days: an expired item is gone as far as readers are concerned.
-    if (typeof Item.expiresAt === 'number' && Item.expiresAt * 1000 <= ctx.now()) return undefined;
+    if (isPastTtl(Item, ctx.now())) return undefined;
     return Item;
   } catch (error) {
     throw mapSessionError(error, `read of session ${sessionId}`);

@@ -43,6 +43,15 @@ export type TableKey = 'sessions' | 'transcript' | 'connections' | 'workers';
 export const TTL_ATTRIBUTE = 'expiresAt';
 
 /**
+ * Whether an item read is past its TTL at `now` (epoch ms). TTL deletion lags by up to days: an item
+ * past its TTL is gone as far as readers are concerned.
+ */
+export function isPastTtl(item: Record<string, unknown>, now: number): boolean {
+  const expiresAt = item[TTL_ATTRIBUTE];
+  return typeof expiresAt === 'number' && expiresAt * 1000 <= now;
+}
+
+/**
  * - sessions: one item per session (`sk = "session"`) holding its state, owner, epoch and pending work;
  *   beside it, idempotency keys (`sk = "key#…"`). Only live session items carry `ownerId` ("none" when
  *   unowned), so the sparse index `byOwner` lists a worker's sessions and `byOwnerPending` (items that

@@ -17,6 +17,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from './document.
 import { StoreError, toStoreError } from './errors.js';
 import { assertItemFits } from './item-size.js';
 import type { StoreContext } from './store-context.js';
+import { isPastTtl } from './tables.js';
 
 /** Who wrote an entry. */
 export type EntryDirection = 'guest' | 'agent' | 'bot' | 'system';
@@ -386,7 +387,7 @@ export function keySk(clientMessageId: string): string {
 /** A marker item as read (`now` in epoch ms): undefined when absent or past its TTL. */
 export function toSendKey(item: Record<string, unknown> | undefined, now: number): SendKey | undefined {
   if (item === undefined) return undefined;
-  if (typeof item.expiresAt === 'number' && item.expiresAt * 1000 <= now) return undefined;
+  if (isPastTtl(item, now)) return undefined;
   const { seq, fingerprint } = item;
   if (typeof seq !== 'number' || typeof fingerprint !== 'string') {
     throw new StoreError('STORE_FAILED', 'idempotency key: the stored marker is malformed');
