@@ -45,9 +45,19 @@ export function failureOf(error: unknown, kind: 'send' | 'upload' | 'context' = 
     case 'GENESYS_READ_ONLY':
       return { code: 'session_read_only', message: 'The conversation is read-only: start a new session.' };
     case 'GENESYS_TIMEOUT':
+      return { code: 'upstream_unavailable', message: 'Genesys did not answer in time; try again.' };
     case 'GENESYS_CONNECTION_LOST':
+      return {
+        code: 'upstream_unavailable',
+        message:
+          'The connection to Genesys was lost and did not come back in time; the session keeps trying ' +
+          '(see its upstream events): try again once it says connected.',
+      };
     case 'GENESYS_HTTP_ERROR':
-      return { code: 'upstream_unavailable', message: 'Genesys did not answer in time.' };
+      return {
+        code: 'upstream_unavailable',
+        message: 'Genesys answered with an HTTP error or an answer it should not give; try again.',
+      };
     default:
       break;
   }

@@ -91,6 +91,8 @@ const IDLE_RECHECK_MS = 60_000;
 const RECORD_ATTEMPTS = 5;
 /** The default of RunnerDeps.upstreamUnavailableAfterMs (worker config UPSTREAM_UNAVAILABLE_AFTER_MS). */
 const UPSTREAM_UNAVAILABLE_AFTER_MS = 30_000;
+/** A request waiting for the upstream session gives up this long after the bound if no trouble was reported. */
+const NEXT_READY_MARGIN_MS = 5_000;
 /** Genesys' own words in an event are cut to this many characters. */
 const GENESYS_MESSAGE_LIMIT = 300;
 
@@ -137,6 +139,8 @@ export class SessionRunner {
   /** Whether the upstream session was ready once (a session that never was ends when Genesys stays away). */
   #everReady = false;
   #trouble: UpstreamTrouble | undefined;
+  /** Requests waiting for the upstream session to be ready again (`#nextReady`). */
+  readonly #readyWaiters = new Set<(ready: boolean) => void>();
   /** Who last spoke to the guest: a Typing event that does not say who types is theirs. */
   #lastSpeaker: 'agent' | 'bot' | undefined;
   /** When the frontend connections were last read from the store (epoch ms). */
@@ -174,7 +178,7 @@ export class SessionRunner {
         return runner.#closed !== undefined;
       },
       ready: () => this.#readyOnce,
-      nextReady: (ms) => this.#nextReady(ms),
+      nextReady: () => this.#nextReady(),
       onFailure: (error, context) => this.#onFailure(error, context),
       ended: () => this.close('ended'),
       failureOf,
@@ -440,6 +444,7 @@ export class SessionRunner {
         });
       }
       this.#closed = mode;
+      this.#giveUpWaiters();
       this.#executor.stop();
       const guest = this.#guest;
       if (guest !== undefined) {
@@ -575,21 +580,35 @@ export class SessionRunner {
     return this.#guest;
   }
 
-  /** True once the upstream session is ready again (a new SessionResponse), false after `ms`. */
-  #nextReady(ms: number): Promise<boolean> {
+  /**
+   * True once the upstream session is ready again (a new SessionResponse); false once it is declared
+   * unavailable (`#upstreamUnavailable`, after the frontends were told why), once the runner closes, or,
+   * should no upstream trouble ever be reported, after the unavailability bound and a margin.
+   */
+  #nextReady(): Promise<boolean> {
     const guest = this.#guest;
-    if (guest === undefined) return Promise.resolve(false);
+    if (guest === undefined || this.#closed !== undefined || this.#trouble?.reported === true) {
+      return Promise.resolve(false);
+    }
+    const bound =
+      (this.#deps.upstreamUnavailableAfterMs ?? UPSTREAM_UNAVAILABLE_AFTER_MS) + NEXT_READY_MARGIN_MS;
     return new Promise((resolve) => {
-      const off = guest.on('ready', () => {
+      const settle = (ready: boolean): void => {
         clearTimeout(timer);
         off();
-        resolve(true);
-      });
-      const timer = setTimeout(() => {
-        off();
-        resolve(false);
-      }, ms);
+        this.#readyWaiters.delete(settle);
+        resolve(ready);
+      };
+      const off = guest.on('ready', () => settle(true));
+      const timer = setTimeout(() => settle(false), bound);
+      timer.unref?.();
+      this.#readyWaiters.add(settle);
     });
+  }
+
+  /** Tells every `#nextReady` waiter that the session will not be ready for it. */
+  #giveUpWaiters(): void {
+    for (const settle of [...this.#readyWaiters]) settle(false);
   }
 
   // ---------------------------------------------------------------- upstream events
@@ -775,6 +794,7 @@ export class SessionRunner {
     });
     if (this.#everReady) {
       await this.#post(unavailable.toEvent());
+      this.#giveUpWaiters();
       return;
     }
     await this.#guest?.close().catch((error: unknown) => {

@@ -77,8 +77,11 @@ export interface ExecutorHost {
   readonly closed: boolean;
   /** Resolves once Genesys answered the first SessionResponse. */
   ready(): Promise<void>;
-  /** True once the upstream session is ready again (a new SessionResponse), false after `ms`. */
-  nextReady(ms: number): Promise<boolean>;
+  /**
+   * True once the upstream session is ready again (a new SessionResponse); false once the runner gives
+   * up on it (declared unavailable to the frontends, closed) or after its own bound.
+   */
+  nextReady(): Promise<boolean>;
   /** A fenced write failed, the session ended, or something else went wrong: the runner decides. */
   onFailure(error: unknown, context: string): void;
   /** The session ended (the end command, or Genesys): the runner stops. */
@@ -121,8 +124,7 @@ export const EXECUTOR_DEFAULTS: ExecutorOptions = Object.freeze({
   random: Math.random,
 });
 
-/** An upload waits this long for the upstream session to come back, this many times, before it fails. */
-const RECONNECT_WAIT_MS = 5_000;
+/** An upload tries this many times, waiting for the upstream session to come back between tries. */
 const RECONNECT_RETRIES = 3;
 
 /** An upstream message to number and record. */
@@ -660,8 +662,9 @@ export class CommandExecutor {
 
   /**
    * Requests other than sends fail at once while the upstream socket is down (GENESYS_CONNECTION_LOST):
-   * wait for the session to be ready again and retry, a bounded number of times, before telling the
-   * frontend `upstream_unavailable`. A reconnect in progress is not a reason to fail an upload.
+   * wait for the session to be ready again and retry, a bounded number of times. A reconnect in progress
+   * is not a reason to fail an upload: it fails (`upstream_unavailable`) only once the runner has told
+   * the frontends that Genesys is unavailable (UPSTREAM_UNAVAILABLE_AFTER_MS), so the two agree.
    */
   async #whenConnected<T>(action: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
@@ -670,7 +673,7 @@ export class CommandExecutor {
       } catch (error) {
         const lost = error instanceof GenesysError && error.code === 'GENESYS_CONNECTION_LOST';
         if (!lost || attempt >= RECONNECT_RETRIES || this.#host.closed) throw error;
-        if (!(await this.#host.nextReady(RECONNECT_WAIT_MS))) throw error;
+        if (!(await this.#host.nextReady())) throw error;
       }
     }
   }

@@ -102,4 +102,47 @@ describe('worker: upstream failures reach the frontend with their reason', () =>
     expect((await system.relay.deps.sessions.get(sessionId))?.status).toBe('active');
     expect(guest.events.some((e) => e.type === 'sessionEnded')).toBe(false);
   });
+
+  it('an upload waiting for a lost Genesys fails when the session is declared unavailable, after the reason, and works once it is back', {
+    timeout: 60_000,
+  }, async () => {
+    system = await startSystem();
+    await system.spawnWorker('w-upload-down', { UPSTREAM_UNAVAILABLE_AFTER_MS: '2500' });
+    const guest = await system.guest();
+    const sessionId = await guest.start();
+    await guest.waitFor(is('connect', (e) => e.status === 'active'));
+    const token = await system.tokenOf(sessionId);
+    // Refused until reset: the session cannot come back on its own while the upload waits.
+    system.emulator.faults.refuseConnects(120_000);
+    system.emulator.faults.dropSockets(token);
+    const upload = (uploadId: string) =>
+      guest.frame({
+        action: 'upload',
+        filename: 'down.txt',
+        contentType: 'text/plain',
+        data: Buffer.from('a file for an agent').toString('base64'),
+        uploadId,
+      });
+    upload('up-down');
+    const failed = await guest.waitFor(
+      is('uploadFailed', (e) => e.uploadId === 'up-down'),
+      15_000,
+    );
+    expect(failed.code).toBe('upstream_unavailable');
+    expect(failed.message).toMatch(/try again once it says connected/);
+    // The frontend was told why before the upload failed: the same moment, the same bound.
+    const order = guest.events.map((e) => (e.type === 'upstream' ? `upstream:${e.state}` : e.type));
+    expect(order.indexOf('upstream:unavailable')).toBeGreaterThan(-1);
+    expect(order.indexOf('upstream:unavailable')).toBeLessThan(order.indexOf('uploadFailed'));
+
+    system.emulator.faults.reset();
+    // The next attempt may be a whole backoff delay away (at most its 30 s cap).
+    await guest.waitFor(
+      is('upstream', (e) => e.state === 'connected'),
+      35_000,
+    );
+    upload('up-again');
+    const uploaded = await guest.waitFor(is('uploaded', (e) => e.uploadId === 'up-again'));
+    expect(uploaded.attachmentId).toEqual(expect.any(String));
+  });
 });

@@ -63,6 +63,13 @@ describe('failureOf', () => {
     }
   });
 
+  it('tells a lost connection apart from a slow answer, and says what to do about each', () => {
+    const lost = failureOf(new GenesysError('GENESYS_CONNECTION_LOST', LEAKY), 'upload');
+    expect(lost.message).toMatch(/connection to Genesys was lost.*try again once it says connected/);
+    const slow = failureOf(new GenesysError('GENESYS_TIMEOUT', LEAKY), 'upload');
+    expect(slow.message).toMatch(/did not answer in time; try again/);
+  });
+
   it.each([
     [4011, 'text_too_long'],
     [4013, 'context_too_large'],
