@@ -396,6 +396,7 @@ async function compareAll(
       }
     }
     if (!isClean(counts.stored)) problems.push(describeStored(system, c, entries));
+    if (!isClean(counts.upstream)) problems.push(describeUpstream(system, c, entries));
     if (!isClean(counts.frontend)) problems.push(describeFrontend(system, c, entries));
     stored = addCounts(stored, counts.stored);
     upstream = addCounts(upstream, counts.upstream);
@@ -434,6 +435,32 @@ function describeStored(
   return [`session ${c.index}: never stored: ${missing.join(', ') || 'no agent message'}`, ...logs].join(
     '\n',
   );
+}
+
+/**
+ * For a failing Genesys check: the guest's messages in the order Genesys received them, each with its
+ * stored sequenceId and when Genesys had it, and what the workers logged about the session.
+ */
+function describeUpstream(
+  system: System,
+  c: Conversation,
+  entries: readonly { seq: number; direction: string; text?: string | undefined }[],
+): string {
+  const seqOf = new Map(entries.filter((e) => e.direction === 'guest').map((e) => [e.text, e.seq] as const));
+  const received = system.emulator
+    .transcript(c.token)
+    .filter((m) => m.direction === 'Inbound')
+    .map((m) => `#${seqOf.get(m.text) ?? '?'} "${m.text ?? ''}" at ${m.channel?.time ?? '?'}`);
+  const logs = system
+    .workerLogs()
+    .filter((line) => JSON.stringify(line).includes(c.sessionId))
+    .slice(-12)
+    .map((line) => `  worker: ${JSON.stringify(line)}`);
+  return [
+    `session ${c.index}: Genesys received, in this order:`,
+    ...received.map((r) => `  ${r}`),
+    ...logs,
+  ].join('\n');
 }
 
 /** For a failing frontend check: what it missed, where that is stored, and what the workers said. */
