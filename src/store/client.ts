@@ -17,7 +17,11 @@ export const DYNAMODB_REQUEST_TIMEOUT_MS = 1_500;
  * (docs/performance.md). A local engine that hangs is still told apart, after three attempts.
  */
 export const LOCAL_ENGINE_REQUEST_TIMEOUT_MS = 15_000;
-/** No connection within this: the attempt fails (and is retried). */
+/**
+ * No connection within this: the attempt fails (and is retried). The SDK's HTTP handler starts this clock
+ * when the request is made, not when it gets a socket, so a request queued behind the agent's busy
+ * sockets (50 by default) counts its wait too: see `requestHandlerFor` for local engines.
+ */
 export const DYNAMODB_CONNECTION_TIMEOUT_MS = 1_000;
 
 export interface DynamoClientOptions {
@@ -37,17 +41,39 @@ export function requestTimeoutFor(
   return options.endpoint === undefined ? DYNAMODB_REQUEST_TIMEOUT_MS : LOCAL_ENGINE_REQUEST_TIMEOUT_MS;
 }
 
+/**
+ * The HTTP handler's settings. AWS: the SDK's agent (50 sockets per origin) and a 1 s connection bound.
+ * A local engine on loopback: no socket limit and the request's own bound for connecting. With the limit,
+ * 120 reads at once in `npm run chaos -- --sessions 120` queued behind 50 sockets that a busy engine held,
+ * and after 1 s in the queue failed as "the request socket did not establish a connection" although no
+ * connection had been tried; three such attempts became STORE_UNAVAILABLE (docs/performance.md).
+ */
+export function requestHandlerFor(options: Pick<DynamoClientOptions, 'endpoint' | 'requestTimeoutMs'>): {
+  readonly requestTimeout: number;
+  readonly connectionTimeout: number;
+  readonly throwOnRequestTimeout: true;
+  readonly httpAgent?: { readonly keepAlive: true; readonly maxSockets: number };
+} {
+  const requestTimeout = requestTimeoutFor(options);
+  const base = {
+    requestTimeout,
+    // Without it this version of the handler only logs a warning when the time is up, and waits on.
+    throwOnRequestTimeout: true as const,
+  };
+  if (options.endpoint === undefined) return { ...base, connectionTimeout: DYNAMODB_CONNECTION_TIMEOUT_MS };
+  return {
+    ...base,
+    connectionTimeout: requestTimeout,
+    httpAgent: { keepAlive: true, maxSockets: Number.POSITIVE_INFINITY },
+  };
+}
+
 export function createDynamoClient(options: DynamoClientOptions): DynamoDBClient {
   return new DynamoDBClient({
     region: options.region,
     // The middleware stack is resolved once per command type, not on every request (see document.ts).
     cacheMiddleware: true,
-    requestHandler: {
-      requestTimeout: requestTimeoutFor(options),
-      connectionTimeout: DYNAMODB_CONNECTION_TIMEOUT_MS,
-      // Without it this version of the handler only logs a warning when the time is up, and waits on.
-      throwOnRequestTimeout: true,
-    },
+    requestHandler: { ...requestHandlerFor(options) },
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),
   });

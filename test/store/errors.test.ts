@@ -4,6 +4,7 @@
  * STORE_UNAVAILABLE (retryable; the relay answers service_unavailable with a retry delay), never
  * STORE_FAILED (internal_error).
  */
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,8 +12,10 @@ import { ProtocolError } from '../../src/protocol/index.js';
 import { mapStoreError } from '../../src/relay/access.js';
 import {
   createDynamoClient,
+  DYNAMODB_CONNECTION_TIMEOUT_MS,
   DYNAMODB_REQUEST_TIMEOUT_MS,
   LOCAL_ENGINE_REQUEST_TIMEOUT_MS,
+  requestHandlerFor,
   requestTimeoutFor,
 } from '../../src/store/client.js';
 import { StoreError, toStoreError } from '../../src/store/errors.js';
@@ -103,6 +106,50 @@ describe('toStoreError', () => {
     expect(requestTimeoutFor({ endpoint: 'http://127.0.0.1:8000' })).toBe(LOCAL_ENGINE_REQUEST_TIMEOUT_MS);
     expect(LOCAL_ENGINE_REQUEST_TIMEOUT_MS).toBeGreaterThan(DYNAMODB_REQUEST_TIMEOUT_MS);
     expect(requestTimeoutFor({ endpoint: 'http://127.0.0.1:8000', requestTimeoutMs: 200 })).toBe(200);
+  });
+
+  it('lets many requests at once wait for a slow local engine instead of failing them in the socket queue', async () => {
+    // A local engine that takes 1.2 s per answer: with the SDK's 50 sockets, the 51st request would wait
+    // longer than the 1 s connection bound before it had a socket, and fail without being sent.
+    const ANSWER_MS = 1_200;
+    let open = 0;
+    let mostAtOnce = 0;
+    const server = createHttpServer((req, res) => {
+      open++;
+      mostAtOnce = Math.max(mostAtOnce, open);
+      req.resume();
+      req.on('end', () => {
+        setTimeout(() => {
+          open--;
+          res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+          res.end('{}');
+        }, ANSWER_MS);
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    servers.push(server);
+    const address = server.address();
+    if (typeof address !== 'object' || address === null) throw new Error('no port');
+    const client = createDynamoClient({
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${address.port}`,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const reads = Array.from({ length: 120 }, (_, i) =>
+      client.send(new GetItemCommand({ TableName: 't', Key: { pk: { S: `k${i}` } } })),
+    );
+    const answers = await Promise.allSettled(reads);
+    client.destroy();
+    expect(answers.filter((a) => a.status === 'rejected')).toEqual([]);
+    expect(mostAtOnce).toBe(120);
+  }, 20_000);
+
+  it('keeps the SDK socket limit and a 1 s connection bound for AWS', () => {
+    expect(requestHandlerFor({})).toEqual({
+      requestTimeout: DYNAMODB_REQUEST_TIMEOUT_MS,
+      connectionTimeout: DYNAMODB_CONNECTION_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    });
   });
 
   it('becomes service_unavailable with a retry delay for the client', async () => {
