@@ -282,7 +282,7 @@ export class CommandExecutor {
     this.#writeEntry(entry, posted, { after: posted })
       .then(() => this.#finish(command.id))
       .catch((error) => {
-        this.#inProgress.delete(command.id);
+        this.#dropFailed(command.id);
         host.onFailure(error, 'record');
       });
     return entry;
@@ -406,7 +406,7 @@ export class CommandExecutor {
       () =>
         new Promise<void>((started) => {
           const running = this.#run(command, started).catch((error) => {
-            this.#inProgress.delete(command.id);
+            this.#dropFailed(command.id);
             host.onFailure(error, `command ${command.type}`);
           });
           if (command.type === 'send') this.#sending.add(running);
@@ -438,6 +438,17 @@ export class CommandExecutor {
         started();
         return this.#runEnd(command);
     }
+  }
+
+  /**
+   * A command whose run failed stays pending on the item, and is forgotten here: the next doorbell that
+   * lists it (or a sweep) then reads the item and starts it again, before the commands after it. Were it
+   * still known, those doorbells would start the later commands at once, and the guest's messages would
+   * reach Genesys out of order.
+   */
+  #dropFailed(id: string): void {
+    this.#inProgress.delete(id);
+    this.#known.delete(id);
   }
 
   /** A command created before this runner opened a session another worker held may have been run. */

@@ -46,4 +46,21 @@ describe('CommandExecutor.accept', () => {
     expect(started).toEqual(['guest']);
     executor.stop();
   });
+
+  it('forgets a command whose run failed, so a later doorbell that lists it asks for a read first', async () => {
+    const started: string[] = [];
+    const failures: unknown[] = [];
+    const executor = new CommandExecutor({
+      ...host(started),
+      onFailure: (error: unknown) => failures.push(error),
+    } as ExecutorHost);
+    expect(executor.accept([send('c#a', 11)], ['c#a'])).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(failures).toHaveLength(1);
+    // Still pending on the item: the next doorbell names it, and must not overtake it.
+    expect(executor.knows(['c#a'])).toBe(false);
+    expect(executor.accept([send('c#b', 12)], ['c#a', 'c#b'])).toBe(false);
+    expect(started).toEqual(['guest']);
+    executor.stop();
+  });
 });
