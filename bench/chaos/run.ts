@@ -344,7 +344,13 @@ async function settle(
   // The takeover was long over if the transcripts are complete; otherwise it may still be measured.
   await Promise.race([injector.takeover, sleep(Math.max(0, until - Date.now()))]);
   injector.stop();
-  for (const c of pending) state.problems.push(`session ${c.index}: not complete after the traffic`);
+  // One line for them all: the list of problems is cut at MAX_PROBLEMS, and the comparisons that say
+  // what each session misses come after this.
+  if (pending.length > 0) {
+    state.problems.push(
+      `${pending.length} session(s) not complete after the traffic: ${pending.map((c) => c.index).join(', ')}`,
+    );
+  }
   const killed = injector.killed;
   if (killed !== undefined && killed.takeoverMs === undefined) {
     state.problems.push(`the sessions of ${killed.name} (SIGKILLed) did not all get a new owner`);
