@@ -32,6 +32,7 @@ import type {
   ReconnectingEvent,
   TypingEvent,
 } from '../src/genesys/client/index.js';
+import { SessionState } from '../src/genesys/client/index.js';
 import type { GenesysError } from '../src/genesys/errors.js';
 import { ProtocolError, type ServerEvent } from '../src/protocol/index.js';
 import { tokenExpiredEvent } from '../src/relay/expiry.js';
@@ -581,7 +582,7 @@ export class SessionRunner {
   }
 
   /**
-   * True once the upstream session is ready again (a new SessionResponse); false once it is declared
+   * True once the upstream session is ready again (a new SessionResponse, or ready when asked); false once it is declared
    * unavailable (`#upstreamUnavailable`, after the frontends were told why), once the runner closes, or,
    * should no upstream trouble ever be reported, after the unavailability bound and a margin.
    */
@@ -590,6 +591,8 @@ export class SessionRunner {
     if (guest === undefined || this.#closed !== undefined || this.#trouble?.reported === true) {
       return Promise.resolve(false);
     }
+    // Back already (the socket was lost and found again before the caller asked): try again now.
+    if (guest.state === SessionState.ready) return Promise.resolve(true);
     const bound =
       (this.#deps.upstreamUnavailableAfterMs ?? UPSTREAM_UNAVAILABLE_AFTER_MS) + NEXT_READY_MARGIN_MS;
     return new Promise((resolve) => {
