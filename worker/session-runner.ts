@@ -44,6 +44,7 @@ import type { TranscriptWriter } from '../src/store/transcript-writer.js';
 import { failureOf } from './failures.js';
 import type { Fanout } from './fanout.js';
 import type { WorkerLog } from './log.js';
+import { resumeFromOf } from './resume-from.js';
 
 /** Why a runner stopped. `shutdown` releases the session; `lost` and `ended` write nothing more. */
 export type CloseMode = 'shutdown' | 'lost' | 'ended';
@@ -83,7 +84,7 @@ export interface RunnerCounters {
   duplicatesDropped: number;
 }
 
-/** `#lastActivity` reads at most this many pages backward (the queue bound is 100 unsent sends). */
+/** `#lastActivity` reads at most this many pages backward, looking for an entry numbered from a push. */
 const LAST_ACTIVITY_PAGE_SIZE = 50;
 const LAST_ACTIVITY_PAGES = 4;
 /** How long an idle session with a frontend still open is left before its frontends are checked again. */
@@ -486,16 +487,15 @@ export class SessionRunner {
   }
 
   /**
-   * Where the backfill of a taken-over session starts: the time of the newest entry Genesys has seen
-   * (history before it is stored already), and the newest entries themselves (their Genesys ids are not
-   * numbered again). Guest messages not yet sent do not count: a guest who kept sending while no worker
-   * held the socket has them at the current time, and starting there would skip an agent message said
-   * in the meantime. So the transcript is read backward past them (they are bounded by the queue); when
-   * none of the newest entries qualifies, the whole history is backfilled (duplicates are dropped).
+   * Where the backfill of a taken-over session starts (`resumeFromOf`: the newest entry numbered from
+   * Genesys' pushes; guest entries, sent or not, do not count), and the newest entries themselves (their
+   * Genesys ids are not numbered again). The transcript is read backward until such an entry, at most
+   * LAST_ACTIVITY_PAGES pages.
    */
   async #lastActivity(record: SessionRecord): Promise<{ resumeFrom: number; entries: TranscriptEntry[] }> {
     const entries: TranscriptEntry[] = [];
     let cursor: string | undefined;
+    let complete = false;
     for (let pages = 0; pages < LAST_ACTIVITY_PAGES; pages++) {
       const page = await readTranscript(this.#deps.transcript, record, {
         limit: LAST_ACTIVITY_PAGE_SIZE,
@@ -503,17 +503,12 @@ export class SessionRunner {
         ...(cursor === undefined ? {} : { cursor }),
       });
       entries.push(...page.entries);
-      const seen = page.entries.find(
-        (e) => e.direction !== 'guest' || (e.status !== 'pending' && e.status !== 'failed'),
-      );
-      if (seen !== undefined) {
-        const time = Date.parse(seen.time);
-        return { resumeFrom: Number.isFinite(time) ? time : record.createdAt, entries };
-      }
       cursor = page.cursor;
-      if (cursor === undefined) break;
+      if (cursor === undefined) complete = true;
+      // An entry numbered from Genesys' pushes ends the search (./resume-from.ts).
+      if (complete || page.entries.some((e) => e.direction !== 'guest')) break;
     }
-    return { resumeFrom: record.createdAt, entries };
+    return { resumeFrom: resumeFromOf({ entries, complete, createdAt: record.createdAt }), entries };
   }
 
   // ---------------------------------------------------------------- writes and posts
