@@ -138,7 +138,10 @@ export class SessionRunner {
   #resolveReady!: () => void;
   #draining = false;
   #drainAgain = false;
-  /** Whether the upstream session was ready once (a session that never was ends when Genesys stays away). */
+  /**
+   * Whether the upstream session was ready once, under this owner or an earlier one (the session is past
+   * `starting`): a session that never was ends when Genesys stays away; a live one keeps trying.
+   */
   #everReady = false;
   #trouble: UpstreamTrouble | undefined;
   /** Requests waiting for the upstream session to be ready again (`#nextReady`). */
@@ -217,6 +220,8 @@ export class SessionRunner {
     const takenOver = record.epoch > 1 || record.status !== 'starting';
     this.#status = record.status;
     this.#constraints = record.constraints;
+    // A conversation that was live before this owner is not ended because this owner cannot reach Genesys.
+    this.#everReady = record.status !== 'starting';
     const [activity] = await Promise.all([
       takenOver ? this.#lastActivity(record) : undefined,
       this.#learnConnections(record),

@@ -145,4 +145,35 @@ describe('worker: upstream failures reach the frontend with their reason', () =>
     const uploaded = await guest.waitFor(is('uploaded', (e) => e.uploadId === 'up-again'));
     expect(uploaded.attachmentId).toEqual(expect.any(String));
   });
+
+  it('a live session taken over by a worker that cannot reach Genesys is not ended: it waits, says so, and carries on', {
+    timeout: 90_000,
+  }, async () => {
+    system = await startSystem();
+    const first = await system.spawnWorker('w-first');
+    const guest = await system.guest();
+    const sessionId = await guest.start();
+    await guest.waitFor(is('connect', (e) => e.status === 'active'));
+    // The next owner's bound is short, and Genesys refuses it until reset.
+    await system.spawnWorker('w-next', { UPSTREAM_UNAVAILABLE_AFTER_MS: '2500' });
+    system.emulator.faults.refuseConnects(120_000);
+    await first.kill('SIGKILL');
+    const unavailable = await guest.waitFor(
+      is('upstream', (e) => e.state === 'unavailable'),
+      30_000,
+    );
+    expect(unavailable.message).toMatch(/keeps trying/);
+    expect(await system.owner(sessionId)).toBe('w-next');
+    expect((await system.relay.deps.sessions.get(sessionId))?.status).toBe('active');
+    await guest.send('still here?', 'c-after');
+
+    system.emulator.faults.reset();
+    // The next attempt may be a whole backoff delay away (at most its 30 s cap).
+    await guest.waitFor(
+      is('upstream', (e) => e.state === 'connected'),
+      35_000,
+    );
+    await guest.waitFor(is('status', (e) => e.clientMessageId === 'c-after' && e.status === 'sent'));
+    expect(guest.events.some((e) => e.type === 'sessionEnded')).toBe(false);
+  });
 });
