@@ -582,9 +582,10 @@ export class SessionRunner {
   }
 
   /**
-   * True once the upstream session is ready again (a new SessionResponse, or ready when asked); false once it is declared
-   * unavailable (`#upstreamUnavailable`, after the frontends were told why), once the runner closes, or,
-   * should no upstream trouble ever be reported, after the unavailability bound and a margin.
+   * True once the upstream session is ready again (a new SessionResponse, or ready already when asked);
+   * false once it is declared unavailable (`#upstreamUnavailable`, after the frontends were told why),
+   * once the runner closes, or, should no upstream trouble ever be reported, after the unavailability
+   * bound and a margin.
    */
   #nextReady(): Promise<boolean> {
     const guest = this.#guest;
