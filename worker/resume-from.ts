@@ -20,9 +20,14 @@ export interface ResumeFromInput {
   readonly createdAt: number;
 }
 
+/** An agent, bot or system entry: numbered in the order Genesys pushed it. */
+export function isNumberedFromPush(entry: TranscriptEntry): boolean {
+  return entry.direction !== 'guest';
+}
+
 /** Epoch ms to backfill from; every entry newer than it is among `entries` (the owner knows them). */
 export function resumeFromOf({ entries, complete, createdAt }: ResumeFromInput): number {
-  const numbered = entries.find((entry) => entry.direction !== 'guest');
+  const numbered = entries.find(isNumberedFromPush);
   if (numbered !== undefined) return timeOf(numbered, createdAt);
   // No pushed message among them: from the start if the whole transcript was read; otherwise from the
   // oldest entry read, since everything newer is known and will not be numbered twice.

@@ -44,7 +44,7 @@ import type { TranscriptWriter } from '../src/store/transcript-writer.js';
 import { failureOf } from './failures.js';
 import type { Fanout } from './fanout.js';
 import type { WorkerLog } from './log.js';
-import { resumeFromOf } from './resume-from.js';
+import { isNumberedFromPush, resumeFromOf } from './resume-from.js';
 
 /** Why a runner stopped. `shutdown` releases the session; `lost` and `ended` write nothing more. */
 export type CloseMode = 'shutdown' | 'lost' | 'ended';
@@ -510,8 +510,7 @@ export class SessionRunner {
       entries.push(...page.entries);
       cursor = page.cursor;
       if (cursor === undefined) complete = true;
-      // An entry numbered from Genesys' pushes ends the search (./resume-from.ts).
-      if (complete || page.entries.some((e) => e.direction !== 'guest')) break;
+      if (complete || page.entries.some(isNumberedFromPush)) break;
     }
     return { resumeFrom: resumeFromOf({ entries, complete, createdAt: record.createdAt }), entries };
   }

@@ -73,7 +73,7 @@ export function createDynamoClient(options: DynamoClientOptions): DynamoDBClient
     region: options.region,
     // The middleware stack is resolved once per command type, not on every request (see document.ts).
     cacheMiddleware: true,
-    requestHandler: { ...requestHandlerFor(options) },
+    requestHandler: requestHandlerFor(options),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),
   });
