@@ -1,10 +1,11 @@
 /**
  * `npm run chaos [-- --sessions 40 --rounds 12 --workers 3 --seed 1 --faults 12 --timing fast
- * --deadline 240]`: many sessions talking both ways through the local system while the emulator drops
+ * --deadline 240 --worker-log FILE]`: many sessions talking both ways through the local system while the emulator drops
  * sockets, forces 429s, reorders and duplicates pushes, the gateway cuts frontend connections and a worker
  * is SIGKILLed; then every transcript is compared with what each side sent (bench/chaos/run.ts). Prints
  * the lost / duplicated / out-of-order counts and the faults, writes bench/results/chaos.json, and exits
- * 1 if any count is not 0 or the run failed (2 for bad arguments).
+ * 1 if any count is not 0 or the run failed (2 for bad arguments). `--worker-log` keeps every worker's
+ * log lines (JSON lines) for a closer look at a run.
  */
 import { parseArgs } from 'node:util';
 import { chaosFigures, formatChaos } from './chaos/report.js';
@@ -14,7 +15,7 @@ import { writeResults } from './support/report.js';
 const NUMERIC = ['sessions', 'rounds', 'workers', 'seed', 'faults', 'deadline'] as const;
 type Numeric = Record<(typeof NUMERIC)[number], number>;
 
-function readArgs(): Numeric & { timing: 'fast' | 'production' } {
+function readArgs(): Numeric & { timing: 'fast' | 'production'; workerLog?: string } {
   const { values } = parseArgs({
     options: {
       sessions: { type: 'string', default: String(CHAOS_DEFAULTS.sessions) },
@@ -24,6 +25,7 @@ function readArgs(): Numeric & { timing: 'fast' | 'production' } {
       faults: { type: 'string', default: String(CHAOS_DEFAULTS.faults) },
       deadline: { type: 'string', default: String(CHAOS_DEFAULTS.deadlineMs / 1000) },
       timing: { type: 'string', default: CHAOS_DEFAULTS.timing },
+      'worker-log': { type: 'string' },
     },
   });
   const numbers = Object.fromEntries(NUMERIC.map((key) => [key, Number(values[key])])) as Numeric;
@@ -34,7 +36,8 @@ function readArgs(): Numeric & { timing: 'fast' | 'production' } {
     console.error('--timing: fast or production');
     process.exit(2);
   }
-  return { ...numbers, timing };
+  const workerLog = values['worker-log'];
+  return { ...numbers, timing, ...(workerLog === undefined ? {} : { workerLog }) };
 }
 
 const args = readArgs();
@@ -49,6 +52,7 @@ try {
     faults: args.faults,
     timing: args.timing,
     deadlineMs: args.deadline * 1000,
+    ...(args.workerLog === undefined ? {} : { workerLog: args.workerLog }),
     log: (line) => console.error(`[${new Date().toISOString().slice(11, 23)} +${elapsed()}] ${line}`),
   });
   console.log(formatChaos(result));

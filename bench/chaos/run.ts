@@ -8,6 +8,7 @@
  * deadline stops it with ChaosDeadlineError and cleans up. Used by `npm run chaos` (bench/chaos.ts) and
  * by test/integration/chaos.test.ts (a small size).
  */
+import { writeFile } from 'node:fs/promises';
 import { DEFAULT_TIMING, FAST, type System, startSystem } from '../../test/integration/worker/harness.js';
 import { type Random, seeded } from '../support/random.js';
 import {
@@ -51,6 +52,8 @@ export interface ChaosOptions {
   readonly deadlineMs: number;
   /** Progress lines (the CLI prints them; the test passes nothing). */
   readonly log: (line: string) => void;
+  /** A file for every worker's log lines (JSON lines, WARN and ERROR included), written at the end. */
+  readonly workerLog?: string;
 }
 
 export const CHAOS_DEFAULTS: ChaosOptions = Object.freeze({
@@ -163,6 +166,15 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     state.stopped = true;
     state.injector?.stop();
     for (const frontend of state.frontends) frontend.close();
+    if (o.workerLog !== undefined && state.system !== undefined) {
+      await writeFile(
+        o.workerLog,
+        state.system
+          .workerLogs()
+          .map((line) => `${JSON.stringify(line)}\n`)
+          .join(''),
+      );
+    }
     await state.system?.close();
     // After a deadline the abandoned work fails on the closed system: that failure is expected.
     await work.catch(() => {});

@@ -137,6 +137,18 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   };
 }
 
+/** A JSON log line as an object; anything else (a stack trace, a warning of Node's) is undefined. */
+function logLine(line: string): Record<string, unknown> | undefined {
+  try {
+    const entry: unknown = JSON.parse(line);
+    return typeof entry === 'object' && entry !== null && !Array.isArray(entry)
+      ? (entry as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A worker child process: its JSON log lines, its health endpoint, signals. */
 export class WorkerProcess {
   readonly name: string;
@@ -159,28 +171,32 @@ export class WorkerProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const worker = new WorkerProcess(name, child);
-    let buffered = '';
     const ready = new Promise<void>((resolve, reject) => {
-      child.stdout?.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString('utf8');
-        let newline = buffered.indexOf('\n');
-        while (newline >= 0) {
-          const line = buffered.slice(0, newline);
-          buffered = buffered.slice(newline + 1);
-          newline = buffered.indexOf('\n');
-          try {
-            const entry = JSON.parse(line) as Record<string, unknown>;
+      // The logger writes INFO and DEBUG to stdout, WARN and ERROR to stderr: both are log lines.
+      const read = (stream: NodeJS.ReadableStream | null) => {
+        let buffered = '';
+        stream?.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString('utf8');
+          let newline = buffered.indexOf('\n');
+          while (newline >= 0) {
+            const line = buffered.slice(0, newline);
+            buffered = buffered.slice(newline + 1);
+            newline = buffered.indexOf('\n');
+            const entry = logLine(line);
+            if (entry === undefined) {
+              worker.stderr.push(line);
+              continue;
+            }
             worker.logs.push(entry);
             if (entry.message === 'worker ready') {
               worker.healthPort = entry.healthPort as number;
               resolve();
             }
-          } catch {
-            worker.stderr.push(line);
           }
-        }
-      });
-      child.stderr?.on('data', (chunk: Buffer) => worker.stderr.push(chunk.toString('utf8')));
+        });
+      };
+      read(child.stdout);
+      read(child.stderr);
       child.once('exit', (code) =>
         reject(
           new Error(`worker ${name} exited with ${code} before it was ready: ${worker.stderr.join('')}`),
