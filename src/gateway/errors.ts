@@ -57,6 +57,20 @@ export function isThrottled(error: unknown): boolean {
   return name === 'LimitExceededException' || name === 'TooManyRequestsException' || status === 429;
 }
 
+/**
+ * A failure worth another try: a 5xx, or the connection failing (reset, refused, timed out). A reused
+ * keep-alive socket that the server closed as it was taken ("socket hang up") is the everyday case.
+ */
+export function isTransient(error: unknown): boolean {
+  const { name, status } = describeSdkError(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    (status !== undefined && status >= 500) ||
+    NETWORK.has(name) ||
+    (typeof code === 'string' && NETWORK.has(code))
+  );
+}
+
 const NETWORK = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -84,7 +98,7 @@ export function toGatewayError(error: unknown, context: string): GatewayError {
   if (isThrottled(error)) {
     return new GatewayError('GATEWAY_THROTTLED', `${context}: throttled`, { cause: error, status });
   }
-  if ((status !== undefined && status >= 500) || NETWORK.has(name)) {
+  if (isTransient(error)) {
     return new GatewayError('GATEWAY_UNAVAILABLE', `${context}: management API unavailable (${name})`, {
       cause: error,
       status,

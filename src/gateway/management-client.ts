@@ -5,8 +5,12 @@
  * and locally (aws-notes §1.4, §1.6).
  *
  * A 410 is a normal outcome, not an error: the connection is gone, its row is deleted (the connection
- * that was posted to, not the caller's) and `{ gone: true }` is returned. A 429 is retried after a
- * full-jitter backoff delay, a bounded number of times, abortably. Everything else becomes a GatewayError.
+ * that was posted to, not the caller's) and `{ gone: true }` is returned. A 429, a 5xx or a failed
+ * connection is retried after a full-jitter backoff delay, a bounded number of times, abortably: a post
+ * that is dropped reaches a frontend that stays connected by no other way (only a resume replays). So a
+ * post is delivered at least once: one whose connection failed after the gateway took it may arrive
+ * twice (message events carry their `sequenceId`; doorbells are idempotent). Everything else becomes a
+ * GatewayError.
  * A message over 32 KB is still one POST: API Gateway splits it into frames itself.
  */
 import {
@@ -17,7 +21,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { type BackoffPolicy, backoffPolicy, nextDelay, sleep } from '../domain/backoff.js';
 import type { Clock } from '../domain/clock.js';
-import { GatewayError, isGone, isThrottled, toGatewayError } from './errors.js';
+import { GatewayError, isGone, isThrottled, isTransient, toGatewayError } from './errors.js';
 
 /** What the client needs of the SDK client: `send`. */
 export interface ManagementSdk {
@@ -33,9 +37,9 @@ export interface StaleConnectionSink {
 }
 
 export interface ManagementClientOptions {
-  /** Total tries of one call while it is throttled (>= 1). */
+  /** Total tries of one call while it is throttled or fails transiently (>= 1). */
   readonly maxAttempts: number;
-  /** Delays between throttled tries. */
+  /** Delays between those tries. */
   readonly backoff: BackoffPolicy;
   readonly clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   readonly random: () => number;
@@ -122,14 +126,14 @@ export class ManagementClient {
           await this.#forget(connectionId, context, error);
           return { gone: true };
         }
-        if (!isThrottled(error) || attempt + 1 >= this.#options.maxAttempts) {
+        if (!(isThrottled(error) || isTransient(error)) || attempt + 1 >= this.#options.maxAttempts) {
           throw toGatewayError(error, attempt > 0 ? `${context} (after ${attempt + 1} attempts)` : context);
         }
         const delay = nextDelay(attempt, this.#options.backoff, this.#options.random);
         try {
           await sleep(delay, { clock: this.#options.clock, signal });
         } catch (abort) {
-          throw new GatewayError('GATEWAY_ABORTED', `${context}: aborted while throttled`, { cause: abort });
+          throw new GatewayError('GATEWAY_ABORTED', `${context}: aborted between attempts`, { cause: abort });
         }
       }
     }
@@ -164,7 +168,8 @@ export interface ManagementSdkConfig {
 
 /**
  * The SDK client as the ManagementClient expects it: `maxAttempts: 1`, because the SDK's own standard
- * retry would retry 429 as well and multiply the attempts; ManagementClient owns that policy.
+ * retry would retry 429s and failed connections as well and multiply the attempts; ManagementClient owns
+ * that policy.
  */
 export function createManagementSdk(config: ManagementSdkConfig): ApiGatewayManagementApiClient {
   if (!/^https?:\/\//.test(config.endpoint)) {

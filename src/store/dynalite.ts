@@ -8,6 +8,7 @@
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import dynalite from 'dynalite';
+import { keepIdleSockets } from '../aws/idle-sockets.js';
 import {
   type InProcessRequestHandler,
   inProcessRequestHandler,
@@ -122,6 +123,7 @@ export async function startDynalite(
     dynaliteListener(request, response);
   };
   server.on('request', listener);
+  keepIdleSockets(server);
 
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { WebSocketServer } from 'ws';
+import { keepIdleSockets } from '../../aws/idle-sockets.js';
 import {
   type InProcessRequestHandler,
   inProcessRequestHandler,
@@ -402,6 +403,7 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
     if (discovery !== undefined && pathOf(req) === DISCOVERY_PATH) serveDiscovery(req, res, discovery);
     else serveManagement(req, res);
   });
+  keepIdleSockets(server);
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());

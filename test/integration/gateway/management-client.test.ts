@@ -2,6 +2,8 @@
  * ManagementClient against the emulator's @connections API through the real SDK client, with the
  * connection rows in the real ConnectionStore on dynalite.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
@@ -146,5 +148,40 @@ describe('ManagementClient against the emulator and dynalite', () => {
     setTimeout(() => controller.abort(), 50);
     await expect(pending).rejects.toMatchObject({ code: 'GATEWAY_ABORTED' });
     api.throttle(connectionId, 0);
+  });
+});
+
+describe('ManagementClient when the connection to the API fails', () => {
+  it('posts again after the server drops the request without an answer (socket hang up)', async () => {
+    // A server that cuts the first request's connection, as one closing an idle keep-alive socket
+    // just as the client reuses it does, and answers the next.
+    const bodies: string[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+      });
+      request.on('end', () => {
+        bodies.push(body);
+        if (bodies.length === 1) request.socket.destroy();
+        else response.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const sdk = createManagementSdk({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      const client = new ManagementClient({ sdk, connections: { delete: async () => {} } });
+      await expect(client.post('Abc12345XYZ=', 'agent says hi')).resolves.toEqual({ gone: false });
+      expect(bodies).toEqual(['agent says hi', 'agent says hi']);
+    } finally {
+      sdk.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

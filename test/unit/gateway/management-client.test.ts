@@ -35,7 +35,7 @@ describe('ManagementClient', () => {
     expect(deleted).toEqual(['Abc12345XYZ=']);
   });
 
-  it('retries only throttling, with the attempts bounded', async () => {
+  it('retries throttling, with the attempts bounded', async () => {
     const sdk = fakeSdk([sdkError('LimitExceededException', 429), sdkError('LimitExceededException', 429)]);
     const client = new ManagementClient(
       { sdk, connections: { delete: async () => {} } },
@@ -45,17 +45,39 @@ describe('ManagementClient', () => {
     expect(sdk.calls).toBe(3);
   });
 
-  it('does not retry a 5xx; it maps it to GATEWAY_UNAVAILABLE', async () => {
-    const sdk = fakeSdk([sdkError('InternalServerError', 500)]);
+  it('retries a 5xx and a failed connection, bounded, then reports GATEWAY_UNAVAILABLE', async () => {
+    const reset = Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' });
+    const recovered = fakeSdk([sdkError('InternalServerError', 500), reset]);
     const client = new ManagementClient(
-      { sdk, connections: { delete: async () => {} } },
+      { sdk: recovered, connections: { delete: async () => {} } },
       { clock: immediate },
     );
-    await expect(client.post('id', 'x')).rejects.toMatchObject({
+    await expect(client.post('id', 'x')).resolves.toEqual({ gone: false });
+    expect(recovered.calls).toBe(3);
+
+    const down = fakeSdk([1, 2, 3].map(() => sdkError('InternalServerError', 500)));
+    const bounded = new ManagementClient(
+      { sdk: down, connections: { delete: async () => {} } },
+      { maxAttempts: 3, clock: immediate },
+    );
+    await expect(bounded.post('id', 'x')).rejects.toMatchObject({
       code: 'GATEWAY_UNAVAILABLE',
       retryable: true,
+      message: expect.stringContaining('after 3 attempts'),
     });
-    expect(sdk.calls).toBe(1);
+    expect(down.calls).toBe(3);
+  });
+
+  it('does not retry what another try cannot fix (403, 413)', async () => {
+    for (const error of [sdkError('ForbiddenException', 403), sdkError('PayloadTooLargeException', 413)]) {
+      const sdk = fakeSdk([error]);
+      const client = new ManagementClient(
+        { sdk, connections: { delete: async () => {} } },
+        { clock: immediate },
+      );
+      await expect(client.post('id', 'x')).rejects.toBeInstanceOf(GatewayError);
+      expect(sdk.calls).toBe(1);
+    }
   });
 
   it('reports GATEWAY_FAILED when the stale row cannot be deleted', async () => {
