@@ -121,9 +121,14 @@ interface RunState {
   readonly problems: string[];
 }
 
+/** Options without a default. */
+const OPTIONAL: ReadonlySet<string> = new Set(['workerLog'] satisfies (keyof ChaosOptions)[]);
+
 function resolveOptions(options: Partial<ChaosOptions>): ChaosOptions {
   for (const key of Object.keys(options)) {
-    if (!Object.hasOwn(CHAOS_DEFAULTS, key)) throw new TypeError(`runChaos: unknown option "${key}"`);
+    if (!Object.hasOwn(CHAOS_DEFAULTS, key) && !OPTIONAL.has(key)) {
+      throw new TypeError(`runChaos: unknown option "${key}"`);
+    }
   }
   const o = { ...CHAOS_DEFAULTS, ...options };
   for (const key of ['sessions', 'rounds', 'workers', 'faults', 'minGapMs', 'maxGapMs'] as const) {
