@@ -95,8 +95,9 @@ export async function startWorkerRuntime(
   let worker: Worker | undefined;
   const upstreamSocket = fencedWebSocket(WebSocket as unknown as WebSocketConstructor, {
     allows: () => lease.valid,
-    blocked: () => {
-      if (worker) worker.counters.upstreamFramesBlocked++;
+    ready: () => lease.ready(),
+    held: () => {
+      if (worker) worker.counters.upstreamFramesHeld++;
     },
   });
   // One pacer for every upstream session of this worker: a crowd dropped at once comes back spread out.

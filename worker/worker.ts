@@ -20,7 +20,12 @@ import type { CommandQueue } from '../src/commands/queue.js';
 import type { GuestSession } from '../src/genesys/client/index.js';
 import { StoreError } from '../src/store/errors.js';
 import type { QuotaStore } from '../src/store/quotas.js';
-import { NO_OWNER, type SessionRecord, type SessionStore } from '../src/store/sessions.js';
+import {
+  NO_OWNER,
+  type SessionOwnership,
+  type SessionRecord,
+  type SessionStore,
+} from '../src/store/sessions.js';
 import type { TranscriptStore } from '../src/store/transcript.js';
 import type { TranscriptWriter } from '../src/store/transcript-writer.js';
 import type { WorkerStore } from '../src/store/workers.js';
@@ -78,11 +83,14 @@ export interface WorkerCounters extends RunnerCounters {
   claims: number;
   sessionsLost: number;
   sweeps: number;
-  upstreamFramesBlocked: number;
+  upstreamFramesHeld: number;
 }
 
 /** The store's list of a worker's sessions is compared with its runners every this many sweeps. */
 const RECONCILE_EVERY = 5;
+
+/** Heartbeats on their way at once, at most: a store that slow gets no more of them. */
+const MAX_BEATS_IN_FLIGHT = 3;
 
 export class Worker {
   readonly #d: WorkerDeps;
@@ -94,6 +102,11 @@ export class Worker {
   readonly #attachedMeanwhile = new Map<string, Set<string>>();
   #state: WorkerState = 'starting';
   #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Beats on their way to the store (several when it is slow: see #scheduleHeartbeat). */
+  readonly #beats = new Set<Promise<void>>();
+  /** A check of every session's ownership that has not begun yet: lapsed beats that come meanwhile share it. */
+  #queuedCheck: Promise<boolean> | undefined;
+  #lastCheck: Promise<unknown> = Promise.resolve();
   #sweepTimer: ReturnType<typeof setTimeout> | undefined;
   #sweeping: Promise<void> | undefined;
   readonly #startedAt: number;
@@ -107,7 +120,7 @@ export class Worker {
     claims: 0,
     sessionsLost: 0,
     sweeps: 0,
-    upstreamFramesBlocked: 0,
+    upstreamFramesHeld: 0,
   };
 
   constructor(deps: WorkerDeps, timing: WorkerTiming) {
@@ -143,7 +156,7 @@ export class Worker {
   /** The control connection changed: tell the Lambdas at once, and re-read the work (doorbells may be lost). */
   onControlConnection(): void {
     if (this.#state !== 'running') return;
-    void this.#beat().then(() => this.sweep());
+    void this.#trackedBeat().then(() => this.sweep());
   }
 
   onDoorbell(doorbell: Doorbell): void {
@@ -170,6 +183,8 @@ export class Worker {
     clearTimeout(this.#sweepTimer);
     this.#d.control.stop();
     await this.#sweeping?.catch(() => {});
+    // A beat that lands after the row is removed would write it again.
+    await Promise.all(this.#beats);
     await Promise.all([...this.#runners.values()].map((runner) => runner.close('shutdown')));
     try {
       await this.#d.workers.remove(this.#d.workerId);
@@ -184,16 +199,27 @@ export class Worker {
 
   // ---------------------------------------------------------------- heartbeat
 
+  /**
+   * A beat every HEARTBEAT_INTERVAL_MS, whether or not the last one has landed (up to
+   * MAX_BEATS_IN_FLIGHT at once). Waiting for each beat before the next made the lease lapse whenever
+   * one write took more than (lease − interval) / 2; now only a write slower than lease − interval does.
+   */
   #scheduleHeartbeat(): void {
     this.#heartbeatTimer = setTimeout(() => {
-      void this.#beat().finally(() => {
-        if (this.#state === 'running') this.#scheduleHeartbeat();
-      });
+      if (this.#state !== 'running') return;
+      this.#scheduleHeartbeat();
+      if (this.#beats.size < MAX_BEATS_IN_FLIGHT) void this.#trackedBeat();
     }, this.#t.heartbeatIntervalMs);
   }
 
+  /** A beat that `stop` waits for. */
+  #trackedBeat(): Promise<void> {
+    const beat = this.#beat().finally(() => this.#beats.delete(beat));
+    this.#beats.add(beat);
+    return beat;
+  }
+
   async #beat(): Promise<void> {
-    const lapsed = !this.#d.lease.valid;
     const sentAt = this.#d.lease.now();
     try {
       await this.#d.workers.heartbeat({
@@ -209,36 +235,65 @@ export class Worker {
       this.#d.log.warn('heartbeat failed', { error });
       return;
     }
-    if (lapsed && this.#runners.size > 0) {
-      // Others may have claimed our sessions while we could not beat: find out before writing anything.
+    // The lease lapsed before this beat landed (a stall, or a slow write): others may have found this
+    // worker stale and claimed sessions meanwhile. Find out before the renewal lets anything be written or
+    // sent. While it is valid nobody can have: it ends a margin before others call the worker stale, and
+    // every renewal either came while it was valid or after such a check.
+    if (!this.#d.lease.valid && this.#runners.size > 0) {
       this.#d.log.warn('lease had lapsed: checking which sessions are still ours', {
         sessions: this.#runners.size,
+        beatMs: Math.round(this.#d.lease.now() - sentAt),
       });
-      await this.#verifyAll();
+      if (!(await this.#checkOwnership())) return;
     }
     this.#d.lease.renew(sentAt);
   }
 
-  async #verifyAll(): Promise<void> {
+  /**
+   * One check of every session's ownership that begins after this call (a check already under way may
+   * have read a session before a claim this beat must see): joins the next one if it has not begun, else
+   * queues one after the running one.
+   */
+  #checkOwnership(): Promise<boolean> {
+    if (this.#queuedCheck !== undefined) return this.#queuedCheck;
+    const check = this.#lastCheck.then(() => {
+      this.#queuedCheck = undefined;
+      return this.#verifyAll();
+    });
+    this.#queuedCheck = check;
+    this.#lastCheck = check.catch(() => {});
+    return check;
+  }
+
+  /**
+   * Closes the runners whose session another worker claimed, or that ended (one read per 100 sessions).
+   * False when the store could not say: the lease then stays lapsed (nothing is written or sent) and the
+   * next beat checks again.
+   */
+  async #verifyAll(): Promise<boolean> {
+    const runners = [...this.#runners.values()];
+    let owners: Map<string, SessionOwnership>;
+    try {
+      owners = await this.#d.sessions.ownersOf(runners.map((runner) => runner.sessionId));
+    } catch (error) {
+      this.#d.log.warn('ownership check failed: the lease stays lapsed until the next beat checks again', {
+        sessions: runners.length,
+        error,
+      });
+      return false;
+    }
     await Promise.all(
-      [...this.#runners.values()].map(async (runner) => {
-        try {
-          const record = await this.#d.sessions.get(runner.sessionId);
-          const ours =
-            record !== undefined &&
-            record.status !== 'ended' &&
-            record.ownerId === this.#d.workerId &&
-            record.epoch === runner.fence.epoch;
-          if (!ours) await runner.close(record?.status === 'ended' ? 'ended' : 'lost');
-        } catch (error) {
-          this.#d.log.warn('ownership check failed: closing the session to be safe', {
-            sessionId: runner.sessionId,
-            error,
-          });
-          await runner.close('lost');
-        }
+      runners.map(async (runner) => {
+        const record = owners.get(runner.sessionId);
+        const ours =
+          record !== undefined &&
+          record.status !== 'ended' &&
+          record.ownerId === this.#d.workerId &&
+          record.epoch === runner.fence.epoch;
+        if (!ours) await runner.close(record?.status === 'ended' ? 'ended' : 'lost');
       }),
     );
+    return true;
   }
 
   // ---------------------------------------------------------------- sweep

@@ -29,6 +29,8 @@ export const SESSION_SK = 'session';
 /** A batch read's keys left unprocessed are asked again this many times in all, the pauses doubling. */
 const UNPROCESSED_ROUNDS = 3;
 const UNPROCESSED_PAUSE_MS = 20;
+/** Keys one BatchGetItem may ask for (DynamoDB's limit). */
+const BATCH_GET_MAX = 100;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -146,6 +148,13 @@ export interface CreateSessionInput {
   readonly start?: boolean;
   /** The frontend connection that starts it, attached in the same write. */
   readonly connectionId?: string;
+}
+
+/** Who owns a session, as `ownersOf` reads it. */
+export interface SessionOwnership {
+  readonly ownerId?: string;
+  readonly epoch: number;
+  readonly status: SessionStatus;
 }
 
 export interface OwnedSession {
@@ -373,6 +382,56 @@ export class SessionStore {
         ...(withConstraints ? { ':c': options.constraints } : {}),
       },
     });
+  }
+
+  /**
+   * Who owns each of `sessionIds` now, read consistently: BatchGetItem, 100 sessions a request, only the
+   * owner, epoch and status. A session that is absent or past its TTL is missing from the map. Keys the
+   * engine leaves unprocessed are asked again (as getWithSendKey does); then STORE_UNAVAILABLE. How a
+   * worker whose lease lapsed checks every session at once (worker.ts), instead of one read per session.
+   */
+  async ownersOf(sessionIds: readonly string[]): Promise<Map<string, SessionOwnership>> {
+    const table = this.#ctx.tables.sessions;
+    const owners = new Map<string, SessionOwnership>();
+    const now = this.#ctx.now();
+    for (let first = 0; first < sessionIds.length; first += BATCH_GET_MAX) {
+      let keys: Record<string, unknown>[] = sessionIds.slice(first, first + BATCH_GET_MAX).map(key);
+      for (let round = 0; keys.length > 0; round++) {
+        if (round === UNPROCESSED_ROUNDS) {
+          throw new StoreError(
+            'STORE_UNAVAILABLE',
+            'read of session owners: throttled (keys left unprocessed)',
+          );
+        }
+        if (round > 0) await sleep(UNPROCESSED_PAUSE_MS * 2 ** (round - 1));
+        try {
+          const answer = await this.#ctx.db.send(
+            new BatchGetCommand({
+              RequestItems: {
+                [table]: {
+                  Keys: keys,
+                  ConsistentRead: true,
+                  ProjectionExpression: 'pk, ownerId, epoch, #st, expiresAt',
+                  ExpressionAttributeNames: { '#st': 'status' },
+                },
+              },
+            }),
+          );
+          for (const item of answer.Responses?.[table] ?? []) {
+            if (typeof item.pk !== 'string' || isPastTtl(item, now)) continue;
+            owners.set(item.pk, {
+              ...(typeof item.ownerId === 'string' ? { ownerId: item.ownerId } : {}),
+              epoch: typeof item.epoch === 'number' ? item.epoch : 0,
+              status: (typeof item.status === 'string' ? item.status : 'starting') as SessionStatus,
+            });
+          }
+          keys = answer.UnprocessedKeys?.[table]?.Keys ?? [];
+        } catch (error) {
+          throw mapSessionError(error, 'read of session owners');
+        }
+      }
+    }
+    return owners;
   }
 
   /**

@@ -5,7 +5,7 @@
  * (AWS: "Working with expired items"); `expiresAt` only cleans up dead workers' rows.
  */
 import { DeleteCommand, GetCommand, ScanCommand, UpdateCommand } from './document.js';
-import { toStoreError } from './errors.js';
+import { StoreError, toStoreError } from './errors.js';
 import { assertItemFits } from './item-size.js';
 import { withDefaults } from './options.js';
 import type { StoreContext } from './store-context.js';
@@ -53,7 +53,9 @@ export class WorkerStore {
 
   /**
    * Records one beat: one UpdateItem. `startedAt` uses if_not_exists so a restart under the same id is the
-   * caller's to signal (by removing the row first) and a beat never rewrites history.
+   * caller's to signal (by removing the row first) and a beat never rewrites history. A beat never moves
+   * `heartbeatAt` back: a worker may have several beats on their way when the store is slow, and an older
+   * one that lands after a newer one changes nothing (the row as it is is returned, after one more read).
    */
   async heartbeat(input: HeartbeatInput): Promise<WorkerRecord> {
     const now = this.#ctx.now();
@@ -89,13 +91,20 @@ export class WorkerStore {
           UpdateExpression: update,
           ExpressionAttributeNames: { '#load': 'load', '#exp': 'expiresAt' },
           ExpressionAttributeValues: values,
+          ConditionExpression: 'attribute_not_exists(heartbeatAt) OR heartbeatAt <= :now',
           ReturnValues: 'ALL_NEW',
         }),
       );
       return toWorker(Attributes) ?? projected;
     } catch (error) {
-      throw toStoreError(error, `heartbeat of worker ${input.workerId}`);
+      const failure = toStoreError(error, `heartbeat of worker ${input.workerId}`);
+      if (failure.code !== 'STORE_CONFLICT') throw failure;
     }
+    const newer = await this.get(input.workerId);
+    if (newer === undefined) {
+      throw new StoreError('STORE_CONFLICT', `heartbeat of worker ${input.workerId}: the row went meanwhile`);
+    }
+    return newer;
   }
 
   /** The worker's row (consistent read); undefined when absent or past its TTL. */

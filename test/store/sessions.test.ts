@@ -58,6 +58,29 @@ describeOnEngines('SessionStore', ({ store, clock, client }) => {
     return { sessionId, fence: { workerId, epoch } };
   }
 
+  it('reads the owners of many sessions at once, over 100 in several requests', async () => {
+    const s = sessions();
+    const mine = await owned(s);
+    const ended = await owned(s);
+    await s.end(ended.sessionId, 'guest', ended.fence);
+    const unowned = await Promise.all(
+      Array.from({ length: 101 }, async () => (await s.create(input())).sessionId),
+    );
+    const absent = uniqueId('s');
+    const owners = await s.ownersOf([mine.sessionId, ended.sessionId, absent, ...unowned]);
+    expect(owners.get(mine.sessionId)).toEqual({
+      ownerId: mine.fence.workerId,
+      epoch: mine.fence.epoch,
+      status: 'starting',
+    });
+    expect(owners.get(ended.sessionId)?.status).toBe('ended');
+    expect(owners.get(ended.sessionId)?.ownerId).toBeUndefined();
+    expect(owners.has(absent)).toBe(false);
+    for (const sessionId of unowned)
+      expect(owners.get(sessionId)).toEqual({ ownerId: NO_OWNER, epoch: 0, status: 'starting' });
+    expect(owners.size).toBe(2 + unowned.length);
+  });
+
   it('creates a session as starting, unowned, epoch 0, and refuses a second create', async () => {
     const s = sessions();
     const created = await s.create(input());

@@ -35,6 +35,25 @@ describeOnEngines('WorkerStore', ({ store, clock }) => {
     expect((await w.get(workerId))?.controlConnectionId).toBeUndefined();
   });
 
+  it('never moves heartbeatAt back: an older beat that lands after a newer one changes nothing', async () => {
+    const w = workers();
+    const workerId = uniqueId('w');
+    const sentFirst = clock.now;
+    clock.now += 400;
+    const newer = await w.heartbeat({ workerId, load: 5, controlConnectionId: 'ctl-new' });
+    // The beat sent 400 ms earlier arrives now.
+    const later = clock.now;
+    clock.now = sentFirst;
+    const older = await w.heartbeat({ workerId, load: 4, controlConnectionId: 'ctl-old' });
+    clock.now = later;
+    expect(older).toEqual(newer);
+    expect(await w.get(workerId)).toMatchObject({
+      heartbeatAt: later,
+      load: 5,
+      controlConnectionId: 'ctl-new',
+    });
+  });
+
   it('tells live from stale workers by heartbeat age; a missing row is not live', async () => {
     const w = workers();
     const workerId = uniqueId('w');

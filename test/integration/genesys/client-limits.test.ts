@@ -43,7 +43,8 @@ const waitFor = (predicate: () => boolean, timeout = 5_000) =>
 /** The worker's upstream socket: `ws` behind the lease fence (always open here). */
 const UpstreamSocket = fencedWebSocket(WebSocket as unknown as WebSocketConstructor, {
   allows: () => true,
-  blocked: () => {},
+  ready: () => Promise.resolve(),
+  held: () => {},
 });
 
 /** A fetch that must never be called: refusals happen before any request (and any DNS lookup). */

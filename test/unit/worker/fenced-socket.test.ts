@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { SocketLike, WebSocketConstructor } from '../../../src/genesys/client/index.js';
-import { fencedWebSocket, type UpstreamFence } from '../../../worker/fenced-socket.js';
+import { fencedWebSocket, MAX_HELD_FRAMES, type UpstreamFence } from '../../../worker/fenced-socket.js';
 
 type Call = readonly [method: string, ...args: unknown[]];
 
@@ -33,16 +33,32 @@ class FakeSocket extends EventEmitter {
 
 function setup(initiallyAllowed = true) {
   FakeSocket.instances = [];
+  let renewed: (() => void)[] = [];
   const fence = {
     allowed: initiallyAllowed,
-    blockedCount: 0,
+    heldCount: 0,
     allows() {
       return this.allowed;
     },
-    blocked() {
-      this.blockedCount++;
+    ready() {
+      return new Promise<void>((resolve) => renewed.push(resolve));
     },
-  } satisfies UpstreamFence & { allowed: boolean; blockedCount: number };
+    held() {
+      this.heldCount++;
+    },
+    /** The lease is renewed (or, with `allowed` false, the waiters are only woken, as at shutdown). */
+    async renew(allowed = true) {
+      this.allowed = allowed;
+      const waiters = renewed;
+      renewed = [];
+      for (const wake of waiters) wake();
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  } satisfies UpstreamFence & {
+    allowed: boolean;
+    heldCount: number;
+    renew(allowed?: boolean): Promise<void>;
+  };
   const Fenced = fencedWebSocket(FakeSocket as unknown as WebSocketConstructor, fence);
   const socket: SocketLike = new Fenced('wss://upstream.test/v1?deploymentId=d', {
     headers: { 'x-test': '1' },
@@ -68,27 +84,73 @@ describe('fencedWebSocket', () => {
       ['send', '{"action":"echo"}'],
       ['send', '{"action":"onMessage"}'],
     ]);
-    expect(fence.blockedCount).toBe(0);
+    expect(fence.heldCount).toBe(0);
   });
 
-  it('does not send a frame when the fence refuses: reports it and terminates the socket', () => {
+  it('holds frames while the fence refuses and sends them, in order, once the lease is renewed', async () => {
     const { socket, base, fence } = setup();
     socket.send('first');
     fence.allowed = false;
     socket.send('second');
-    expect(base.calls).toEqual([['send', 'first'], ['terminate']]);
-    expect(base.calls.some(([method, data]) => method === 'send' && data === 'second')).toBe(false);
-    expect(fence.blockedCount).toBe(1);
+    socket.send('third');
+    expect(base.calls).toEqual([['send', 'first']]);
+    expect(fence.heldCount).toBe(2);
+    await fence.renew();
+    expect(base.calls).toEqual([
+      ['send', 'first'],
+      ['send', 'second'],
+      ['send', 'third'],
+    ]);
   });
 
-  it('asks the fence for every frame (not once at construction)', () => {
+  it('lets no frame overtake a held one, even once the fence allows again', async () => {
     const { socket, base, fence } = setup(false);
-    socket.send('while stalled');
-    expect(fence.blockedCount).toBe(1);
+    socket.send('while lapsed');
     fence.allowed = true;
-    socket.send('after a beat');
-    expect(base.calls).toEqual([['terminate'], ['send', 'after a beat']]);
-    expect(fence.blockedCount).toBe(1);
+    socket.send('after the lapse');
+    expect(base.calls).toEqual([]);
+    await fence.renew();
+    expect(base.calls).toEqual([
+      ['send', 'while lapsed'],
+      ['send', 'after the lapse'],
+    ]);
+    socket.send('later');
+    expect(base.calls.at(-1)).toEqual(['send', 'later']);
+  });
+
+  it('keeps holding when woken without a renewal (shutdown)', async () => {
+    const { socket, base, fence } = setup(false);
+    socket.send('held');
+    await fence.renew(false);
+    expect(base.calls).toEqual([]);
+    await fence.renew(true);
+    expect(base.calls).toEqual([['send', 'held']]);
+  });
+
+  it('drops what it holds when the socket closes: a lost session sends nothing after the renewal', async () => {
+    const { socket, base, fence } = setup(false);
+    socket.send('for a session another worker claimed');
+    // The worker closes the sessions it lost before it renews the lease.
+    socket.close(1000, 'lost');
+    await fence.renew();
+    expect(base.calls).toEqual([['close', 1000, 'lost']]);
+
+    const other = setup(false);
+    other.socket.send('held');
+    other.base.emit('close', 1006, Buffer.from(''));
+    await other.fence.renew();
+    expect(other.base.calls).toEqual([]);
+    other.socket.send('after the close');
+    expect(other.base.calls).toEqual([]);
+  });
+
+  it(`terminates the socket rather than hold more than ${MAX_HELD_FRAMES} frames`, () => {
+    const { socket, base, fence } = setup(false);
+    for (let n = 0; n < MAX_HELD_FRAMES; n++) socket.send(`frame ${n}`);
+    expect(base.calls).toEqual([]);
+    socket.send('one too many');
+    expect(base.calls).toEqual([['terminate']]);
+    expect(fence.heldCount).toBe(MAX_HELD_FRAMES + 1);
   });
 
   it('pings only while allowed, silently otherwise', () => {
@@ -97,8 +159,8 @@ describe('fencedWebSocket', () => {
     fence.allowed = false;
     socket.ping();
     expect(base.calls).toEqual([['ping']]);
-    // A suppressed ping neither counts as a blocked frame nor kills the socket.
-    expect(fence.blockedCount).toBe(0);
+    // A suppressed ping is not held, and does not kill the socket.
+    expect(fence.heldCount).toBe(0);
   });
 
   it('forwards close and terminate whatever the fence says', () => {
@@ -108,7 +170,7 @@ describe('fencedWebSocket', () => {
     socket.close();
     socket.terminate();
     expect(base.calls).toEqual([['close', 1000, 'bye'], ['close', undefined, undefined], ['terminate']]);
-    expect(fence.blockedCount).toBe(0);
+    expect(fence.heldCount).toBe(0);
   });
 
   it('forwards listeners: what the base emits reaches listeners registered on the wrapper', () => {
