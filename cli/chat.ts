@@ -176,10 +176,13 @@ async function runHumanChat(options: ChatOptions, io: Io, input: NodeJS.Readable
     lines.prompt(true);
   };
 
+  /** Agent and bot messages printed, by sequenceId: a post the relay retried can arrive twice. */
+  const shownMessages = new Set<number>();
   client.on((event: ServerEvent) => {
     switch (event.type) {
       case 'message': {
-        if (event.direction === 'guest') return;
+        if (event.direction === 'guest' || shownMessages.has(event.sequenceId)) return;
+        shownMessages.add(event.sequenceId);
         const shown = renderMessage(event, c);
         if (shown.choices.length > 0) choices = shown.choices;
         print(shown.lines.join('\n'));

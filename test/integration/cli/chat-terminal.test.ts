@@ -300,6 +300,22 @@ describe('guest-relay chat without a terminal', () => {
     expect(chat.stdout()).not.toContain('\u001b[');
   }, 15_000);
 
+  it('prints a message that arrives twice (a retried post) once', async () => {
+    const reply = {
+      ...GREETING,
+      sequenceId: 2,
+      entryId: 'entry-2',
+      direction: 'agent',
+      text: 'Said once',
+      content: [],
+    };
+    relay = await fakeRelay([reply, reply, { type: 'sessionEnded', reason: 'agent' }]);
+    chat = chatOnPipes(relay.url);
+    expect(await chat.exited).toBe(0);
+    expect(relay.sent.filter((text) => text.includes('Said once'))).toHaveLength(2);
+    expect(chat.stdout().split('Said once')).toHaveLength(2);
+  }, 15_000);
+
   it('says why Genesys is failing, that it is back, and why the session ended', async () => {
     relay = await fakeRelay([
       {
