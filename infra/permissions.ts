@@ -174,8 +174,9 @@ export const ROUTE_PERMISSIONS: Readonly<Record<PublicRouteKey, Permissions>> = 
 
 /**
  * The worker's task role (worker/*.ts): it owns sessions. Sessions: reads and fenced UpdateItems (claim,
- * status, queue, settle, end), the key markers in the transcript writer's batches (BatchWriteItem), the
- * owner indexes for its sweeps (byOwner, byOwnerPending). Transcript: entries in batches
+ * status, queue, settle, end), the owners of all its sessions at once after a lapsed lease
+ * (BatchGetItem), the key markers in the transcript writer's batches (BatchWriteItem), the owner indexes
+ * for its sweeps (byOwner, byOwnerPending). Transcript: entries in batches
  * (BatchWriteItem), status updates (UpdateItem), reads (GetItem, Query). Connections: the session's
  * connections (bySession), a row whose 410 came back from the public API (DeleteItem), and one row by
  * id when its connection may have expired (GetItem). Workers: its heartbeat (UpdateItem), the owners'
@@ -186,7 +187,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<PublicRouteKey, Permissions>> = 
 export const WORKER_PERMISSIONS: Permissions = Object.freeze<Permissions>({
   tables: {
     sessions: {
-      actions: ['GetItem', 'UpdateItem', 'BatchWriteItem'],
+      actions: ['GetItem', 'UpdateItem', 'BatchGetItem', 'BatchWriteItem'],
       indexes: ['byOwner', 'byOwnerPending'],
     },
     transcript: { actions: ['GetItem', 'UpdateItem', 'Query', 'BatchWriteItem'] },
