@@ -154,6 +154,7 @@ export class WorkerProcess {
   readonly name: string;
   readonly child: ChildProcess;
   readonly logs: Record<string, unknown>[] = [];
+  /** What the worker wrote that is not a log line, a line each (a stack trace, Node's own warnings). */
   readonly stderr: string[] = [];
   healthPort = 0;
   #exited: Promise<number | null>;
@@ -199,7 +200,7 @@ export class WorkerProcess {
       read(child.stderr);
       child.once('exit', (code) =>
         reject(
-          new Error(`worker ${name} exited with ${code} before it was ready: ${worker.stderr.join('')}`),
+          new Error(`worker ${name} exited with ${code} before it was ready: ${worker.stderr.join('\n')}`),
         ),
       );
     });
