@@ -160,7 +160,7 @@ export class CommandExecutor {
   readonly #settling = new Map<string, Settlement['done'][number]>();
   #settleTimer: ReturnType<typeof setTimeout> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Keyed sends' keys on the item, pruned past the horizon. */
+  /** Keyed sends' keys and records' ids on the item (`settled`), pruned past the horizon. */
   readonly #settledKeys = new Map<string, SettledKey>();
   /** The control connection the item names (as far as this runner knows). */
   #ownerConn: string | undefined;
@@ -280,7 +280,7 @@ export class CommandExecutor {
     // Numbered and durable on the item: the frontends get it first, the table right after.
     const posted = host.post(messageEvent(entry));
     this.#writeEntry(entry, posted, { after: posted })
-      .then(() => this.#finish(command.id))
+      .then(() => this.#finish(command.id, this.#settledRecord(seq)))
       .catch((error) => {
         this.#dropFailed(command.id);
         host.onFailure(error, 'record');
@@ -550,7 +550,7 @@ export class CommandExecutor {
     this.#learn(entry);
     // Found on the item (an earlier owner numbered it): it may never have reached the frontends.
     await this.#writeEntry(entry, host.post(messageEvent(entry)));
-    return this.#finish(command.id);
+    return this.#finish(command.id, this.#settledRecord(command.seq));
   }
 
   async #runContext(command: ContextCommand, started: () => void): Promise<void> {
@@ -737,6 +737,11 @@ export class CommandExecutor {
 
   #keyOf(command: SendCommand & { seq: number }): SettledKey | undefined {
     return command.clientMessageId === undefined ? undefined : { seq: command.seq, at: this.#host.now() };
+  }
+
+  /** A record's id stays on the item for the horizon too: a late retry of its numbering then numbers nothing. */
+  #settledRecord(seq: number): SettledKey {
+    return { seq, at: this.#host.now() };
   }
 
   /** The command is carried out: it leaves the item with the next write (or alone, shortly). */

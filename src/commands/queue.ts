@@ -9,7 +9,9 @@
  *   staging each as a `record` command until its transcript entry is written.
  * - **The owner settles** what it carried out (`settle`): commands leave the map, a keyed send's key
  *   stays on the item for `settleHorizonMs` (`settled.<id>`) so that a retry's write is refused even if
- *   the retry read no marker yet. Settlements ride on the owner's next write where they can.
+ *   the retry read no marker yet, and so does a record's id, so that a retried numbering that lands after
+ *   the record was written and settled numbers nothing. Settlements ride on the owner's next write where
+ *   they can.
  *
  * Expressions: `SET seqs.#id = lastSeq + :one, lastSeq = lastSeq + :one` gives the command and the
  * allocator the same new number in one write (the right-hand sides read the item as it was), on dynalite
@@ -293,8 +295,9 @@ export class CommandQueue {
   /**
    * The owner numbers an upstream message and stages it as a `record` command (fenced), carrying any
    * settlement along in the same write. Returns its number, or undefined (and writes nothing) when a
-   * record under the same id, the same Genesys message, is pending already. STORE_FENCED once another
-   * worker owns the session; STORE_CONFLICT "has ended" once it ended.
+   * record under the same id, the same Genesys message, is pending already or was settled within the
+   * settle horizon (a retry of a write that was applied, landing after a drain wrote and settled it).
+   * STORE_FENCED once another worker owns the session; STORE_CONFLICT "has ended" once it ended.
    */
   async record(
     sessionId: string,
@@ -309,22 +312,26 @@ export class CommandQueue {
     e.set.push(`pendingAt = if_not_exists(pendingAt, ${e.value(this.#ctx.now())})`);
     if (settlement !== undefined) this.#settle(e, pend, settlement);
     const guard = fenceGuard(fence);
+    const settled = e.name('settled');
     let Attributes: Record<string, unknown> | undefined;
     try {
       ({ Attributes } = await this.#send(
         sessionId,
         'record',
         e,
-        `${guard.condition} AND attribute_not_exists(${pend}.${id})`,
+        `${guard.condition} AND attribute_not_exists(${pend}.${id}) AND attribute_not_exists(${settled}.${id})`,
         fence,
         'UPDATED_NEW',
         guard,
       ));
     } catch (error) {
       if (!isLostCondition(error)) throw error;
-      // A record under this id (the same Genesys message) is pending already: it keeps its number.
+      // A record under this id (the same Genesys message) is pending, or was settled lately: it keeps its
+      // number.
       const current = toSession(await readSessionItem(this.#ctx, sessionId));
-      if (current?.pending[record.id] !== undefined) return undefined;
+      if (current?.pending[record.id] !== undefined || current?.settled[record.id] !== undefined) {
+        return undefined;
+      }
       throw error;
     }
     const seq = Attributes?.lastSeq;

@@ -186,6 +186,22 @@ describeOnEngines('CommandQueue', ({ store, clock }) => {
     expect(await session(sessionId)).toEqual(before);
   });
 
+  it('numbers a Genesys message once even after it was settled: a late retry of the numbering is refused', async () => {
+    const { sessionId, fence } = await owned();
+    const q = queue();
+    const first = record('once');
+    expect(await q.record(sessionId, fence, first)).toBe(1);
+    // A drain wrote its entry and settled it before the retry of the first write landed.
+    await q.settle(sessionId, fence, { done: [{ id: first.id, key: { seq: 1, at: clock.now } }] });
+    const before = await session(sessionId);
+    expect(before.pending[first.id]).toBeUndefined();
+    expect(await q.record(sessionId, fence, { ...first, entryId: 'the retry' })).toBeUndefined();
+    expect(await session(sessionId)).toEqual(before);
+    // Past the horizon the owner prunes it, like a send's key.
+    await q.settle(sessionId, fence, { done: [], prune: [first.id] });
+    expect((await session(sessionId)).settled[first.id]).toBeUndefined();
+  });
+
   it("fences the owner's numbering: a stale owner numbers nothing and changes nothing", async () => {
     const { sessionId, fence: old } = await owned();
     const q = queue();
