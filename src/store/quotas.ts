@@ -14,9 +14,9 @@
  * Each check is one conditional UpdateItem: the count never passes its limit, whatever runs at once. A
  * team check that fails after its subject check passed gives the subject's charge back.
  */
-import type { BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Quotas } from '../policy/team-policy.js';
-import { BatchGetCommand, GetCommand, UpdateCommand } from './document.js';
+import { batchGet } from './batch-get.js';
+import { GetCommand, UpdateCommand } from './document.js';
 import { toStoreError } from './errors.js';
 import { SESSION_SK } from './sessions.js';
 import type { StoreContext } from './store-context.js';
@@ -47,6 +47,8 @@ const HOUR_MS = 3_600_000;
 const OPEN_RETRY_AFTER_MS = 10_000;
 /** A counted session not created this long after (its start failed midway) no longer counts. */
 const UNCREATED_GRACE_MS = 60_000;
+/** Requests per 100 counted sessions, at most, while the engine leaves keys unprocessed (no pause between). */
+const RECONCILE_ROUNDS = 5;
 
 export class QuotaStore {
   readonly #ctx: StoreContext;
@@ -265,36 +267,23 @@ export class QuotaStore {
     const counted = (await this.#readOpen(pk)) ?? new Map<string, number>();
     const ids = [...counted.keys()];
     const found = new Map<string, boolean>();
-    const table = this.#ctx.tables.sessions;
-    for (let i = 0; i < ids.length; i += 100) {
-      let keys: Record<string, unknown>[] = ids.slice(i, i + 100).map((id) => ({ pk: id, sk: SESSION_SK }));
-      for (let round = 0; keys.length > 0 && round < 5; round++) {
-        let answer: BatchGetCommandOutput;
-        try {
-          answer = await this.#ctx.db.send(
-            new BatchGetCommand({
-              RequestItems: {
-                [table]: {
-                  Keys: keys,
-                  ConsistentRead: true,
-                  ProjectionExpression: 'pk, #st, expiresAt',
-                  ExpressionAttributeNames: { '#st': 'status' },
-                },
-              },
-            }),
-          );
-        } catch (error) {
-          throw toStoreError(error, 'quota reconcile');
-        }
-        for (const item of answer.Responses?.[table] ?? []) {
-          const expired = isPastTtl(item, this.#ctx.now());
-          found.set(String(item.pk), item.status !== 'ended' && !expired);
-        }
-        keys = answer.UnprocessedKeys?.[table]?.Keys ?? [];
-      }
-      // Keys still unprocessed after the retries count as live: a slot is never freed on a guess.
-      for (const key of keys) found.set(String(key.pk), true);
+    const { items, unprocessed } = await batchGet(
+      this.#ctx,
+      ids.map((id) => ({ pk: id, sk: SESSION_SK })),
+      {
+        table: this.#ctx.tables.sessions,
+        projection: { expression: 'pk, #st, expiresAt', names: { '#st': 'status' } },
+        rounds: RECONCILE_ROUNDS,
+        pauseMs: 0,
+        mapError: (error) => toStoreError(error, 'quota reconcile'),
+      },
+    );
+    for (const item of items) {
+      const expired = isPastTtl(item, this.#ctx.now());
+      found.set(String(item.pk), item.status !== 'ended' && !expired);
     }
+    // Keys still unprocessed after the retries count as live: a slot is never freed on a guess.
+    for (const key of unprocessed) found.set(String(key.pk), true);
     const graceStart = this.#ctx.now() - UNCREATED_GRACE_MS;
     const gone = ids.filter((id) => {
       const live = found.get(id);

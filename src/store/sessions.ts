@@ -14,7 +14,8 @@
  */
 import type { Command, PendingCommand, SettledKey, StartCommand } from '../commands/types.js';
 import type { ChannelConstraints } from '../domain/constraints.js';
-import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from './document.js';
+import { type BatchGetOptions, batchGet } from './batch-get.js';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from './document.js';
 import { StoreError, toStoreError } from './errors.js';
 import { assertItemFits } from './item-size.js';
 import { withDefaults } from './options.js';
@@ -26,13 +27,9 @@ import { WorkerStore } from './workers.js';
 /** The sort key of the session item itself (the other items of a partition are the transcript's keys). */
 export const SESSION_SK = 'session';
 
-/** A batch read's keys left unprocessed are asked again this many times in all, the pauses doubling. */
+/** A batch read asks this many times in all for keys left unprocessed, the pauses doubling. */
 const UNPROCESSED_ROUNDS = 3;
 const UNPROCESSED_PAUSE_MS = 20;
-/** Keys one BatchGetItem may ask for (DynamoDB's limit). */
-const BATCH_GET_MAX = 100;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The owner of a session that no worker owns yet (or that its owner released). */
 export const NO_OWNER = 'none';
@@ -286,26 +283,10 @@ export class SessionStore {
     sessionId: string,
     clientMessageId: string,
   ): Promise<{ session: SessionRecord | undefined; key: SendKey | undefined }> {
-    const table = this.#ctx.tables.sessions;
     const context = `read of session ${sessionId} and its send key`;
     const markerSk = keySk(clientMessageId);
-    let keys: Record<string, unknown>[] = [key(sessionId), { pk: sessionId, sk: markerSk }];
-    const items = new Map<unknown, Record<string, unknown>>();
-    for (let round = 0; keys.length > 0; round++) {
-      if (round === UNPROCESSED_ROUNDS) {
-        throw new StoreError('STORE_UNAVAILABLE', `${context}: throttled (keys left unprocessed)`);
-      }
-      if (round > 0) await sleep(UNPROCESSED_PAUSE_MS * 2 ** (round - 1));
-      try {
-        const answer = await this.#ctx.db.send(
-          new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of answer.Responses?.[table] ?? []) items.set(item.sk, item);
-        keys = answer.UnprocessedKeys?.[table]?.Keys ?? [];
-      } catch (error) {
-        throw mapSessionError(error, context);
-      }
-    }
+    const read = await this.#batchGet([key(sessionId), { pk: sessionId, sk: markerSk }], context);
+    const items = new Map(read.map((item) => [item.sk, item]));
     const now = this.#ctx.now();
     const item = items.get(SESSION_SK);
     const live = item !== undefined && !isPastTtl(item, now);
@@ -391,47 +372,44 @@ export class SessionStore {
    * worker whose lease lapsed checks every session at once (worker.ts), instead of one read per session.
    */
   async ownersOf(sessionIds: readonly string[]): Promise<Map<string, SessionOwnership>> {
-    const table = this.#ctx.tables.sessions;
+    const items = await this.#batchGet(sessionIds.map(key), 'read of session owners', {
+      expression: 'pk, ownerId, epoch, #st, expiresAt',
+      names: { '#st': 'status' },
+    });
     const owners = new Map<string, SessionOwnership>();
     const now = this.#ctx.now();
-    for (let first = 0; first < sessionIds.length; first += BATCH_GET_MAX) {
-      let keys: Record<string, unknown>[] = sessionIds.slice(first, first + BATCH_GET_MAX).map(key);
-      for (let round = 0; keys.length > 0; round++) {
-        if (round === UNPROCESSED_ROUNDS) {
-          throw new StoreError(
-            'STORE_UNAVAILABLE',
-            'read of session owners: throttled (keys left unprocessed)',
-          );
-        }
-        if (round > 0) await sleep(UNPROCESSED_PAUSE_MS * 2 ** (round - 1));
-        try {
-          const answer = await this.#ctx.db.send(
-            new BatchGetCommand({
-              RequestItems: {
-                [table]: {
-                  Keys: keys,
-                  ConsistentRead: true,
-                  ProjectionExpression: 'pk, ownerId, epoch, #st, expiresAt',
-                  ExpressionAttributeNames: { '#st': 'status' },
-                },
-              },
-            }),
-          );
-          for (const item of answer.Responses?.[table] ?? []) {
-            if (typeof item.pk !== 'string' || isPastTtl(item, now)) continue;
-            owners.set(item.pk, {
-              ...(typeof item.ownerId === 'string' ? { ownerId: item.ownerId } : {}),
-              epoch: typeof item.epoch === 'number' ? item.epoch : 0,
-              status: (typeof item.status === 'string' ? item.status : 'starting') as SessionStatus,
-            });
-          }
-          keys = answer.UnprocessedKeys?.[table]?.Keys ?? [];
-        } catch (error) {
-          throw mapSessionError(error, 'read of session owners');
-        }
-      }
+    for (const item of items) {
+      if (typeof item.pk !== 'string' || isPastTtl(item, now)) continue;
+      owners.set(item.pk, {
+        ...(typeof item.ownerId === 'string' ? { ownerId: item.ownerId } : {}),
+        epoch: typeof item.epoch === 'number' ? item.epoch : 0,
+        status: (typeof item.status === 'string' ? item.status : 'starting') as SessionStatus,
+      });
     }
     return owners;
+  }
+
+  /**
+   * Consistent batch reads of the sessions table (batchGet): keys left unprocessed are asked again after
+   * a short pause, UNPROCESSED_ROUNDS requests in all; still unprocessed, STORE_UNAVAILABLE, as for any
+   * throttled read.
+   */
+  async #batchGet(
+    keys: readonly Record<string, unknown>[],
+    context: string,
+    projection?: BatchGetOptions['projection'],
+  ): Promise<Record<string, unknown>[]> {
+    const { items, unprocessed } = await batchGet(this.#ctx, keys, {
+      table: this.#ctx.tables.sessions,
+      ...(projection === undefined ? {} : { projection }),
+      rounds: UNPROCESSED_ROUNDS,
+      pauseMs: UNPROCESSED_PAUSE_MS,
+      mapError: (error) => mapSessionError(error, context),
+    });
+    if (unprocessed.length > 0) {
+      throw new StoreError('STORE_UNAVAILABLE', `${context}: throttled (keys left unprocessed)`);
+    }
+    return items;
   }
 
   /**
