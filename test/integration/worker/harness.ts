@@ -4,8 +4,10 @@
  * (real control handlers), the Genesys emulator upstream, and `worker/main.ts` spawned as child
  * processes that a test can SIGKILL, SIGTERM, SIGSTOP and SIGCONT.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { WebSocket } from 'ws';
 import { COMMAND_QUEUE_DEFAULTS } from '../../../src/commands/queue.js';
@@ -175,24 +177,17 @@ export class WorkerProcess {
     const ready = new Promise<void>((resolve, reject) => {
       // The logger writes INFO and DEBUG to stdout, WARN and ERROR to stderr: both are log lines.
       const read = (stream: NodeJS.ReadableStream | null) => {
-        let buffered = '';
-        stream?.on('data', (chunk: Buffer) => {
-          buffered += chunk.toString('utf8');
-          let newline = buffered.indexOf('\n');
-          while (newline >= 0) {
-            const line = buffered.slice(0, newline);
-            buffered = buffered.slice(newline + 1);
-            newline = buffered.indexOf('\n');
-            const entry = logLine(line);
-            if (entry === undefined) {
-              worker.stderr.push(line);
-              continue;
-            }
-            worker.logs.push(entry);
-            if (entry.message === 'worker ready') {
-              worker.healthPort = entry.healthPort as number;
-              resolve();
-            }
+        if (stream === null) return;
+        createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
+          const entry = logLine(line);
+          if (entry === undefined) {
+            worker.stderr.push(line);
+            return;
+          }
+          worker.logs.push(entry);
+          if (entry.message === 'worker ready') {
+            worker.healthPort = entry.healthPort as number;
+            resolve();
           }
         });
       };
