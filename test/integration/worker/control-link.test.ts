@@ -9,10 +9,9 @@ import { createControlHandlers } from '../../../src/control/index.js';
 import { startWebSocketApi, type WebSocketApi } from '../../../src/gateway/emulator/index.js';
 import { systemClock } from '../../../src/gateway/emulator/options.js';
 import { createManagementSdk, ManagementClient } from '../../../src/gateway/management-client.js';
+import { silentLogger } from '../../../src/genesys/client/index.js';
 import { ControlLink, type Doorbell } from '../../../worker/control-link.js';
 import { sleep, waitUntil } from './harness.js';
-
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe('control connection', () => {
   let api: WebSocketApi | undefined;
@@ -43,7 +42,7 @@ describe('control connection', () => {
       registerTimeoutMs: 2_000,
       clock: systemClock,
       random: Math.random,
-      log: quiet,
+      log: silentLogger,
     });
     link.start();
     await waitUntil(() => link?.connectionId !== undefined, 5_000, 'registered');
@@ -98,7 +97,7 @@ describe('control connection', () => {
       registerTimeoutMs: 2_000,
       clock: systemClock,
       random: Math.random,
-      log: quiet,
+      log: silentLogger,
     });
     link.start();
     await waitUntil(() => link?.connectionId !== undefined, 5_000, 'registered');

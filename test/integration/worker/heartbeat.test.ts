@@ -6,6 +6,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandQueue } from '../../../src/commands/queue.js';
 import { ManagementClient } from '../../../src/gateway/management-client.js';
+import { silentLogger } from '../../../src/genesys/client/index.js';
 import { ConnectionStore } from '../../../src/store/connections.js';
 import { provisionTables } from '../../../src/store/provision.js';
 import { SessionStore } from '../../../src/store/sessions.js';
@@ -17,7 +18,6 @@ import { type HeartbeatInput, WorkerStore } from '../../../src/store/workers.js'
 import { leaseDurationMs } from '../../../worker/config.js';
 import { Fanout } from '../../../worker/fanout.js';
 import { Lease } from '../../../worker/lease.js';
-import type { WorkerLog } from '../../../worker/log.js';
 import { Worker } from '../../../worker/worker.js';
 import { type Engine, startDynaliteEngine } from '../../store/engines.js';
 
@@ -37,8 +37,6 @@ class SlowBeats extends WorkerStore {
     }
   }
 }
-
-const silent: WorkerLog = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe('worker heartbeat on a slow store', () => {
   let engine: Engine;
@@ -81,13 +79,13 @@ describe('worker heartbeat on a slow store', () => {
         fanout: new Fanout({
           connections,
           gateway: new ManagementClient({ sdk: { send: async () => ({}) }, connections }),
-          log: silent,
+          log: silentLogger,
         }),
         lease,
         openGuest: () => {
           throw new Error('no session is opened here');
         },
-        log: silent,
+        log: silentLogger,
         now: Date.now,
         control: { start() {}, stop() {}, connectionId: undefined },
       },
