@@ -280,7 +280,7 @@ export class CommandExecutor {
     // Numbered and durable on the item: the frontends get it first, the table right after.
     const posted = host.post(messageEvent(entry));
     this.#writeEntry(entry, posted, { after: posted })
-      .then(() => this.#finish(command.id, this.#settledRecord(seq)))
+      .then(() => this.#finish(command.id, this.#settledNow(seq)))
       .catch((error) => {
         this.#dropFailed(command.id);
         host.onFailure(error, 'record');
@@ -550,7 +550,7 @@ export class CommandExecutor {
     this.#learn(entry);
     // Found on the item (an earlier owner numbered it): it may never have reached the frontends.
     await this.#writeEntry(entry, host.post(messageEvent(entry)));
-    return this.#finish(command.id, this.#settledRecord(command.seq));
+    return this.#finish(command.id, this.#settledNow(command.seq));
   }
 
   async #runContext(command: ContextCommand, started: () => void): Promise<void> {
@@ -736,11 +736,14 @@ export class CommandExecutor {
   }
 
   #keyOf(command: SendCommand & { seq: number }): SettledKey | undefined {
-    return command.clientMessageId === undefined ? undefined : { seq: command.seq, at: this.#host.now() };
+    return command.clientMessageId === undefined ? undefined : this.#settledNow(command.seq);
   }
 
-  /** A record's id stays on the item for the horizon too: a late retry of its numbering then numbers nothing. */
-  #settledRecord(seq: number): SettledKey {
+  /**
+   * What stays on the item for the settle horizon: a keyed send's key, and a record's id (a late retry
+   * of its numbering then numbers nothing).
+   */
+  #settledNow(seq: number): SettledKey {
     return { seq, at: this.#host.now() };
   }
 
