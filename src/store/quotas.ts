@@ -15,7 +15,7 @@
  * team check that fails after its subject check passed gives the subject's charge back.
  */
 import type { Quotas } from '../policy/team-policy.js';
-import { batchGet } from './batch-get.js';
+import { batchGetSessions } from './batch-get.js';
 import { GetCommand, UpdateCommand } from './document.js';
 import { toStoreError } from './errors.js';
 import { SESSION_SK } from './sessions.js';
@@ -267,11 +267,10 @@ export class QuotaStore {
     const counted = (await this.#readOpen(pk)) ?? new Map<string, number>();
     const ids = [...counted.keys()];
     const found = new Map<string, boolean>();
-    const { items, unprocessed } = await batchGet(
+    const { items, unprocessed } = await batchGetSessions(
       this.#ctx,
       ids.map((id) => ({ pk: id, sk: SESSION_SK })),
       {
-        table: this.#ctx.tables.sessions,
         projection: { expression: 'pk, #st, expiresAt', names: { '#st': 'status' } },
         rounds: RECONCILE_ROUNDS,
         pauseMs: 0,

@@ -14,7 +14,7 @@
  */
 import type { Command, PendingCommand, SettledKey, StartCommand } from '../commands/types.js';
 import type { ChannelConstraints } from '../domain/constraints.js';
-import { type BatchGetOptions, batchGet } from './batch-get.js';
+import { type BatchGetOptions, batchGetSessions } from './batch-get.js';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from './document.js';
 import { StoreError, toStoreError } from './errors.js';
 import { assertItemFits } from './item-size.js';
@@ -390,7 +390,7 @@ export class SessionStore {
   }
 
   /**
-   * Consistent batch reads of the sessions table (batchGet): keys left unprocessed are asked again after
+   * Consistent batch reads of the sessions table (batchGetSessions): keys left unprocessed are asked again after
    * a short pause, UNPROCESSED_ROUNDS requests in all; still unprocessed, STORE_UNAVAILABLE, as for any
    * throttled read.
    */
@@ -399,8 +399,7 @@ export class SessionStore {
     context: string,
     projection?: BatchGetOptions['projection'],
   ): Promise<Record<string, unknown>[]> {
-    const { items, unprocessed } = await batchGet(this.#ctx, keys, {
-      table: this.#ctx.tables.sessions,
+    const { items, unprocessed } = await batchGetSessions(this.#ctx, keys, {
       ...(projection === undefined ? {} : { projection }),
       rounds: UNPROCESSED_ROUNDS,
       pauseMs: UNPROCESSED_PAUSE_MS,
