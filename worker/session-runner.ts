@@ -44,7 +44,7 @@ import type { TranscriptWriter } from '../src/store/transcript-writer.js';
 import { failureOf } from './failures.js';
 import type { Fanout } from './fanout.js';
 import type { WorkerLog } from './log.js';
-import { isNumberedFromPush, resumeFromOf } from './resume-from.js';
+import { isNumberedFromPush, lastActivity } from './resume-from.js';
 
 /** Why a runner stopped. `shutdown` releases the session; `lost` and `ended` write nothing more. */
 export type CloseMode = 'shutdown' | 'lost' | 'ended';
@@ -84,9 +84,14 @@ export interface RunnerCounters {
   duplicatesDropped: number;
 }
 
-/** `#lastActivity` reads at most this many pages backward, looking for an entry numbered from a push. */
+/**
+ * `#lastActivity` reads the transcript backward in pages of this size: at most LAST_ACTIVITY_SEARCH_PAGES
+ * while looking for an entry numbered from a push, and LAST_ACTIVITY_PAGES in all to cover the backfill's
+ * slack before it (1,000 entries in its 10 s).
+ */
 const LAST_ACTIVITY_PAGE_SIZE = 50;
-const LAST_ACTIVITY_PAGES = 4;
+const LAST_ACTIVITY_SEARCH_PAGES = 4;
+const LAST_ACTIVITY_PAGES = 20;
 /** How long an idle session with a frontend still open is left before its frontends are checked again. */
 const IDLE_RECHECK_MS = 60_000;
 /** An upstream message whose numbering write failed (store unavailable) is tried again this often. */
@@ -492,27 +497,28 @@ export class SessionRunner {
   }
 
   /**
-   * Where the backfill of a taken-over session starts (`resumeFromOf`: the newest entry numbered from
-   * Genesys' pushes; guest entries, sent or not, do not count), and the newest entries themselves (their
-   * Genesys ids are not numbered again). The transcript is read backward until such an entry, at most
-   * LAST_ACTIVITY_PAGES pages.
+   * Where the backfill of a taken-over session starts, and the newest entries (their Genesys ids are not
+   * numbered again): the transcript read backward until the backfill's horizon is covered
+   * (worker/resume-from.ts).
    */
   async #lastActivity(record: SessionRecord): Promise<{ resumeFrom: number; entries: TranscriptEntry[] }> {
-    const entries: TranscriptEntry[] = [];
-    let cursor: string | undefined;
-    let complete = false;
-    for (let pages = 0; pages < LAST_ACTIVITY_PAGES; pages++) {
-      const page = await readTranscript(this.#deps.transcript, record, {
-        limit: LAST_ACTIVITY_PAGE_SIZE,
-        direction: 'backward',
-        ...(cursor === undefined ? {} : { cursor }),
+    const activity = await lastActivity(
+      (cursor) =>
+        readTranscript(this.#deps.transcript, record, {
+          limit: LAST_ACTIVITY_PAGE_SIZE,
+          direction: 'backward',
+          ...(cursor === undefined ? {} : { cursor }),
+        }),
+      { createdAt: record.createdAt, searchPages: LAST_ACTIVITY_SEARCH_PAGES, maxPages: LAST_ACTIVITY_PAGES },
+    );
+    if (!activity.covered && activity.entries.some(isNumberedFromPush)) {
+      this.#deps.log.warn('takeover: the backfill starts at the oldest entry read', {
+        sessionId: this.sessionId,
+        entriesRead: activity.entries.length,
+        resumeFrom: new Date(activity.resumeFrom).toISOString(),
       });
-      entries.push(...page.entries);
-      cursor = page.cursor;
-      if (cursor === undefined) complete = true;
-      if (complete || page.entries.some(isNumberedFromPush)) break;
     }
-    return { resumeFrom: resumeFromOf({ entries, complete, createdAt: record.createdAt }), entries };
+    return activity;
   }
 
   // ---------------------------------------------------------------- writes and posts

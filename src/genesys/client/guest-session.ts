@@ -48,6 +48,7 @@ import { KeepAlive } from './keep-alive.js';
 import { MAX_FRAME_BYTES } from './limits.js';
 import { echoEvent, outboundEvents, windowKey } from './normalize-events.js';
 import {
+  BACKFILL_SLACK_MS,
   type GuestSessionOptions,
   type ResolvedOptions,
   resolveOptions,
@@ -131,8 +132,6 @@ const CLOSE_WAIT_MS = 5_000;
 const MAX_ACK_TIMEOUTS = 3;
 /** Reorder-window de-duplication memory per session: lean for thousands of sessions, ample for one. */
 const TRACKED_IDS = 1_000;
-/** Pushes that were in transit when a socket died can be this much older than the newest one seen. */
-const BACKFILL_SLACK_MS = 10_000;
 /** Typing tracingIds remembered to recognise errors about them (they are fire-and-forget). */
 const FIRE_AND_FORGET_MEMORY = 8;
 /** Wire error codes that concern attachments (reference §6): an untraced one goes to an attachment request. */

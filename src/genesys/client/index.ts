@@ -44,7 +44,7 @@ export type {
   SocketOptions,
   WebSocketConstructor,
 } from './options.js';
-export { DEFAULTS, isUploadHostEntry, silentLogger, tokenTag } from './options.js';
+export { BACKFILL_SLACK_MS, DEFAULTS, isUploadHostEntry, silentLogger, tokenTag } from './options.js';
 export { SessionState, TRANSITIONS } from './states.js';
 export type { UploadUrlCheck } from './upload-url.js';
 export { uploadUrlCheck } from './upload-url.js';

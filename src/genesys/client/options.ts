@@ -71,6 +71,14 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
 }
 
+/**
+ * How far before the newest push seen (or `resumeFrom`) a backfill after a resume reaches: pushes that
+ * were in transit when a socket died can be this much older than the newest one seen. Whoever sets
+ * `resumeFrom` must know every stored push from `resumeFrom - BACKFILL_SLACK_MS` on, or those are
+ * delivered again (worker/resume-from.ts).
+ */
+export const BACKFILL_SLACK_MS = 10_000;
+
 export const silentLogger: Logger = Object.freeze({
   debug() {},
   info() {},
@@ -91,7 +99,7 @@ export interface GuestSessionOptions {
   /**
    * This session was held by someone else (another worker, before a failover) until about this time
    * (epoch ms): on the first SessionResponse with `newSession:false`, backfill the history as after a
-   * resume, from `resumeFrom` minus a slack. Only with `token`.
+   * resume, from `resumeFrom` minus BACKFILL_SLACK_MS. Only with `token`.
    */
   readonly resumeFrom?: number;
   readonly WebSocket: WebSocketConstructor;

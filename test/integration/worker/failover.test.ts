@@ -6,6 +6,8 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXECUTOR_DEFAULTS } from '../../../src/commands/executor.js';
+import { UpdateCommand } from '../../../src/store/document.js';
+import { sessionKey } from '../../../src/store/sessions.js';
 import {
   DEFAULT_TIMING,
   type Guest,
@@ -242,6 +244,46 @@ describe('worker failover (multi-process)', () => {
       await sleep(1_500);
     }
     await waitUntil(() => complete(s, c), 30_000, 'every message stored and sent', 250);
+    await expectExact(s, c);
+  }, 90_000);
+
+  it('a burst of more than a page of agent messages before a takeover is not numbered again by the backfill', async () => {
+    system = await startSystem();
+    const s = system;
+    const first = await s.spawnWorker('w-a');
+    const [c] = await openConversations(s, 1);
+    if (c === undefined) throw new Error('no conversation');
+    // 80 messages in about 2 s: the backfill after the takeover reaches 10 s before the newest, so all of
+    // them, and the transcript's newest page (50) holds only part of them.
+    for (let n = 1; n <= 80; n++) {
+      const said = `burst ${n}`;
+      c.agentSaid.push(said);
+      s.emulator.agent.say(c.token, { from: 'agent', nickname: 'Sam', text: said });
+      if (n % 10 === 0) await sleep(250);
+    }
+    await waitUntil(() => complete(s, c), 20_000, 'the burst stored');
+    await waitUntil(
+      async () => Object.keys((await s.relay.deps.sessions.get(c.sessionId))?.pending ?? {}).length === 0,
+      10_000,
+      'the burst settled',
+    );
+    // What the owner's pruning leaves once the settle horizon (60 s) has passed: no settled ids on the
+    // item, so only what the new owner reads of the transcript keeps it from numbering a message again.
+    await s.relay.ctx.db.send(
+      new UpdateCommand({
+        TableName: s.relay.ctx.tables.sessions,
+        Key: sessionKey(c.sessionId),
+        UpdateExpression: 'SET settled = :none',
+        ExpressionAttributeValues: { ':none': {} },
+      }),
+    );
+    await s.spawnWorker('w-b');
+    await first.kill('SIGKILL');
+    await waitUntil(async () => (await s.owner(c.sessionId)) === 'w-b', 20_000, 'the takeover');
+    await round(s, [c], 1);
+    await waitUntil(() => complete(s, c), 20_000, 'the round after the takeover');
+    // Give a second numbering of the burst time to land before comparing.
+    await sleep(2_000);
     await expectExact(s, c);
   }, 90_000);
 
