@@ -277,10 +277,12 @@ export class CommandExecutor {
     const entry = entryOf(host.sessionId, numbered) as TranscriptEntry;
     this.#inProgress.add(command.id);
     clearTimeout(this.#idleTimer);
-    // Numbered and durable on the item: the frontends get it first, the table right after.
+    // Numbered and durable on the item: the frontends get it first, the table right after. Its id does
+    // not stay on the item once settled: the numbering write has answered, so no retry of it can follow
+    // (a drain that settles a record keeps the id: #runRecord).
     const posted = host.post(messageEvent(entry));
     this.#writeEntry(entry, posted, { after: posted })
-      .then(() => this.#finish(command.id, this.#settledNow(seq)))
+      .then(() => this.#finish(command.id))
       .catch((error) => {
         this.#dropFailed(command.id);
         host.onFailure(error, 'record');
@@ -548,7 +550,9 @@ export class CommandExecutor {
     const host = this.#host;
     const entry = entryOf(host.sessionId, command) as TranscriptEntry;
     this.#learn(entry);
-    // Found on the item (an earlier owner numbered it): it may never have reached the frontends.
+    // Found on the item (an earlier owner numbered it): it may never have reached the frontends. Its id
+    // stays on the item for the settle horizon: the numbering write may still be on its way, retried by
+    // the SDK after an answer that was lost, and must then number nothing.
     await this.#writeEntry(entry, host.post(messageEvent(entry)));
     return this.#finish(command.id, this.#settledNow(command.seq));
   }
@@ -740,8 +744,8 @@ export class CommandExecutor {
   }
 
   /**
-   * What stays on the item for the settle horizon: a keyed send's key, and a record's id (a late retry
-   * of its numbering then numbers nothing).
+   * What stays on the item for the settle horizon: a keyed send's key, and the id of a record that a
+   * drain carried out (a late retry of its numbering then numbers nothing).
    */
   #settledNow(seq: number): SettledKey {
     return { seq, at: this.#host.now() };
