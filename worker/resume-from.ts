@@ -16,8 +16,9 @@
  *   older than the horizon (`resumeFrom - BACKFILL_SLACK_MS`) is read, or its start. Stopping at the page
  *   that held the newest push, as the first version did, left unknown the entries of the slack beyond that
  *   page: with more than a page of entries in the 10 s before the newest push (a bot answering in bursts,
- *   a load run), those older than the page were numbered again once their ids had left the session item
- *   (CommandQueue's settle horizon). When the reading is cut short (`maxPages`), `resumeFrom` moves up so
+ *   a load run), those older than the page were numbered again: nothing else remembers them (the session
+ *   item keeps a record's id only when a drain settled it, src/commands/executor.ts, and then only for the
+ *   settle horizon). When the reading is cut short (`maxPages`), `resumeFrom` moves up so
  *   that the horizon is the oldest entry read: a push older than that many entries and still in transit is
  *   the price, not a second copy of what is stored.
  */
