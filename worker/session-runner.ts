@@ -289,11 +289,13 @@ export class SessionRunner {
 
   /**
    * What a sweep found pending (eventually consistent): the session is read only when it names a command
-   * this runner has not seen, or when nothing is pending at all (the session may leave the pending index).
+   * this runner has not seen. Nothing pending at all: the executor plans the idle clear that takes the
+   * session out of the pending index, unless one is planned or work is under way.
    */
   checkPending(commandIds: readonly string[]): void {
     if (this.#closed) return;
-    if (commandIds.length === 0 || !this.#executor.knows(commandIds)) this.drain();
+    if (commandIds.length === 0) this.#executor.listedWithNothingPending();
+    else if (!this.#executor.knows(commandIds)) this.drain();
   }
 
   /** Reads the session item (consistent) and starts the commands not already running. */

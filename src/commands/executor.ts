@@ -276,7 +276,7 @@ export class CommandExecutor {
     this.#known.set(command.id, numbered);
     const entry = entryOf(host.sessionId, numbered) as TranscriptEntry;
     this.#inProgress.add(command.id);
-    clearTimeout(this.#idleTimer);
+    this.#cancelIdle();
     // Numbered and durable on the item: the frontends get it first, the table right after. Its id does
     // not stay on the item once settled: the numbering write has answered, so no retry of it can follow
     // (a drain that settles a record keeps the id: #runRecord).
@@ -390,10 +390,23 @@ export class CommandExecutor {
     }
   }
 
+  /**
+   * A sweep lists the session with nothing pending: it stays in `byOwnerPending` until an idle clear, and
+   * busy sessions are listed so between two messages. Nothing to read: with work under way, its
+   * settlement plans the idle clear; with one planned, nothing more. Otherwise it is planned now (a write
+   * conditioned on an empty map, which drains the item if it finds work after all). Reading the item
+   * here instead cost one GetItem per listed session each sweep, all at once (docs/performance.md).
+   */
+  listedWithNothingPending(): void {
+    if (this.#host.closed || this.#known.size > 0 || this.#settling.size > 0) return;
+    if (this.#idleTimer !== undefined) return;
+    this.#scheduleIdle(0);
+  }
+
   /** Stops the timers (the runner closed). */
   stop(): void {
     clearTimeout(this.#settleTimer);
-    clearTimeout(this.#idleTimer);
+    this.#cancelIdle();
   }
 
   // ---------------------------------------------------------------- dispatch
@@ -403,7 +416,7 @@ export class CommandExecutor {
     if (host.closed || this.#inProgress.has(command.id) || this.#done.has(command.id)) return;
     this.#known.set(command.id, command);
     this.#inProgress.add(command.id);
-    clearTimeout(this.#idleTimer);
+    this.#cancelIdle();
     this.#dispatch = this.#dispatch.then(
       () =>
         new Promise<void>((started) => {
@@ -806,6 +819,12 @@ export class CommandExecutor {
     }
   }
 
+  /** Work started, or the runner stopped: no idle clear is planned. */
+  #cancelIdle(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
   /** `ms` ± half of it, at random. */
   #jittered(ms: number): number {
     return ms * (0.5 + this.#options.random());
@@ -813,8 +832,9 @@ export class CommandExecutor {
 
   /** With nothing pending, take the session out of `byOwnerPending`; if that finds work, drain it. */
   #scheduleIdle(delay: number): void {
-    clearTimeout(this.#idleTimer);
+    this.#cancelIdle();
     this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
       const host = this.#host;
       if (host.closed || this.#known.size > 0 || this.#settling.size > 0) return;
       host

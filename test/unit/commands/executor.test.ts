@@ -64,3 +64,43 @@ describe('CommandExecutor.accept', () => {
     executor.stop();
   });
 });
+
+describe('CommandExecutor.listedWithNothingPending', () => {
+  /** A host that counts idle clears (each finds the map empty). */
+  function idleHost(clears: string[]): ExecutorHost {
+    return {
+      ...host([]),
+      write: <T>(action: () => Promise<T>) => action(),
+      queue: {
+        clearIdle: async () => {
+          clears.push('clear');
+          return true;
+        },
+      },
+    } as unknown as ExecutorHost;
+  }
+
+  it('plans one idle clear, no read, when a sweep lists the session with nothing pending', async () => {
+    const clears: string[] = [];
+    const executor = new CommandExecutor(idleHost(clears));
+    // Each sweep lists it again until the clear lands; a planned clear is not planned twice.
+    executor.listedWithNothingPending();
+    executor.listedWithNothingPending();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(clears).toEqual(['clear']);
+    executor.listedWithNothingPending();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(clears).toEqual(['clear', 'clear']);
+    executor.stop();
+  });
+
+  it('plans nothing while a command is under way: its settlement plans the clear', async () => {
+    const clears: string[] = [];
+    const executor = new CommandExecutor(idleHost(clears));
+    expect(executor.accept([send('c#a', 11)], ['c#a'])).toBe(true);
+    executor.listedWithNothingPending();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(clears).toEqual([]);
+    executor.stop();
+  });
+});
