@@ -160,7 +160,7 @@ export class CommandExecutor {
   readonly #settling = new Map<string, Settlement['done'][number]>();
   #settleTimer: ReturnType<typeof setTimeout> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Keyed sends' keys and records' ids on the item (`settled`), pruned past the horizon. */
+  /** Keyed sends' keys and the ids of records a drain carried out, on the item (`settled`), pruned past the horizon. */
   readonly #settledKeys = new Map<string, SettledKey>();
   /** The control connection the item names (as far as this runner knows). */
   #ownerConn: string | undefined;
@@ -398,8 +398,7 @@ export class CommandExecutor {
    * here instead cost one GetItem per listed session each sweep, all at once (docs/performance.md).
    */
   listedWithNothingPending(): void {
-    if (this.#host.closed || this.#known.size > 0 || this.#settling.size > 0) return;
-    if (this.#idleTimer !== undefined) return;
+    if (this.#host.closed || this.#underWay || this.#idleTimer !== undefined) return;
     this.#scheduleIdle(0);
   }
 
@@ -814,9 +813,14 @@ export class CommandExecutor {
     }
     for (const id of settlement.prune ?? []) this.#settledKeys.delete(id);
     if (settlement.ownerConn !== undefined) this.#ownerConn = settlement.ownerConn;
-    if (this.#known.size === 0 && this.#settling.size === 0) {
+    if (!this.#underWay) {
       this.#scheduleIdle(this.#jittered(this.#options.idleAfterMs));
     }
+  }
+
+  /** Commands known here (running, or done and not settled yet) or settlements not written yet. */
+  get #underWay(): boolean {
+    return this.#known.size > 0 || this.#settling.size > 0;
   }
 
   /** Work started, or the runner stopped: no idle clear is planned. */
@@ -836,7 +840,7 @@ export class CommandExecutor {
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
       const host = this.#host;
-      if (host.closed || this.#known.size > 0 || this.#settling.size > 0) return;
+      if (host.closed || this.#underWay) return;
       host
         .write(() => host.queue.clearIdle(host.sessionId, host.fence))
         .then(async (idle) => {

@@ -9,9 +9,9 @@
  *   staging each as a `record` command until its transcript entry is written.
  * - **The owner settles** what it carried out (`settle`): commands leave the map, a keyed send's key
  *   stays on the item for `settleHorizonMs` (`settled.<id>`) so that a retry's write is refused even if
- *   the retry read no marker yet, and so does a record's id, so that a retried numbering that lands after
- *   the record was written and settled numbers nothing. Settlements ride on the owner's next write where
- *   they can.
+ *   the retry read no marker yet, and so does the id of a record a drain carried out (the executor says
+ *   which), so that a retried numbering that lands after the record was written and settled numbers
+ *   nothing. Settlements ride on the owner's next write where they can.
  *
  * Expressions: `SET seqs.#id = lastSeq + :one, lastSeq = lastSeq + :one` gives the command and the
  * allocator the same new number in one write (the right-hand sides read the item as it was), on dynalite
