@@ -52,10 +52,8 @@ export function resumeFromOf({
   createdAt,
   slackMs = BACKFILL_SLACK_MS,
 }: ResumeFromInput): number {
-  const numbered = entries.find(isNumberedFromPush);
-  const from = (numbered === undefined ? undefined : timeOf(numbered)) ?? createdAt;
-  const oldest = entries.at(-1);
-  const oldestAt = oldest === undefined ? undefined : timeOf(oldest);
+  const { pushedAt, oldestAt } = timesOf(entries, createdAt);
+  const from = pushedAt ?? createdAt;
   // An oldest entry without a readable time moves nothing: the backfill reaches as far as it did.
   if (complete || oldestAt === undefined) return from;
   return Math.max(from, oldestAt + slackMs);
@@ -69,12 +67,25 @@ export function coversHorizon({
   slackMs = BACKFILL_SLACK_MS,
 }: ResumeFromInput): boolean {
   if (complete) return true;
-  const numbered = entries.find(isNumberedFromPush);
+  const { pushedAt, oldestAt } = timesOf(entries, createdAt);
+  if (pushedAt === undefined || oldestAt === undefined) return false;
+  return oldestAt < pushedAt - slackMs;
+}
+
+/**
+ * The newest pushed entry's time (the session's start when it does not parse), and the oldest entry's
+ * (none when it does not parse), among entries read newest first.
+ */
+function timesOf(
+  entries: readonly TranscriptEntry[],
+  createdAt: number,
+): { pushedAt: number | undefined; oldestAt: number | undefined } {
+  const pushed = entries.find(isNumberedFromPush);
   const oldest = entries.at(-1);
-  const from = numbered === undefined ? undefined : (timeOf(numbered) ?? createdAt);
-  const oldestAt = oldest === undefined ? undefined : timeOf(oldest);
-  if (from === undefined || oldestAt === undefined) return false;
-  return oldestAt < from - slackMs;
+  return {
+    pushedAt: pushed === undefined ? undefined : (timeOf(pushed) ?? createdAt),
+    oldestAt: oldest === undefined ? undefined : timeOf(oldest),
+  };
 }
 
 /** One page of the transcript read backward; no `cursor`: nothing older. */
