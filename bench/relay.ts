@@ -67,6 +67,11 @@ export interface PathResult {
   readonly errors: Readonly<Record<string, number>>;
   /** Why the run stopped early (e.g. sessions could not all be brought up in time). */
   readonly failure?: string;
+  /**
+   * The relay's process CPU (user + system, every thread) during the measured phase, per message driven:
+   * steadier from run to run than the latencies on a shared machine, and what the tail depends on.
+   */
+  readonly cpuPerMessageMs?: number;
   /** guest-relay only: DynamoDB requests during the measured phase, by operation, per message driven. */
   readonly storeRequestsPerMessage?: Readonly<Record<string, number>>;
   /**
@@ -371,11 +376,11 @@ async function rawHop(url: string, count: number, seconds: number): Promise<Path
   };
 }
 
-/** The local stack's DynamoDB requests so far, by operation (it answers `ask`). */
-async function storeRequests(relay: Child<unknown>): Promise<Record<string, number>> {
-  // (Each report also hands over the child's trace so far; only the probes read it.)
-  const answer = (await relay.ask()) as { dynamoRequests?: Record<string, number> };
-  return answer.dynamoRequests ?? {};
+/** What a relay's report says: its CPU so far and, guest-relay's, its store requests by operation. */
+async function usage(relay: Child<unknown>): Promise<{ cpuMs: number; requests: Record<string, number> }> {
+  // (guest-relay's report also hands over its trace so far; only the probes read it.)
+  const answer = (await relay.ask()) as { cpuMs?: number; dynamoRequests?: Record<string, number> };
+  return { cpuMs: answer.cpuMs ?? Number.NaN, requests: answer.dynamoRequests ?? {} };
 }
 
 /** One relay (seed or guest-relay) at one size, against a fresh Genesys emulator. */
@@ -408,12 +413,12 @@ async function relayRun(
     await learnTokens(emulator, kind, frontends);
     // Every session just sent at once: let what that set off settle before measuring the steady state.
     await sleep(SETTLE_MS);
-    const before = kind === 'stack' ? await storeRequests(relay) : {};
+    const before = await usage(relay);
     const run = await drive(emulator, kind, frontends, seconds);
-    const after = kind === 'stack' ? await storeRequests(relay) : {};
+    const after = await usage(relay);
     const driven = 2 * count * (seconds + 1);
     const perMessage = Object.fromEntries(
-      Object.entries(after).map(([op, n]) => [op, (n - (before[op] ?? 0)) / driven]),
+      Object.entries(after.requests).map(([op, n]) => [op, (n - (before.requests[op] ?? 0)) / driven]),
     );
     // Once per run, at the first size, without the window (it would hold each probe 300 ms, and whatever
     // else the stack does in that time would count), and on a stack quiet again after the phase.
@@ -422,6 +427,7 @@ async function relayRun(
     if (probe) await sleep(SETTLE_MS);
     const inSequence = probe ? await probeSequence(emulator, relay, first) : undefined;
     return {
+      cpuPerMessageMs: (after.cpuMs - before.cpuMs) / driven,
       ...(kind === 'stack' ? { storeRequestsPerMessage: perMessage } : {}),
       ...(inSequence === undefined ? {} : { inSequence }),
       path,
@@ -576,6 +582,20 @@ function figuresOf(runs: readonly PathResult[]): Figure[] {
           `${run.sent - run.undelivered} of ${run.sent} within ${GRACE_MS / 1000} s; ${refused === 0 ? 'no error events' : `error events: ${codes.join(', ')}`}`,
       });
       // Per message only means something when every message went through within the phase.
+      const cpu = run.undelivered === 0 ? run.cpuPerMessageMs : undefined;
+      if (cpu !== undefined && Number.isFinite(cpu)) {
+        const seedCpu = run.path === 'seed relay' ? undefined : find('seed relay', n)?.cpuPerMessageMs;
+        figures.push({
+          section: SECTION,
+          measure: `${run.path}, ${n} session${n === 1 ? '' : 's'}, CPU per message`,
+          value: cpu,
+          unit: 'ms',
+          note:
+            seedCpu === undefined || !Number.isFinite(seedCpu)
+              ? "the relay's process, every thread, over the measured phase"
+              : `${(cpu / seedCpu).toFixed(1)} × the seed relay's; the relay's process, every thread`,
+        });
+      }
       const perMessage = run.undelivered === 0 ? run.storeRequestsPerMessage : undefined;
       if (perMessage !== undefined && Object.keys(perMessage).length > 0) {
         const ops = Object.entries(perMessage)

@@ -102,9 +102,15 @@ export function announceReady(info: unknown, stop: () => Promise<void>): void {
   process.once('SIGINT', shutdown);
 }
 
-/** In a child: on SIGUSR2 (the parent's `ask`), prints what `current` returns as a JSON line. */
-export function answerReports(current: () => unknown): void {
-  process.on('SIGUSR2', () => process.stdout.write(`${JSON.stringify(current())}\n`));
+/**
+ * In a child: on SIGUSR2 (the parent's `ask`), prints what `current` returns as a JSON line, with the CPU
+ * time the process has used so far, every thread of it, in ms (`cpuMs`).
+ */
+export function answerReports(current: () => Record<string, unknown> = () => ({})): void {
+  process.on('SIGUSR2', () => {
+    const { user, system } = process.cpuUsage();
+    process.stdout.write(`${JSON.stringify({ ...current(), cpuMs: (user + system) / 1000 })}\n`);
+  });
 }
 
 /** In a child: once `server` listens, announces its `ws://` URL; on SIGTERM cuts its clients and closes it. */

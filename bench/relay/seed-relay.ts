@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WebSocket, WebSocketServer } from 'ws';
-import { announceServer } from './child.js';
+import { announceServer, answerReports } from './child.js';
 
 const [upstreamUrl, deploymentId] = process.argv.slice(2);
 if (upstreamUrl === undefined || deploymentId === undefined) {
@@ -65,3 +65,5 @@ server.on('connection', (frontend) => {
   frontend.on('close', () => upstream.close());
 });
 announceServer(server);
+// The CPU the seed relay spends per message, beside guest-relay's.
+answerReports();
