@@ -69,7 +69,7 @@ export interface PathResult {
   readonly failure?: string;
   /**
    * The relay's process CPU (user + system, every thread) during the measured phase, per message driven:
-   * steadier from run to run than the latencies on a shared machine, and what the tail depends on.
+   * what a message costs the machine, and so how much load local mode takes before its tail grows.
    */
   readonly cpuPerMessageMs?: number;
   /** guest-relay only: DynamoDB requests during the measured phase, by operation, per message driven. */
