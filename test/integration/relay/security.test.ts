@@ -207,8 +207,9 @@ describe('session ownership', () => {
 describe('token expiry on an open connection', () => {
   it('answers the first frame after exp with token_expired and closes the connection', async () => {
     const r = await start();
-    // Valid at the handshake, expiring about a second later.
-    const token = await r.token({ team: 'blue', subject: 'ada' }, { ttlSeconds: 2, now: Date.now() - 1000 });
+    // Valid at the handshake, expiring about four seconds later: time for the handshake and a connect on
+    // a loaded machine (with one second, a CI run once saw the connect itself refused).
+    const token = await r.token({ team: 'blue', subject: 'ada' }, { ttlSeconds: 5, now: Date.now() - 1000 });
     const ws = await openSocket(`${r.publicApi.url}?token=${encodeURIComponent(token)}`);
     const client = new Client(ws, r.connectionIds.at(-1) as string);
     const { sessionId } = await client.start();
