@@ -32,7 +32,6 @@ import {
   type RelayEvent,
 } from '../src/relay/index.js';
 import { RefusalTally } from './middleware/refusal-tally.js';
-import { requestScopedLog } from './middleware/request-scoped-log.js';
 import type { WsEvent, WsLog, WsRouteResponse } from './middleware/types.js';
 import { wsBodyParser } from './middleware/ws-body-parser.js';
 import { wsErrorHandler } from './middleware/ws-error-handler.js';
@@ -67,8 +66,9 @@ export function createRoutes(
   baseLogger: WsLog,
   options: RouteOptions = {},
 ): Record<RouteKey, RouteHandler> {
-  // Each invocation's log keys are its own, also when local mode runs many at once.
-  const logger = requestScopedLog(baseLogger);
+  // The middlewares name each invocation on the lines they write (invocationKeys), so local mode, which
+  // runs many invocations at once, shares one logger without mixing their keys.
+  const logger = baseLogger;
   const actions: ActionHandlers = {
     connect: createConnectActionHandler(deps),
     send: createSendHandler(deps),
@@ -115,23 +115,18 @@ export function createRoutes(
     middy(handler as never)
       .use(wsLogger({ logger, now: deps.now }))
       .use(wsErrorHandler({ logger })) as unknown as RouteHandler;
-  const scoped =
-    (handler: RouteHandler): RouteHandler =>
-    (event, context) =>
-      logger.run(() => handler(event, context));
-
   return {
-    $connect: scoped(lifecycle(createConnectHandler(deps))),
-    $disconnect: scoped(lifecycle(createDisconnectHandler(deps))),
-    $default: scoped(message(undefined, createDefaultHandler(actions))),
-    connect: scoped(message('connect', actions.connect)),
-    send: scoped(message('send', actions.send)),
-    typing: scoped(message('typing', actions.typing)),
-    context: scoped(message('context', actions.context)),
-    upload: scoped(message('upload', actions.upload)),
-    history: scoped(message('history', actions.history)),
-    end: scoped(message('end', actions.end)),
-    ping: scoped(message('ping', actions.ping)),
+    $connect: lifecycle(createConnectHandler(deps)),
+    $disconnect: lifecycle(createDisconnectHandler(deps)),
+    $default: message(undefined, createDefaultHandler(actions)),
+    connect: message('connect', actions.connect),
+    send: message('send', actions.send),
+    typing: message('typing', actions.typing),
+    context: message('context', actions.context),
+    upload: message('upload', actions.upload),
+    history: message('history', actions.history),
+    end: message('end', actions.end),
+    ping: message('ping', actions.ping),
   };
 }
 

@@ -10,6 +10,7 @@ import {
 import { withDefaults } from './options.js';
 import type { RefusalTally } from './refusal-tally.js';
 import type { WsEvent, WsFrameEvent, WsLog, WsRouteResponse } from './types.js';
+import { invocationKeys } from './ws-logger.js';
 
 export interface WsBodyParserOptions<TAction extends ClientAction = ClientAction> {
   /**
@@ -45,9 +46,13 @@ export function wsBodyParser<TAction extends ClientAction = ClientAction>(
     defaults as WsBodyParserOptions<TAction>,
     options,
   );
-  const refuse = (error: ProtocolError): WsRouteResponse => {
+  const refuse = (event: WsEvent, error: ProtocolError): WsRouteResponse => {
     refusals?.count(error.code);
-    logger?.debug('frame refused', { code: error.code, action: error.action ?? null });
+    logger?.debug('frame refused', {
+      ...invocationKeys(event),
+      code: error.code,
+      action: error.action ?? null,
+    });
     return { statusCode: 200, body: serializeEvent(error.toEvent()) };
   };
 
@@ -58,10 +63,11 @@ export function wsBodyParser<TAction extends ClientAction = ClientAction>(
       const body = event.body ?? '';
       const raw = event.isBase64Encoded ? new Uint8Array(Buffer.from(body, 'base64')) : body;
       const result = parseClientFrame(raw, constraints === undefined ? {} : { constraints });
-      if (!result.ok) return refuse(result.error);
+      if (!result.ok) return refuse(event, result.error);
       const { frame } = result;
       if (actions !== undefined && !(actions as readonly ClientAction[]).includes(frame.action)) {
         return refuse(
+          event,
           new ProtocolError('unknown_action', `This route does not take "${frame.action}".`, {
             action: frame.action,
             ...('clientMessageId' in frame ? { clientMessageId: frame.clientMessageId } : {}),

@@ -8,6 +8,7 @@ import {
 import { withDefaults } from './options.js';
 import type { RefusalTally } from './refusal-tally.js';
 import type { WsEvent, WsLog, WsRouteResponse } from './types.js';
+import { invocationKeys } from './ws-logger.js';
 
 export interface WsErrorHandlerOptions {
   /** Where errors are logged, with their cause. Build it with createRedactingLogger. */
@@ -49,16 +50,19 @@ export function wsErrorHandler(
           )
         : request.error;
       const event = errorEventFor(error, context);
+      // Each line names its invocation itself (invocationKeys: overlapping invocations share the logger).
+      const keys = invocationKeys(request.event);
+      const refused = { ...keys, code: event.code, action: event.action ?? null };
       if (event.code === 'internal_error') {
-        if (error instanceof Error) logger?.error('request failed', error);
-        else logger?.error('request failed', { thrown: String(error) });
+        if (error instanceof Error) logger?.error('request failed', { ...keys, error });
+        else logger?.error('request failed', { ...keys, thrown: String(error) });
       } else if (error !== request.error) {
-        logger?.warn('request timed out', { code: event.code, action: event.action ?? null });
+        logger?.warn('request timed out', refused);
       } else if (refusals === undefined || SERVICE_FAILURES.has(event.code)) {
-        logger?.warn('request refused', { code: event.code, action: event.action ?? null });
+        logger?.warn('request refused', refused);
       } else {
         refusals.count(event.code);
-        logger?.debug('request refused', { code: event.code, action: event.action ?? null });
+        logger?.debug('request refused', refused);
       }
       request.response =
         request.event.requestContext.eventType === 'MESSAGE'

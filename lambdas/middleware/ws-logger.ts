@@ -11,8 +11,8 @@ export {
 } from '../../src/logging/logger.js';
 
 export interface WsLoggerOptions {
-  /** The logger to enrich (required): build it with createRedactingLogger. */
-  readonly logger: WsLog | undefined;
+  /** The logger to write to (required): build it with createRedactingLogger. */
+  readonly logger: Pick<WsLog, 'info'> | undefined;
   /** The session id of this request, when it can be read from the event (after body parsing). */
   readonly sessionIdOf: (event: WsEvent & { frame?: unknown }) => string | undefined;
   /** Epoch milliseconds, for the request's duration. */
@@ -28,13 +28,29 @@ const defaults: WsLoggerOptions = {
   now: Date.now,
 };
 
-const KEYS = ['connectionId', 'routeKey', 'eventType', 'requestId', 'team', 'sessionId'];
+/**
+ * The keys that name an invocation on a log line (connectionId, routeKey, eventType, requestId, and
+ * team when the authorizer gave one), read from its event. Each middleware adds them to the lines it
+ * writes itself, rather than appending them to a shared logger: local mode runs many invocations at once
+ * in one process, and keys kept on a shared logger would land on another invocation's lines. Keeping them
+ * per invocation in an AsyncLocalStorage would work too, but on Node 20 its promise hooks, once enabled,
+ * tax every promise in the process (an SDK request cost about a fifth more CPU with them on: docs/decisions.md).
+ */
+export function invocationKeys(event: WsEvent): Record<string, unknown> {
+  const { requestContext } = event;
+  const team = requestContext.authorizer?.team;
+  return {
+    connectionId: requestContext.connectionId,
+    routeKey: requestContext.routeKey,
+    eventType: requestContext.eventType,
+    requestId: requestContext.requestId,
+    ...(typeof team === 'string' ? { team } : {}),
+  };
+}
 
 /**
- * Adds the connection's keys (connectionId, routeKey, eventType, requestId, team) to every log line
- * of the request, and writes one summary line when it ends (status, duration, sessionId when known).
- * Use it first, so that it sees the final response of the other middlewares. Handlers that learn the
- * session id later call `logger.appendKeys({ sessionId })`.
+ * Writes one summary line when a request ends (status, duration, the invocation's keys, and sessionId
+ * when known). Use it first, so that it sees the final response of the other middlewares.
  */
 export function wsLogger(options: Partial<WsLoggerOptions> = {}): MiddlewareObj<WsEvent, WsRouteResponse> {
   const { logger, sessionIdOf, now } = withDefaults('wsLogger', defaults, options);
@@ -43,32 +59,20 @@ export function wsLogger(options: Partial<WsLoggerOptions> = {}): MiddlewareObj<
 
   const finish = (event: WsEvent, response: WsRouteResponse | null | undefined, failed: boolean) => {
     const sessionId = sessionIdOf(event);
-    if (sessionId !== undefined) logger.appendKeys({ sessionId });
     const startedAt = started.get(event);
     logger.info('route handled', {
+      ...invocationKeys(event),
+      ...(sessionId === undefined ? {} : { sessionId }),
       statusCode: response?.statusCode ?? null,
       threw: failed,
       ...(startedAt === undefined ? {} : { durationMs: now() - startedAt }),
     });
-    logger.removeKeys(KEYS);
   };
 
   return {
     name: 'wsLogger',
     before: (request) => {
       started.set(request.event, now());
-      // Temporary keys outlive an invocation that ended early (ws-body-parser's early answer skips
-      // `after`), so start from a clean slate.
-      logger.removeKeys(KEYS);
-      const { requestContext } = request.event;
-      const keys: Record<string, unknown> = {
-        connectionId: requestContext.connectionId,
-        routeKey: requestContext.routeKey,
-        eventType: requestContext.eventType,
-        requestId: requestContext.requestId,
-      };
-      if (typeof requestContext.authorizer?.team === 'string') keys.team = requestContext.authorizer.team;
-      logger.appendKeys(keys);
     },
     after: (request) => finish(request.event, request.response, false),
     onError: (request) => finish(request.event, request.response, true),

@@ -1,7 +1,6 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type RequestScopedLog, requestScopedLog } from '../../../lambdas/middleware/request-scoped-log.js';
 import type { WsEvent, WsFrameEvent } from '../../../lambdas/middleware/types.js';
 import { wsBodyParser } from '../../../lambdas/middleware/ws-body-parser.js';
 import { wsErrorHandler } from '../../../lambdas/middleware/ws-error-handler.js';
@@ -309,51 +308,45 @@ describe('wsLogger and redaction', () => {
   });
 });
 
-describe('requestScopedLog', () => {
-  /** Two invocations that overlap: the first logs after the second has started and ended. */
-  async function overlapping(logger: ReturnType<typeof createRedactingLogger> | RequestScopedLog) {
+describe('overlapping invocations (local mode runs many at once)', () => {
+  it('name themselves on every line the middlewares write, with one shared logger', async () => {
+    const logger = createRedactingLogger({ serviceName: 'test', logLevel: 'DEBUG' });
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
     const handler = middy<WsFrameEvent>()
       .use(wsLogger({ logger }))
-      .use(wsBodyParser())
+      .use(wsErrorHandler({ logger }))
+      .use(wsResponse())
+      .use(wsBodyParser({ logger }))
       .handler(async (event) => {
-        if (event.requestContext.connectionId === 'conn-A') await gate;
-        logger.info('inside');
+        // conn-A is refused only after conn-B has come and gone.
+        if (event.requestContext.connectionId === 'conn-A') {
+          await gate;
+          throw new ProtocolError('forbidden', 'not this one', { action: 'ping' });
+        }
         return { statusCode: 200 };
       });
-    const invoke = (connectionId: string) => {
-      const call = () => handler(wsEvent(JSON.stringify({ action: 'ping' }), { connectionId }), context);
-      return 'run' in logger ? logger.run(call) : call();
-    };
-    const first = invoke('conn-A');
-    await invoke('conn-B');
+    const logs = captureLogs();
+    const first = handler(wsEvent(JSON.stringify({ action: 'ping' }), { connectionId: 'conn-A' }), context);
+    await handler(
+      wsEvent(JSON.stringify({ action: 'ping' }), { connectionId: 'conn-B', requestId: 'req-B' }),
+      context,
+    );
+    // A frame refused before any handler runs names its invocation too (its early answer ends the
+    // invocation there: middy runs no `after`, so it has no summary line).
+    await handler(wsEvent('not json', { connectionId: 'conn-C' }), context);
     release();
     await first;
-  }
-
-  it("keeps each invocation's keys on its own lines when invocations overlap (local mode)", async () => {
-    const logs = captureLogs();
-    await overlapping(requestScopedLog(createRedactingLogger({ serviceName: 'test' })));
     logs.restore();
-    const lines = logs
-      .parsed()
-      .filter((line) => line.message === 'inside' || line.message === 'route handled');
-    expect(lines).toHaveLength(4);
-    for (const line of lines) expect(['conn-A', 'conn-B']).toContain(line.connectionId);
-    const inside = lines.filter((line) => line.message === 'inside').map((line) => line.connectionId);
-    expect(inside).toEqual(['conn-B', 'conn-A']);
-    const handled = lines.filter((line) => line.message === 'route handled').map((line) => line.connectionId);
-    expect(handled).toEqual(['conn-B', 'conn-A']);
-  });
-
-  it('is needed: the shared logger alone loses the first invocation its keys', async () => {
-    const logs = captureLogs();
-    await overlapping(createRedactingLogger({ serviceName: 'test' }));
-    logs.restore();
-    const inside = logs.parsed().filter((line) => line.message === 'inside');
-    expect(inside.map((line) => line.connectionId)).not.toEqual(['conn-B', 'conn-A']);
+    const lines = logs.parsed().map((line) => [line.message, line.connectionId, line.requestId]);
+    expect(lines).toEqual([
+      ['route handled', 'conn-B', 'req-B'],
+      ['frame refused', 'conn-C', 'req-1'],
+      ['request refused', 'conn-A', 'req-1'],
+      ['route handled', 'conn-A', 'req-1'],
+    ]);
+    for (const line of logs.parsed()) expect(line).toMatchObject({ routeKey: 'send', team: 'acme' });
   });
 });

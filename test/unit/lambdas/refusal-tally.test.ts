@@ -133,12 +133,19 @@ describe('refused frames through the middlewares', () => {
     await send('{"action":"send","text":"hi"}');
     await send('{"action":"send","text":"hi"}');
     expect(captured.above('warn')).toEqual([]);
-    // Each is still there at debug, by its code only.
+    // Each is still there at debug, by its code only (and the invocation's keys, never the frame).
+    const keys = {
+      connectionId: 'conn-1',
+      routeKey: 'send',
+      eventType: 'MESSAGE',
+      requestId: 'req-1',
+      team: 'acme',
+    };
     expect(captured.lines.filter((l) => l.level === 'debug').map((l) => l.fields)).toEqual([
-      { code: 'invalid_json', action: null },
-      { code: 'unknown_field', action: 'send' },
-      { code: 'not_connected', action: 'send' },
-      { code: 'not_connected', action: 'send' },
+      { ...keys, code: 'invalid_json', action: null },
+      { ...keys, code: 'unknown_field', action: 'send' },
+      { ...keys, code: 'not_connected', action: 'send' },
+      { ...keys, code: 'not_connected', action: 'send' },
     ]);
     clock.advance(MINUTE);
     expect(captured.above('warn').map((l) => l.message)).toEqual([
