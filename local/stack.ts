@@ -22,6 +22,7 @@ import {
   secretFromString,
 } from '../src/auth/index.js';
 import { localSigner } from '../src/aws/local-signer.js';
+import { withoutSdkLogger } from '../src/aws/without-sdk-logger.js';
 import { createControlHandlers } from '../src/control/index.js';
 import type { Authorizer, LambdaLike, WebSocketApi } from '../src/gateway/emulator/index.js';
 import { DISCOVERY_PATH, startWebSocketApi } from '../src/gateway/emulator/index.js';
@@ -132,14 +133,16 @@ export async function startLocalStack(options: Partial<LocalOptions> = {}): Prom
     // Every SDK client of this process reaches dynalite and the gateway emulators in-process: the same
     // clients and the same store code as in the cloud, without a loopback hop per request, and without
     // computing signatures that the local engines never check (src/aws/local-signer.ts).
-    const client = new DynamoDBClient({
-      endpoint: dynamo.endpoint,
-      region: REGION,
-      credentials: LOCAL_CREDENTIALS,
-      requestHandler: dynamo.requestHandler,
-      signer: localSigner({ region: REGION, service: 'dynamodb' }),
-      cacheMiddleware: true,
-    });
+    const client = withoutSdkLogger(
+      new DynamoDBClient({
+        endpoint: dynamo.endpoint,
+        region: REGION,
+        credentials: LOCAL_CREDENTIALS,
+        requestHandler: dynamo.requestHandler,
+        signer: localSigner({ region: REGION, service: 'dynamodb' }),
+        cacheMiddleware: true,
+      }),
+    );
     stops.push(async () => client.destroy());
     const tables = tableNames('local-');
     await provisionTables(client, tables);

@@ -19,6 +19,7 @@ import {
   DeleteConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import { withoutSdkLogger } from '../aws/without-sdk-logger.js';
 import { type BackoffPolicy, backoffPolicy, nextDelay, sleep } from '../domain/backoff.js';
 import type { Clock } from '../domain/clock.js';
 import { GatewayError, isGone, isThrottled, isTransient, toGatewayError } from './errors.js';
@@ -175,7 +176,7 @@ export function createManagementSdk(config: ManagementSdkConfig): ApiGatewayMana
   if (!/^https?:\/\//.test(config.endpoint)) {
     throw new TypeError(`createManagementSdk: endpoint must be an http(s) URL, got "${config.endpoint}"`);
   }
-  return new ApiGatewayManagementApiClient({
+  const client = new ApiGatewayManagementApiClient({
     endpoint: config.endpoint,
     region: config.region,
     maxAttempts: 1,
@@ -185,4 +186,6 @@ export function createManagementSdk(config: ManagementSdkConfig): ApiGatewayMana
     ...(config.requestHandler ? { requestHandler: config.requestHandler } : {}),
     ...(config.signer ? { signer: config.signer } : {}),
   });
+  // No logger is configured: the SDK's logger middleware would only copy every input and output.
+  return withoutSdkLogger(client);
 }

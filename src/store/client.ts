@@ -6,6 +6,7 @@
  * `service_unavailable` with a retry delay.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { withoutSdkLogger } from '../aws/without-sdk-logger.js';
 
 /** No answer to a request within this: the attempt fails (and is retried). */
 export const DYNAMODB_REQUEST_TIMEOUT_MS = 1_500;
@@ -69,7 +70,8 @@ export function requestHandlerFor(options: Pick<DynamoClientOptions, 'endpoint' 
 }
 
 export function createDynamoClient(options: DynamoClientOptions): DynamoDBClient {
-  return new DynamoDBClient({
+  // No logger is configured, so the SDK's logger middleware only copies every item (without-sdk-logger.ts).
+  const client = new DynamoDBClient({
     region: options.region,
     // The middleware stack is resolved once per command type, not on every request (see document.ts).
     cacheMiddleware: true,
@@ -77,4 +79,5 @@ export function createDynamoClient(options: DynamoClientOptions): DynamoDBClient
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),
   });
+  return withoutSdkLogger(client);
 }
