@@ -63,12 +63,11 @@ export interface RouteOptions {
 
 export function createRoutes(
   deps: RelayDeps,
-  baseLogger: WsLog,
+  // One logger for every invocation: the middlewares name each invocation on the lines they write
+  // (invocationKeys), so local mode, which runs many invocations at once, does not mix their keys.
+  logger: WsLog,
   options: RouteOptions = {},
 ): Record<RouteKey, RouteHandler> {
-  // The middlewares name each invocation on the lines they write (invocationKeys), so local mode, which
-  // runs many invocations at once, shares one logger without mixing their keys.
-  const logger = baseLogger;
   const actions: ActionHandlers = {
     connect: createConnectActionHandler(deps),
     send: createSendHandler(deps),
@@ -79,7 +78,7 @@ export function createRoutes(
     end: createEndHandler(deps),
     ping: createPingHandler(deps),
   };
-  const refusals = options.refusals ?? new RefusalTally({ logger: baseLogger });
+  const refusals = options.refusals ?? new RefusalTally({ logger });
   const post = async (connectionId: string, data: string) => {
     await deps.publicGateway.post(connectionId, data);
   };
