@@ -11,7 +11,7 @@ import { CommandQueue, type NewSend } from '../../src/commands/queue.js';
 import { entryOf, readTranscript, readWholeTranscript } from '../../src/commands/reader.js';
 import type { NumberedCommand, RecordCommand } from '../../src/commands/types.js';
 import { DEFAULT_CONSTRAINTS } from '../../src/domain/constraints.js';
-import { PutCommand } from '../../src/store/document.js';
+import { PutCommand, UpdateCommand } from '../../src/store/document.js';
 import { type Fence, NO_OWNER, SessionStore } from '../../src/store/sessions.js';
 import { fingerprintOf, TranscriptStore } from '../../src/store/transcript.js';
 import { WorkerStore } from '../../src/store/workers.js';
@@ -101,6 +101,36 @@ describeOnEngines('CommandQueue', ({ store, clock }) => {
     expect(outcome.session).toEqual(after);
     const second = await q.submitSend(after, send('again'));
     expect(second.kind === 'queued' && second.command.seq).toBe(2);
+  });
+
+  it('takes a send on an item written before pendingBytes existed (the first attempt assumes it)', async () => {
+    const sessionId = await newSession();
+    await store().db.send(
+      new UpdateCommand({
+        TableName: store().tables.sessions,
+        Key: { pk: sessionId, sk: 'session' },
+        UpdateExpression: 'REMOVE pendingBytes',
+      }),
+    );
+    const legacy = await session(sessionId);
+    const outcome = await queue().submitSend(legacy, send('hello', 'k-legacy'));
+    expect(outcome.kind === 'queued' && outcome.command.seq).toBe(1);
+    const after = await session(sessionId);
+    expect(after.pendingBytes).toBe(outcome.kind === 'queued' ? outcome.command.bytes : -1);
+
+    // The byte bound holds there too: refused as full, nothing written.
+    const other = await newSession();
+    await store().db.send(
+      new UpdateCommand({
+        TableName: store().tables.sessions,
+        Key: { pk: other, sk: 'session' },
+        UpdateExpression: 'REMOVE pendingBytes',
+      }),
+    );
+    const before = await session(other);
+    const bounded = queue({ maxPendingBytes: 100 });
+    expect(await codeOf(bounded.submitSend(before, send('z'.repeat(200))))).toBe('STORE_QUEUE_FULL');
+    expect(await session(other)).toEqual(before);
   });
 
   it("numbers sends and the owner's records from one allocator: 1..N, no gaps, none twice", {
