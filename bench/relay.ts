@@ -6,11 +6,15 @@
  *   `onMessage` (the emulator's observer, in this process);
  * - Genesys → guest: from `agent.say` at the emulator to the frontend receiving the `message` event.
  *
- * Three paths are measured in the same run, so the table shows ratios:
+ * Four paths are measured in the same run, so the table shows ratios:
  * 1. the raw `ws` hop between two processes (an echo server; half the round trip): the physical floor;
  * 2. a minimal direct relay as the seed tutorial builds it (bench/relay/seed-relay.ts: one process
  *    forwarding frames to its own upstream socket per frontend, no store);
- * 3. guest-relay in local mode (bench/relay/local-stack.ts: the handlers, dynalite, the worker).
+ * 3. the design floor (bench/relay/floor-relay.ts): the seed relay plus the store requests the command
+ *    path makes before a message leaves, with guest-relay's store code and local mode's engine, and
+ *    nothing else of guest-relay: how fast any implementation of the design could be here (with
+ *    `--paths bare`, also the bare floor: as many requests, each the smallest of its kind);
+ * 4. guest-relay in local mode (bench/relay/local-stack.ts: the handlers, dynalite, the worker).
  * The load generator and the Genesys emulator run in this process; each relay runs in its own, so both
  * ends of a path are read on one clock. guest-relay runs with the reorder window at 0 (transport latency
  * only); the window (300 ms by default) holds Genesys pushes on purpose and is reported apart, with one
@@ -18,7 +22,7 @@
  * measured phase, and then, with one message at a time, how many of them ran one after the other before
  * the message arrived (its local stack traces every request).
  *
- *   npx tsx bench/relay.ts [--sessions 20,100,500] [--seconds 10] [--paths raw,seed,relay,window]
+ *   npx tsx bench/relay.ts [--sessions 20,100,500] [--seconds 10] [--paths raw,seed,floor,relay,window (and bare)]
  */
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
@@ -42,8 +46,10 @@ const SEQUENCE_PROBES = 20;
 /** guest-relay's default reorder window (src/genesys/client/options.ts). */
 const DEFAULT_WINDOW_MS = 300;
 
-export const PATHS = ['raw', 'seed', 'relay', 'window'] as const;
+export const PATHS = ['raw', 'seed', 'bare', 'floor', 'relay', 'window'] as const;
 export type PathKey = (typeof PATHS)[number];
+/** What runs without `--paths`: the bare floor only when asked (a diagnosis, not a design). */
+export const DEFAULT_PATHS: readonly PathKey[] = ['raw', 'seed', 'floor', 'relay', 'window'];
 
 export interface RelayLatencyOptions {
   readonly sessions: readonly number[];
@@ -55,7 +61,13 @@ export interface RelayLatencyOptions {
 
 /** One measured path at one size. */
 export interface PathResult {
-  readonly path: 'raw hop' | 'seed relay' | 'guest-relay' | 'guest-relay, 300 ms window';
+  readonly path:
+    | 'raw hop'
+    | 'seed relay'
+    | 'bare floor'
+    | 'design floor'
+    | 'guest-relay'
+    | 'guest-relay, 300 ms window';
   readonly sessions: number;
   readonly toGenesys: Summary;
   readonly toGuest: Summary;
@@ -72,7 +84,7 @@ export interface PathResult {
    * what a message costs the machine, and so how much load local mode takes before its tail grows.
    */
   readonly cpuPerMessageMs?: number;
-  /** guest-relay only: DynamoDB requests during the measured phase, by operation, per message driven. */
+  /** guest-relay and the design floor: DynamoDB requests in the measured phase, by operation, per message. */
   readonly storeRequestsPerMessage?: Readonly<Record<string, number>>;
   /**
    * guest-relay only: of the store requests a message caused before it arrived, how many ran one after
@@ -395,16 +407,24 @@ async function relayRun(
   let relay: Child<{ url: string; token?: string }> | undefined;
   let frontends: Frontend[] = [];
   try {
-    const kind: Kind = path === 'seed relay' ? 'seed' : 'stack';
+    // The design floor speaks the seed relay's frontend protocol.
+    const floor = path === 'design floor' || path === 'bare floor';
+    const kind: Kind = path === 'seed relay' || floor ? 'seed' : 'stack';
     relay =
-      kind === 'seed'
+      path === 'seed relay'
         ? await spawnChild('bench/relay/seed-relay.ts', [emulator.wsUrl, emulator.deploymentId])
-        : await spawnChild('bench/relay/local-stack.ts', [
-            emulator.wsUrl,
-            emulator.httpUrl,
-            emulator.deploymentId,
-            String(windowMs),
-          ]);
+        : floor
+          ? await spawnChild('bench/relay/floor-relay.ts', [
+              emulator.wsUrl,
+              emulator.deploymentId,
+              path === 'bare floor' ? 'bare' : 'design',
+            ])
+          : await spawnChild('bench/relay/local-stack.ts', [
+              emulator.wsUrl,
+              emulator.httpUrl,
+              emulator.deploymentId,
+              String(windowMs),
+            ]);
     const url =
       relay.info.token === undefined
         ? relay.info.url
@@ -428,7 +448,7 @@ async function relayRun(
     const inSequence = probe ? await probeSequence(emulator, relay, first) : undefined;
     return {
       cpuPerMessageMs: (after.cpuMs - before.cpuMs) / driven,
-      ...(kind === 'stack' ? { storeRequestsPerMessage: perMessage } : {}),
+      ...(path === 'seed relay' ? {} : { storeRequestsPerMessage: perMessage }),
       ...(inSequence === undefined ? {} : { inSequence }),
       path,
       sessions: count,
@@ -464,7 +484,7 @@ export async function measureRelayLatency(
   options: RelayLatencyOptions,
 ): Promise<{ figures: Figure[]; runs: PathResult[] }> {
   const runs: PathResult[] = [];
-  const paths = new Set(options.paths ?? PATHS);
+  const paths = new Set(options.paths ?? DEFAULT_PATHS);
   if (paths.has('raw')) {
     const echo = await spawnChild<{ url: string }>('bench/relay/echo-server.ts');
     try {
@@ -475,6 +495,12 @@ export async function measureRelayLatency(
   }
   for (const n of paths.has('seed') ? options.sessions : []) {
     runs.push(await relayRun('seed relay', n, options.seconds, 0));
+  }
+  for (const n of paths.has('bare') ? options.sessions : []) {
+    runs.push(await relayRun('bare floor', n, options.seconds, 0));
+  }
+  for (const n of paths.has('floor') ? options.sessions : []) {
+    runs.push(await relayRun('design floor', n, options.seconds, 0));
   }
   for (const [i, n] of (paths.has('relay') ? options.sessions : []).entries()) {
     runs.push(await relayRun('guest-relay', n, options.seconds, 0, { probe: i === 0 }));
@@ -526,7 +552,8 @@ function figuresOf(runs: readonly PathResult[]): Figure[] {
         });
       }
       const seed = find('seed relay', n);
-      if (isRelay && seed !== undefined) {
+      const isFloor = run.path === 'design floor' || run.path === 'bare floor';
+      if ((isRelay || isFloor) && seed !== undefined) {
         const toGenesys = direction === 'guest → Genesys';
         const seedSummary = toGenesys ? seed.toGenesys : seed.toGuest;
         figures.push({
@@ -534,7 +561,7 @@ function figuresOf(runs: readonly PathResult[]): Figure[] {
           measure: `${label}, median ÷ seed relay median`,
           value: summary.median / seedSummary.median,
           unit: '×',
-          ...(n === 20 ? { target: { max: toGenesys ? 6 : 4 } } : {}),
+          ...(isRelay && n === 20 ? { target: { max: toGenesys ? 6 : 4 } } : {}),
         });
       }
     }
@@ -637,7 +664,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     options: {
       sessions: { type: 'string', default: '20,100,500' },
       seconds: { type: 'string', default: '10' },
-      paths: { type: 'string', default: PATHS.join(',') },
+      paths: { type: 'string', default: DEFAULT_PATHS.join(',') },
     },
   });
   const paths = (values.paths ?? '').split(',') as PathKey[];

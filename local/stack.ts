@@ -43,6 +43,24 @@ const REGION = 'us-east-1';
 const AUDIENCE = 'guest-relay';
 const TEAM = 'local';
 
+/**
+ * The DynamoDB client of local mode: requests reach `dynamo` in-process through its request handler,
+ * unsigned (no local engine checks signatures), without the SDK's logger middleware, with the middleware
+ * resolved once per command type (src/store/document.ts says why the store can).
+ */
+export function localDynamoClient(dynamo: EmbeddedDynamo): DynamoDBClient {
+  return withoutSdkLogger(
+    new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: REGION,
+      credentials: LOCAL_CREDENTIALS,
+      requestHandler: dynamo.requestHandler,
+      signer: localSigner({ region: REGION, service: 'dynamodb' }),
+      cacheMiddleware: true,
+    }),
+  );
+}
+
 export interface LocalOptions {
   /** Every server listens here only. Default 127.0.0.1. */
   readonly host: string;
@@ -133,16 +151,7 @@ export async function startLocalStack(options: Partial<LocalOptions> = {}): Prom
     // Every SDK client of this process reaches dynalite and the gateway emulators in-process: the same
     // clients and the same store code as in the cloud, without a loopback hop per request, and without
     // computing signatures that the local engines never check (src/aws/local-signer.ts).
-    const client = withoutSdkLogger(
-      new DynamoDBClient({
-        endpoint: dynamo.endpoint,
-        region: REGION,
-        credentials: LOCAL_CREDENTIALS,
-        requestHandler: dynamo.requestHandler,
-        signer: localSigner({ region: REGION, service: 'dynamodb' }),
-        cacheMiddleware: true,
-      }),
-    );
+    const client = localDynamoClient(dynamo);
     stops.push(async () => client.destroy());
     const tables = tableNames('local-');
     await provisionTables(client, tables);

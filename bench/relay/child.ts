@@ -113,14 +113,18 @@ export function answerReports(current: () => Record<string, unknown> = () => ({}
   });
 }
 
-/** In a child: once `server` listens, announces its `ws://` URL; on SIGTERM cuts its clients and closes it. */
-export function announceServer(server: WebSocketServer): void {
+/**
+ * In a child: once `server` listens, announces its `ws://` URL; on SIGTERM cuts its clients and closes
+ * it, then runs `after` (what else the child must close).
+ */
+export function announceServer(server: WebSocketServer, after: () => Promise<void> = async () => {}): void {
   server.once('listening', () => {
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('not listening on TCP');
     announceReady({ url: `ws://127.0.0.1:${address.port}` }, async () => {
       for (const ws of server.clients) ws.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await after();
     });
   });
 }
