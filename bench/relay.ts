@@ -84,7 +84,7 @@ export interface PathResult {
    * what a message costs the machine, and so how much load local mode takes before its tail grows.
    */
   readonly cpuPerMessageMs?: number;
-  /** guest-relay and the design floor: DynamoDB requests in the measured phase, by operation, per message. */
+  /** Every relay but the seed relay: DynamoDB requests in the measured phase, by operation, per message. */
   readonly storeRequestsPerMessage?: Readonly<Record<string, number>>;
   /**
    * guest-relay only: of the store requests a message caused before it arrived, how many ran one after
@@ -407,7 +407,7 @@ async function relayRun(
   let relay: Child<{ url: string; token?: string }> | undefined;
   let frontends: Frontend[] = [];
   try {
-    // The design floor speaks the seed relay's frontend protocol.
+    // Both floors speak the seed relay's frontend protocol.
     const floor = path === 'design floor' || path === 'bare floor';
     const kind: Kind = path === 'seed relay' || floor ? 'seed' : 'stack';
     relay =
