@@ -238,11 +238,22 @@ server.on('connection', (frontend) => {
         time: new Date().toISOString(),
         genesysId,
       };
-      const numbered = mode === 'bare' ? bareWrite(sessionId) : owner?.record(record);
-      numbered
-        ?.then((seq) => {
+      if (mode === 'bare') {
+        bareWrite(sessionId)
+          .then((seq) => frontend.send(JSON.stringify({ type: 'message', text, sequenceId: seq })))
+          .catch(fail);
+        return;
+      }
+      if (owner === undefined) {
+        fail(new Error(`an agent message for session ${sessionId} before it was stored`));
+        return;
+      }
+      const numberedBy = owner;
+      numberedBy
+        .record(record)
+        .then((seq) => {
           frontend.send(JSON.stringify({ type: 'message', text, sequenceId: seq }));
-          owner?.finish({ id: record.id });
+          numberedBy.finish({ id: record.id });
         })
         .catch(fail);
     }
