@@ -656,7 +656,7 @@ export interface SessionUpdate {
 
 /**
  * The base condition of every update: the item exists and has not ended, plus the fence when given.
- * Fenced, `ownerId = :fw` is false on an absent item (a comparison with a missing attribute is), so the
+ * Fenced, `ownerId = :fw` is false on an absent item (an equality with a missing attribute is), so the
  * item's existence needs no clause of its own: one function call less for the engine to parse on every
  * write an owner makes (dynalite's parser is most of its time per request; docs/performance.md).
  */
