@@ -12,7 +12,7 @@
  *    forwarding frames to its own upstream socket per frontend, no store);
  * 3. the design floor (bench/relay/floor-relay.ts): the seed relay plus the store requests the command
  *    path makes before a message leaves, with guest-relay's store code and local mode's engine, and
- *    nothing else of guest-relay: how fast any implementation of the design could be here (with
+ *    nothing else of guest-relay: how fast guest-relay could be here with its store code (with
  *    `--paths bare`, also the bare floor: as many requests, each the smallest of its kind);
  * 4. guest-relay in local mode (bench/relay/local-stack.ts: the handlers, dynalite, the worker).
  * The load generator and the Genesys emulator run in this process; each relay runs in its own, so both

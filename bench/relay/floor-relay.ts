@@ -10,8 +10,8 @@
  * Settlements ride on the next `record` or go alone 0.5–1.5 s later, keys stay on the item for the
  * settle horizon, as the worker does them. Everything else of guest-relay is left out: the gateway
  * emulator, the handlers and their validation, the doorbell, the worker's hop, the `@connections` post,
- * the transcript's entries. So it is a lower bound: no implementation of the design, on this machine and
- * with this engine, relays a message faster than this does.
+ * the transcript's entries. So it is a lower bound: guest-relay with its store code, on this machine and
+ * with this engine, cannot relay a message faster than this does.
  *
  * Mode `bare` goes lower still, below any design that stores messages: the same number of requests
  * (a read and a write for the guest's message, a write for the agent's), each the smallest of its kind
