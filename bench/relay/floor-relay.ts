@@ -40,16 +40,12 @@ import {
   WorkerStore,
 } from '../../src/store/index.js';
 import { announceServer, answerReports } from './child.js';
+import { sendTextOf, type UpstreamFrame } from './frontend-frames.js';
 
 const [upstreamUrl, deploymentId, mode = 'design'] = process.argv.slice(2);
 if (upstreamUrl === undefined || deploymentId === undefined || (mode !== 'design' && mode !== 'bare')) {
   console.error('usage: floor-relay.ts <guest-api ws url> <deploymentId> [design|bare]');
   process.exit(2);
-}
-
-interface UpstreamFrame {
-  readonly class?: string;
-  readonly body?: { readonly id?: string; readonly direction?: string; readonly text?: string };
 }
 
 const dynamo = await startDynaliteThread();
@@ -262,16 +258,10 @@ server.on('connection', (frontend) => {
   upstream.on('error', () => frontend.terminate());
 
   frontend.on('message', (data) => {
-    let frame: { action?: unknown; text?: unknown };
-    try {
-      frame = JSON.parse(data.toString('utf8')) as typeof frame;
-    } catch {
-      frontend.send(JSON.stringify({ error: 'invalid JSON' }));
-      return;
-    }
-    if (frame.action !== 'send' || typeof frame.text !== 'string') return;
-    if (ready) forward(frame.text);
-    else waiting.push(frame.text);
+    const text = sendTextOf(frontend, data);
+    if (text === undefined) return;
+    if (ready) forward(text);
+    else waiting.push(text);
   });
   frontend.on('close', () => {
     owner?.stop();

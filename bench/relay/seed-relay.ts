@@ -10,17 +10,12 @@
 import { randomUUID } from 'node:crypto';
 import { WebSocket, WebSocketServer } from 'ws';
 import { announceServer, answerReports } from './child.js';
+import { sendTextOf, type UpstreamFrame } from './frontend-frames.js';
 
 const [upstreamUrl, deploymentId] = process.argv.slice(2);
 if (upstreamUrl === undefined || deploymentId === undefined) {
   console.error('usage: seed-relay.ts <guest-api ws url> <deploymentId>');
   process.exit(2);
-}
-
-interface UpstreamFrame {
-  readonly class?: string;
-  readonly type?: string;
-  readonly body?: { readonly direction?: string; readonly type?: string; readonly text?: string };
 }
 
 const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
@@ -51,16 +46,10 @@ server.on('connection', (frontend) => {
   upstream.on('error', () => frontend.terminate());
 
   frontend.on('message', (data) => {
-    let frame: { action?: unknown; text?: unknown };
-    try {
-      frame = JSON.parse(data.toString('utf8')) as typeof frame;
-    } catch {
-      frontend.send(JSON.stringify({ error: 'invalid JSON' }));
-      return;
-    }
-    if (frame.action !== 'send' || typeof frame.text !== 'string') return;
-    if (ready) upstream.send(onMessage(frame.text));
-    else waiting.push(frame.text);
+    const text = sendTextOf(frontend, data);
+    if (text === undefined) return;
+    if (ready) upstream.send(onMessage(text));
+    else waiting.push(text);
   });
   frontend.on('close', () => upstream.close());
 });
