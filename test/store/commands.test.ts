@@ -103,7 +103,8 @@ describeOnEngines('CommandQueue', ({ store, clock }) => {
     expect(second.kind === 'queued' && second.command.seq).toBe(2);
   });
 
-  it('takes a send on an item written before pendingBytes existed (the first attempt assumes it)', async () => {
+  /** A new session whose item lacks `pendingBytes`, as items written before it existed do. */
+  async function sessionWithoutPendingBytes(): Promise<string> {
     const sessionId = await newSession();
     await store().db.send(
       new UpdateCommand({
@@ -112,6 +113,11 @@ describeOnEngines('CommandQueue', ({ store, clock }) => {
         UpdateExpression: 'REMOVE pendingBytes',
       }),
     );
+    return sessionId;
+  }
+
+  it('takes a send on an item written before pendingBytes existed (the first attempt assumes it)', async () => {
+    const sessionId = await sessionWithoutPendingBytes();
     const legacy = await session(sessionId);
     const outcome = await queue().submitSend(legacy, send('hello', 'k-legacy'));
     expect(outcome.kind === 'queued' && outcome.command.seq).toBe(1);
@@ -119,14 +125,7 @@ describeOnEngines('CommandQueue', ({ store, clock }) => {
     expect(after.pendingBytes).toBe(outcome.kind === 'queued' ? outcome.command.bytes : -1);
 
     // The byte bound holds there too: refused as full, nothing written.
-    const other = await newSession();
-    await store().db.send(
-      new UpdateCommand({
-        TableName: store().tables.sessions,
-        Key: { pk: other, sk: 'session' },
-        UpdateExpression: 'REMOVE pendingBytes',
-      }),
-    );
+    const other = await sessionWithoutPendingBytes();
     const before = await session(other);
     const bounded = queue({ maxPendingBytes: 100 });
     expect(await codeOf(bounded.submitSend(before, send('z'.repeat(200))))).toBe('STORE_QUEUE_FULL');
