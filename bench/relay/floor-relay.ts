@@ -27,7 +27,7 @@ import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { WebSocket, WebSocketServer } from 'ws';
 import { localDynamoClient } from '../../local/stack.js';
 import { CommandQueue, type Settlement } from '../../src/commands/queue.js';
-import { type RecordCommand, sendCommandId } from '../../src/commands/types.js';
+import { type RecordCommand, sendCommandId, settledName } from '../../src/commands/types.js';
 import { DEFAULT_CONSTRAINTS } from '../../src/domain/constraints.js';
 import {
   createStoreContext,
@@ -64,7 +64,8 @@ class Owner {
   readonly #fence: Fence;
   #writes: Promise<unknown> = Promise.resolve();
   readonly #settling = new Map<string, Settlement['done'][number]>();
-  readonly #settledKeys = new Map<string, number>();
+  /** Names kept in `settled`, and when each may go. */
+  readonly #kept = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(sessionId: string, fence: Fence) {
@@ -111,9 +112,7 @@ class Owner {
 
   #take(): Settlement | undefined {
     const now = Date.now();
-    const prune = [...this.#settledKeys]
-      .filter(([, at]) => now - at > queue.options.settleHorizonMs)
-      .map(([id]) => id);
+    const prune = [...this.#kept].filter(([, until]) => now > until).map(([name]) => name);
     if (this.#settling.size === 0 && prune.length === 0) return undefined;
     const done = [...this.#settling.values()];
     this.#settling.clear();
@@ -121,9 +120,10 @@ class Owner {
   }
 
   #settled(settlement: Settlement | undefined): void {
+    const until = Date.now() + queue.options.settleHorizonMs;
     for (const done of settlement?.done ?? [])
-      if (done.key !== undefined) this.#settledKeys.set(done.id, done.key.at);
-    for (const id of settlement?.prune ?? []) this.#settledKeys.delete(id);
+      if (done.keep !== undefined) this.#kept.set(settledName(done.id), until);
+    for (const name of settlement?.prune ?? []) this.#kept.delete(name);
   }
 }
 
@@ -173,7 +173,7 @@ async function admit(sessionId: string, text: string): Promise<Settlement['done'
   });
   if (outcome.kind !== 'queued') return undefined;
   const { command } = outcome;
-  return { id: command.id, bytes: command.bytes, key: { seq: command.seq, at: Date.now() } };
+  return { id: command.id, bytes: command.bytes, keep: command.seq };
 }
 
 const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });

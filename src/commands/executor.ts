@@ -44,8 +44,8 @@ import {
   type RecordCommand,
   type RecordDirection,
   type SendCommand,
-  type SettledKey,
   sendCommandId,
+  settledName,
   type UploadCommand,
 } from './types.js';
 
@@ -160,8 +160,12 @@ export class CommandExecutor {
   readonly #settling = new Map<string, Settlement['done'][number]>();
   #settleTimer: ReturnType<typeof setTimeout> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Keyed sends' keys and the ids of records a drain carried out, on the item (`settled`), pruned past the horizon. */
-  readonly #settledKeys = new Map<string, SettledKey>();
+  /**
+   * What the item keeps in `settled` (keyed sends' keys, records a drain carried out), by name: when each
+   * may go. The horizon counts from the moment the settling write answered (or, for what this runner found
+   * on the item, from its read), so an entry stays at least that long after it was written.
+   */
+  readonly #kept = new Map<string, number>();
   /** The control connection the item names (as far as this runner knows). */
   #ownerConn: string | undefined;
   /** Commands created before this time, on a takeover, may have been carried out already. */
@@ -195,7 +199,7 @@ export class CommandExecutor {
     this.#openedAt = this.#host.now();
     this.#takenOver = options.takenOver;
     this.#ownerConn = session.ownerConn;
-    for (const [id, key] of Object.entries(session.settled)) this.#settledKeys.set(id, key);
+    this.#keep(Object.keys(session.settled));
     for (const entry of options.stored) this.#learn(entry);
     for (const command of Object.values(session.pending)) {
       if (command.type === 'record') this.#learn(entryOf(session.sessionId, command));
@@ -223,9 +227,7 @@ export class CommandExecutor {
 
   /** Starts every pending command of a consistent read of the session item that is not under way. */
   drain(session: SessionRecord): void {
-    for (const [id, key] of Object.entries(session.settled)) {
-      if (!this.#settledKeys.has(id)) this.#settledKeys.set(id, key);
-    }
+    this.#keep(Object.keys(session.settled));
     for (const command of orderCommands(Object.values(session.pending))) this.#start(command);
     if (Object.keys(session.pending).length === 0 && session.pendingAt !== undefined) this.#scheduleIdle(0);
   }
@@ -566,7 +568,7 @@ export class CommandExecutor {
     // stays on the item for the settle horizon: the numbering write may still be on its way, retried by
     // the SDK after an answer that was lost, and must then number nothing.
     await this.#writeEntry(entry, host.post(messageEvent(entry)));
-    return this.#finish(command.id, this.#settledNow(command.seq));
+    return this.#finish(command.id, command.seq);
   }
 
   async #runContext(command: ContextCommand, started: () => void): Promise<void> {
@@ -751,27 +753,30 @@ export class CommandExecutor {
     if (entry.direction === 'guest') this.#guestSeqs.set(entry.genesysId, entry.seq);
   }
 
-  #keyOf(command: SendCommand & { seq: number }): SettledKey | undefined {
-    return command.clientMessageId === undefined ? undefined : this.#settledNow(command.seq);
+  /** What a send keeps on the item once settled: a keyed send's number, under its key. */
+  #keyOf(command: SendCommand & { seq: number }): number | undefined {
+    return command.clientMessageId === undefined ? undefined : command.seq;
+  }
+
+  /** Names found in `settled` that this runner does not keep yet: they may go a horizon from now. */
+  #keep(names: readonly string[]): void {
+    const until = this.#host.now() + this.#host.queue.options.settleHorizonMs;
+    for (const name of names) if (!this.#kept.has(name)) this.#kept.set(name, until);
   }
 
   /**
-   * What stays on the item for the settle horizon: a keyed send's key, and the id of a record that a
-   * drain carried out (a late retry of its numbering then numbers nothing).
+   * The command is carried out: it leaves the item with the next write (or alone, shortly). With `keep`
+   * (its number) its id stays on the item for the settle horizon: a keyed send's key, and the id of a
+   * record that a drain carried out (a late retry of its numbering then numbers nothing).
    */
-  #settledNow(seq: number): SettledKey {
-    return { seq, at: this.#host.now() };
-  }
-
-  /** The command is carried out: it leaves the item with the next write (or alone, shortly). */
-  #finish(id: string, key?: SettledKey): void {
+  #finish(id: string, keep?: number): void {
     const command = this.#known.get(id);
     this.#inProgress.delete(id);
     this.#done.set(id, true);
     this.#settling.set(id, {
       id,
       ...(command?.type === 'send' ? { bytes: command.bytes } : {}),
-      ...(key === undefined ? {} : { key }),
+      ...(keep === undefined ? {} : { keep }),
     });
     this.#scheduleSettle();
   }
@@ -786,9 +791,9 @@ export class CommandExecutor {
   /** The settlement for the next write, or undefined when there is nothing to say. */
   #takeSettlement(): Settlement | undefined {
     const now = this.#host.now();
-    const prune = [...this.#settledKeys]
-      .filter(([, key]) => now - key.at > this.#host.queue.options.settleHorizonMs)
-      .map(([id]) => id)
+    const prune = [...this.#kept]
+      .filter(([, until]) => now > until)
+      .map(([name]) => name)
       .slice(0, MAX_SETTLED_PER_WRITE);
     const conn = this.#host.controlConnectionId();
     const ownerConn = conn !== undefined && conn !== this.#ownerConn ? conn : undefined;
@@ -807,11 +812,12 @@ export class CommandExecutor {
 
   #afterSettled(settlement: Settlement | undefined): void {
     if (settlement === undefined) return;
+    const until = this.#host.now() + this.#host.queue.options.settleHorizonMs;
     for (const done of settlement.done) {
       this.#known.delete(done.id);
-      if (done.key !== undefined) this.#settledKeys.set(done.id, done.key);
+      if (done.keep !== undefined) this.#kept.set(settledName(done.id), until);
     }
-    for (const id of settlement.prune ?? []) this.#settledKeys.delete(id);
+    for (const name of settlement.prune ?? []) this.#kept.delete(name);
     if (settlement.ownerConn !== undefined) this.#ownerConn = settlement.ownerConn;
     if (!this.#underWay) {
       this.#scheduleIdle(this.#jittered(this.#options.idleAfterMs));

@@ -8,10 +8,11 @@
  * - **The owner numbers upstream messages from the same allocator** (`record`), fenced by its epoch,
  *   staging each as a `record` command until its transcript entry is written.
  * - **The owner settles** what it carried out (`settle`): commands leave the map, a keyed send's key
- *   stays on the item for `settleHorizonMs` (`settled.<id>`) so that a retry's write is refused even if
- *   the retry read no marker yet, and so does the id of a record a drain carried out (the executor says
- *   which), so that a retried numbering that lands after the record was written and settled numbers
- *   nothing. Settlements ride on the owner's next write where they can.
+ *   stays on the item for `settleHorizonMs` (`settled.<name> = seq`, the name a short hash of the id:
+ *   settledName) so that a retry's write is refused even if the retry read no marker yet, and so does
+ *   the id of a record a drain carried out (the executor says which), so that a retried numbering that
+ *   lands after the record was written and settled numbers nothing. Settlements ride on the owner's next
+ *   write where they can.
  *
  * Expressions: `SET seqs.#id = lastSeq + :one, lastSeq = lastSeq + :one` gives the command and the
  * allocator the same new number in one write (the right-hand sides read the item as it was), on dynalite
@@ -31,13 +32,14 @@ import {
 } from '../store/sessions.js';
 import type { StoreContext } from '../store/store-context.js';
 import type { TranscriptStore } from '../store/transcript.js';
-import type {
-  ContextCommand,
-  EndCommand,
-  RecordCommand,
-  SendCommand,
-  SettledKey,
-  UploadCommand,
+import {
+  type ContextCommand,
+  type EndCommand,
+  type RecordCommand,
+  type SendCommand,
+  settledName,
+  settledSeq,
+  type UploadCommand,
 } from './types.js';
 
 export interface CommandQueueOptions {
@@ -99,13 +101,16 @@ export type SendOutcome =
 
 /** What the owner carried out, to be removed from the item (see CommandQueue.settle). */
 export interface Settlement {
-  /** Commands done. A keyed send's key stays `settleHorizonMs` (`key` given). */
+  /**
+   * Commands done. With `keep` (its number), the id stays on the item for `settleHorizonMs`, under its
+   * name (settledName): a keyed send's key, a record a drain carried out.
+   */
   readonly done: readonly {
     readonly id: string;
     readonly bytes?: number;
-    readonly key?: SettledKey;
+    readonly keep?: number;
   }[];
-  /** Settled keys past the horizon. */
+  /** Names in `settled` past the horizon (entries stored before names: the command id). */
   readonly prune?: readonly string[];
   /** The owner's current control connection, when the item names an older one. */
   readonly ownerConn?: string;
@@ -183,6 +188,9 @@ export class CommandQueue {
   async submitSend(session: SessionRecord, send: NewSend): Promise<SendOutcome> {
     const command = this.#sendCommand(send);
     const { sessionId } = session;
+    // The caller's read may show it already: then no write is needed to find out.
+    const known = this.#retryOf(session, command);
+    if (known !== undefined) return known;
     for (let attempt = 1; ; attempt++) {
       const e = new Expression();
       const pend = e.name('pending');
@@ -191,11 +199,13 @@ export class CommandQueue {
       this.#number(e, pend, id, e.value(command), one);
       e.set.push(`pendingBytes = if_not_exists(pendingBytes, ${e.value(0)}) + ${e.value(command.bytes)}`);
       e.set.push(`pendingAt = if_not_exists(pendingAt, ${e.value(this.#ctx.now())})`);
-      const settled = e.name('settled');
       const room = e.value(this.options.maxPendingBytes - command.bytes);
       const condition = [
         this.#queueCondition(e, pend),
-        `attribute_not_exists(${pend}.${id}) AND attribute_not_exists(${settled}.${id})`,
+        `attribute_not_exists(${pend}.${id}) AND ${this.#notSettled(e, command.id)}`,
+        // An owner running the code before names (beside this one while a deploy rolls) keeps the key
+        // under the id itself: for a minute after such a settle only this refuses a late retry.
+        `attribute_not_exists(${e.name('settled')}.${id})`,
         // Every session item this code creates has pendingBytes, so the first attempt needs no OR: in
         // parentheses it is most of what dynalite spends on this write (its parser backtracks; see
         // docs/performance.md). An item written before pendingBytes existed loses that condition with
@@ -319,14 +329,13 @@ export class CommandQueue {
     e.set.push(`pendingAt = if_not_exists(pendingAt, ${e.value(this.#ctx.now())})`);
     if (settlement !== undefined) this.#settle(e, pend, settlement);
     const guard = fenceGuard(fence);
-    const settled = e.name('settled');
     let Attributes: Record<string, unknown> | undefined;
     try {
       ({ Attributes } = await this.#send(
         sessionId,
         'record',
         e,
-        `${guard.condition} AND attribute_not_exists(${pend}.${id}) AND attribute_not_exists(${settled}.${id})`,
+        `${guard.condition} AND attribute_not_exists(${pend}.${id}) AND ${this.#notSettled(e, record.id)}`,
         fence,
         'UPDATED_NEW',
         guard,
@@ -336,7 +345,10 @@ export class CommandQueue {
       // A record under this id (the same Genesys message) is pending, or was settled lately: it keeps its
       // number.
       const current = toSession(await readSessionItem(this.#ctx, sessionId));
-      if (current?.pending[record.id] !== undefined || current?.settled[record.id] !== undefined) {
+      if (
+        current !== undefined &&
+        (current.pending[record.id] !== undefined || settledSeq(current.settled, record.id) !== undefined)
+      ) {
         return undefined;
       }
       throw error;
@@ -365,9 +377,8 @@ export class CommandQueue {
     this.#number(e, pend, id, e.value(command), e.value(1));
     e.set.push(`pendingBytes = if_not_exists(pendingBytes, ${e.value(0)}) + ${e.value(command.bytes)}`);
     e.remove.push(`${pend}.${e.name(uploadCommandId)}`);
-    const settled = e.name('settled');
     const guard = fenceGuard(fence);
-    const condition = `${guard.condition} AND attribute_not_exists(${pend}.${id}) AND attribute_not_exists(${settled}.${id})`;
+    const condition = `${guard.condition} AND attribute_not_exists(${pend}.${id}) AND ${this.#notSettled(e, command.id)}`;
     try {
       const after = await this.#write(sessionId, 'upload message', e, condition, fence, guard);
       const numbered = after.pending[command.id];
@@ -506,6 +517,14 @@ export class CommandQueue {
     );
   }
 
+  /**
+   * `id` is not kept in `settled` under its name. (Entries stored before names, under the id itself, are
+   * read with settledSeq until they are pruned; of the writes, only a guest send checks them as well.)
+   */
+  #notSettled(e: Expression, id: string): string {
+    return `attribute_not_exists(${e.name('settled')}.${e.name(settledName(id))})`;
+  }
+
   /** The session as it is now; STORE_NOT_FOUND, or STORE_CONFLICT "has ended". */
   async #liveSession(sessionId: string, what: string): Promise<SessionRecord> {
     const current = toSession(await readSessionItem(this.#ctx, sessionId));
@@ -556,7 +575,8 @@ export class CommandQueue {
     for (const done of settlement.done) {
       const id = e.name(done.id);
       e.remove.push(`${pend}.${id}`, `${seqs}.${id}`);
-      if (done.key !== undefined) e.set.push(`${settled}.${id} = ${e.value(done.key)}`);
+      if (done.keep !== undefined)
+        e.set.push(`${settled}.${e.name(settledName(done.id))} = ${e.value(done.keep)}`);
       freed += done.bytes ?? 0;
     }
     if (freed > 0) {
@@ -575,8 +595,8 @@ export class CommandQueue {
       if (command.fingerprint !== undefined && pending.fingerprint !== command.fingerprint) throw mismatch();
       return { kind: 'pending', command: pending, session: current };
     }
-    const settled = current.settled[command.id];
-    if (settled !== undefined) return { kind: 'settled', seq: settled.seq, session: current };
+    const seq = settledSeq(current.settled, command.id);
+    if (seq !== undefined) return { kind: 'settled', seq, session: current };
     return undefined;
   }
 

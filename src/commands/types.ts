@@ -7,9 +7,10 @@
  *
  * On the session item a command lives at `pending.<id>`; the number of a `send` or `record` lives at
  * `seqs.<id>` (one write cannot compute the number into the command itself). Readers get both merged:
- * {@link PendingCommand}. This file holds types only: the store (src/store/sessions.ts) and the queue
- * (queue.ts) both use them, and it imports nothing of theirs.
+ * {@link PendingCommand}. This file holds the types and the small functions over them: the store
+ * (src/store/sessions.ts) and the queue (queue.ts) both use them, and it imports nothing of theirs.
  */
+import { createHash } from 'node:crypto';
 
 export type CommandType = 'start' | 'send' | 'record' | 'context' | 'upload' | 'end';
 
@@ -110,11 +111,22 @@ export type NumberedCommand = (SendCommand | RecordCommand) & { readonly seq: nu
 /** A command as read back: sends and records with their number. */
 export type PendingCommand = StartCommand | ContextCommand | UploadCommand | EndCommand | NumberedCommand;
 
-/** A keyed send settled recently (`settled.<id>` on the session item): what a retry must find. */
-export interface SettledKey {
-  readonly seq: number;
-  /** Epoch ms; the owner prunes keys older than the settle horizon. */
-  readonly at: number;
+/**
+ * The name under which the session item's `settled` map keeps a command's number for the settle horizon
+ * (a keyed send's key, or a record a drain carried out: docs/store.md): `k` and 72 bits of the id's
+ * SHA-256 (base64url), 13 characters whatever the id. A keyed send's id holds the guest's clientMessageId
+ * (38 characters for a UUID) and a session sending steadily keeps a minute of them; stored under the id
+ * as `{seq, at}`, each took about 54 bytes of the item, and every write to the item pays for its size
+ * (docs/decisions.md). A name holds no `#` and an id always does, so entries stored under the id before
+ * (read by settledSeq) never meet these.
+ */
+export function settledName(id: string): string {
+  return `k${createHash('sha256').update(id).digest('base64url').slice(0, 12)}`;
+}
+
+/** The number a settled command keeps on the item (`settled`, name → number), or undefined. */
+export function settledSeq(settled: Readonly<Record<string, number>>, id: string): number | undefined {
+  return settled[settledName(id)] ?? settled[id];
 }
 
 export function isNumbered(command: PendingCommand): command is NumberedCommand {

@@ -12,7 +12,7 @@
  * (STORE_NOT_FOUND, STORE_FENCED, or the operation's own conflict) because ReturnValuesOnCondition-
  * CheckFailure is not available on every engine we test on.
  */
-import type { Command, PendingCommand, SettledKey, StartCommand } from '../commands/types.js';
+import type { Command, PendingCommand, StartCommand } from '../commands/types.js';
 import type { ChannelConstraints } from '../domain/constraints.js';
 import { type BatchGetOptions, batchGetSessions } from './batch-get.js';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from './document.js';
@@ -117,8 +117,11 @@ export interface SessionRecord {
    * session stored before the set existed: then the connections table is the only record.
    */
   readonly conns?: readonly string[];
-  /** Keyed sends settled recently, by command id: a retry's write is refused while its key is here. */
-  readonly settled: Readonly<Record<string, SettledKey>>;
+  /**
+   * Keyed sends settled recently, and records a drain carried out: their numbers by name (settledName in
+   * src/commands/types.ts; look one up with settledSeq). A retry's write is refused while its key is here.
+   */
+  readonly settled: Readonly<Record<string, number>>;
   readonly createdAt: number;
   readonly updatedAt: number;
   readonly endedAt?: number;
@@ -876,7 +879,7 @@ export function toSession(item: Record<string, unknown> | undefined): SessionRec
     context: isRecord(rest.context) ? (rest.context as Record<string, string>) : {},
     pending,
     pendingBytes: typeof rest.pendingBytes === 'number' ? rest.pendingBytes : 0,
-    settled: isRecord(rawSettled) ? (rawSettled as Record<string, SettledKey>) : {},
+    settled: settledOf(rawSettled),
     // A session from before the set has no `lastSeq` either: its connections are unknown here.
     ...(rawConns instanceof Set
       ? { conns: [...rawConns].filter((c): c is string => typeof c === 'string') }
@@ -884,4 +887,15 @@ export function toSession(item: Record<string, unknown> | undefined): SessionRec
         ? { conns: [] }
         : {}),
   };
+}
+
+/** `settled` as stored: numbers by name, and (stored before names) `{seq, at}` by command id. */
+function settledOf(raw: unknown): Record<string, number> {
+  const settled: Record<string, number> = {};
+  if (!isRecord(raw)) return settled;
+  for (const [name, value] of Object.entries(raw)) {
+    if (typeof value === 'number') settled[name] = value;
+    else if (isRecord(value) && typeof value.seq === 'number') settled[name] = value.seq;
+  }
+  return settled;
 }

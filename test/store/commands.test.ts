@@ -9,9 +9,10 @@ import fc from 'fast-check';
 import { expect, it, vi } from 'vitest';
 import { CommandQueue, type NewSend } from '../../src/commands/queue.js';
 import { entryOf, readTranscript, readWholeTranscript } from '../../src/commands/reader.js';
-import type { NumberedCommand, RecordCommand } from '../../src/commands/types.js';
+import { type NumberedCommand, type RecordCommand, settledName } from '../../src/commands/types.js';
 import { DEFAULT_CONSTRAINTS } from '../../src/domain/constraints.js';
-import { PutCommand, UpdateCommand } from '../../src/store/document.js';
+import { GetCommand, PutCommand, UpdateCommand } from '../../src/store/document.js';
+import { itemSize } from '../../src/store/item-size.js';
 import { type Fence, NO_OWNER, SessionStore } from '../../src/store/sessions.js';
 import { fingerprintOf, TranscriptStore } from '../../src/store/transcript.js';
 import { WorkerStore } from '../../src/store/workers.js';
@@ -169,12 +170,58 @@ describeOnEngines('CommandQueue', ({ store, clock }) => {
     );
 
     // Settled: the key stays on the item for the horizon, so a retry's write is still refused.
-    await q.settle(sessionId, fence, { done: [{ id: 'c#k-dup', bytes: 1, key: { seq: 1, at: clock.now } }] });
+    await q.settle(sessionId, fence, { done: [{ id: 'c#k-dup', bytes: 1, keep: 1 }] });
+    expect((await session(sessionId)).settled).toEqual({ [settledName('c#k-dup')]: 1 });
     const settled = await q.submitSend(await session(sessionId), send('once', 'k-dup'));
     expect(settled).toMatchObject({ kind: 'settled', seq: 1 });
     expect((await session(sessionId)).lastSeq).toBe(1);
     // Past the horizon the key goes; from then on the retry finds it by its marker (the Lambda reads it).
-    await q.settle(sessionId, fence, { done: [], prune: ['c#k-dup'] });
+    await q.settle(sessionId, fence, { done: [], prune: [settledName('c#k-dup')] });
+    expect((await session(sessionId)).settled).toEqual({});
+  });
+
+  it('keeps a settled key in a few bytes, whatever the length of the clientMessageId', async () => {
+    const { sessionId, fence } = await owned();
+    const q = queue();
+    const storedSize = async () => {
+      const { Item } = await store().db.send(
+        new GetCommand({ TableName: store().tables.sessions, Key: { pk: sessionId, sk: 'session' } }),
+      );
+      return itemSize(Item ?? {});
+    };
+    const before = await storedSize();
+    const keys = Array.from({ length: 60 }, (_, i) => `${randomUUID()}-${'x'.repeat(i)}`);
+    for (const [i, key] of keys.entries()) {
+      await q.settle(sessionId, fence, { done: [{ id: `c#${key}`, keep: i + 1 }] });
+    }
+    const after = await session(sessionId);
+    expect(Object.keys(after.settled)).toHaveLength(60);
+    for (const name of Object.keys(after.settled)) expect(name).toMatch(/^k[A-Za-z0-9_-]{12}$/);
+    // 13 characters of name, a number and the map's bytes: a minute of keys at one send a second stays
+    // under 1 KB (stored under the id with its time, the same took 3.2 KB and more with longer keys).
+    expect(((await storedSize()) - before) / 60).toBeLessThan(17);
+  });
+
+  it('reads a key stored before names, under its id with its time, and prunes it by that id', async () => {
+    const { sessionId, fence } = await owned();
+    const q = queue();
+    const queued = await q.submitSend(await session(sessionId), send('once', 'k-old'));
+    if (queued.kind !== 'queued') throw new Error('not queued');
+    // As the code before names settled it.
+    await store().db.send(
+      new UpdateCommand({
+        TableName: store().tables.sessions,
+        Key: { pk: sessionId, sk: 'session' },
+        UpdateExpression: 'REMOVE #p.#id, seqs.#id SET settled.#id = :key',
+        ExpressionAttributeNames: { '#p': 'pending', '#id': 'c#k-old' },
+        ExpressionAttributeValues: { ':key': { seq: queued.command.seq, at: clock.now } },
+      }),
+    );
+    const stored = await session(sessionId);
+    expect(stored.settled).toEqual({ 'c#k-old': 1 });
+    expect(await q.submitSend(stored, send('once', 'k-old'))).toMatchObject({ kind: 'settled', seq: 1 });
+    expect((await session(sessionId)).lastSeq).toBe(1);
+    await q.settle(sessionId, fence, { done: [], prune: ['c#k-old'] });
     expect((await session(sessionId)).settled).toEqual({});
   });
 
@@ -221,14 +268,14 @@ describeOnEngines('CommandQueue', ({ store, clock }) => {
     const first = record('once');
     expect(await q.record(sessionId, fence, first)).toBe(1);
     // A drain wrote its entry and settled it before the retry of the first write landed.
-    await q.settle(sessionId, fence, { done: [{ id: first.id, key: { seq: 1, at: clock.now } }] });
+    await q.settle(sessionId, fence, { done: [{ id: first.id, keep: 1 }] });
     const before = await session(sessionId);
     expect(before.pending[first.id]).toBeUndefined();
     expect(await q.record(sessionId, fence, { ...first, entryId: 'the retry' })).toBeUndefined();
     expect(await session(sessionId)).toEqual(before);
     // Past the horizon the owner prunes it, like a send's key.
-    await q.settle(sessionId, fence, { done: [], prune: [first.id] });
-    expect((await session(sessionId)).settled[first.id]).toBeUndefined();
+    await q.settle(sessionId, fence, { done: [], prune: [settledName(first.id)] });
+    expect((await session(sessionId)).settled).toEqual({});
   });
 
   it("fences the owner's numbering: a stale owner numbers nothing and changes nothing", async () => {
@@ -253,16 +300,17 @@ describeOnEngines('CommandQueue', ({ store, clock }) => {
     if (queued.kind !== 'queued') throw new Error('not queued');
     // The settlement of `start` and the send rides on the owner's next numbering write.
     const seq = await q.record(sessionId, fence, record('reply'), {
-      done: [
-        { id: 'start' },
-        { id: 'c#k-s', bytes: queued.command.bytes, key: { seq: queued.command.seq, at: clock.now } },
-      ],
+      done: [{ id: 'start' }, { id: 'c#k-s', bytes: queued.command.bytes, keep: queued.command.seq }],
       ownerConn: 'ctl-9',
     });
     expect(seq).toBe(2);
     const after = await session(sessionId);
     expect(Object.keys(after.pending)).toEqual([expect.stringMatching(/^r#/)]);
-    expect(after).toMatchObject({ pendingBytes: 0, ownerConn: 'ctl-9', settled: { 'c#k-s': { seq: 1 } } });
+    expect(after).toMatchObject({
+      pendingBytes: 0,
+      ownerConn: 'ctl-9',
+      settled: { [settledName('c#k-s')]: 1 },
+    });
     // Not idle yet: a record is pending.
     expect(await q.clearIdle(sessionId, fence)).toBe(false);
     await q.settle(sessionId, fence, { done: Object.keys(after.pending).map((id) => ({ id })) });

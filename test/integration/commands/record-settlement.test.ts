@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandExecutor, type ExecutorHost } from '../../../src/commands/executor.js';
 import { CommandQueue } from '../../../src/commands/queue.js';
-import type { RecordCommand } from '../../../src/commands/types.js';
+import { type RecordCommand, settledName } from '../../../src/commands/types.js';
 import { DEFAULT_CONSTRAINTS } from '../../../src/domain/constraints.js';
 import { provisionTables } from '../../../src/store/provision.js';
 import { type Fence, SessionStore } from '../../../src/store/sessions.js';
@@ -149,7 +149,7 @@ describe('a settled record on the session item', () => {
     if (session === undefined) throw new Error('no session');
     executor.open(session, { takenOver: false, stored: [] });
     const item = await untilSettled(sessionId);
-    expect(Object.keys(item?.settled ?? {})).toEqual(['r#g-drained']);
+    expect(item?.settled).toEqual({ [settledName('r#g-drained')]: 1 });
     // The retry lands after the drain wrote and settled the record: refused, nothing numbered.
     expect(await queue.record(sessionId, fence, record)).toBeUndefined();
     expect((await new SessionStore(store()).get(sessionId))?.lastSeq).toBe(1);
