@@ -2,7 +2,12 @@
  * Store latency on the two local engines: a guest send (one write on the session item: admitted,
  * numbered, stored whole), by one sender in sequence and by 10 concurrent senders on one session; an
  * upstream message recorded by the owner (numbered on the item, then its entry written); and page reads
- * (50 entries, forward and backward, through the gap-free reader).
+ * (50 entries, forward and backward, through the gap-free reader). And what a session in service costs in
+ * DynamoDB's units: two minutes, on a simulated clock, of one keyed guest send and one agent message a
+ * second, the owner settling as the worker does (keys kept for the settle horizon); the session item's
+ * size once the horizon is full, and the write units its writes consume per message (an UpdateItem
+ * consumes one per KB of the larger of the item before and after it: "Capacity unit consumption for
+ * write operations", DynamoDB developer guide).
  *
  *   npm run bench:store
  *
@@ -17,14 +22,18 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CommandQueue } from '../src/commands/queue.js';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CommandQueue, type Settlement } from '../src/commands/queue.js';
 import { entryOf, readTranscript } from '../src/commands/reader.js';
+import { settledName } from '../src/commands/types.js';
 import { DEFAULT_CONSTRAINTS } from '../src/domain/constraints.js';
+import { GetCommand } from '../src/store/document.js';
+import { itemSize } from '../src/store/item-size.js';
 import { provisionTables } from '../src/store/provision.js';
 import { type Fence, SessionStore } from '../src/store/sessions.js';
-import { createStoreContext } from '../src/store/store-context.js';
+import { createStoreContext, type StoreContext } from '../src/store/store-context.js';
 import { tableNames } from '../src/store/tables.js';
-import { TranscriptStore } from '../src/store/transcript.js';
+import { fingerprintOf, TranscriptStore } from '../src/store/transcript.js';
 import {
   type Engine,
   javaAvailable,
@@ -40,6 +49,9 @@ const RECORDS = 500;
 const PAGE_SIZE = 50;
 const PAGE_READS = 200;
 const WARMUP = 20;
+/** Simulated seconds of a session in service; the figures count the last SERVICE_MEASURED of them. */
+const SERVICE_SECONDS = 120;
+const SERVICE_MEASURED = 60;
 
 interface Figures {
   readonly operation: string;
@@ -70,7 +82,101 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-async function measure(engine: Engine): Promise<Figures[]> {
+/** A session in service, in DynamoDB's units (see the file header). */
+interface ServiceFigures {
+  /** The session item's size at the end (bytes as DynamoDB counts them). */
+  readonly itemBytes: number;
+  /** Write units of the session item's writes, per message (guest and agent). */
+  readonly writeUnitsPerMessage: number;
+}
+
+async function measureService(
+  client: DynamoDBClient,
+  tables: StoreContext['tables'],
+): Promise<ServiceFigures> {
+  let clock = Date.now();
+  const ctx = createStoreContext({ client, tables, now: () => clock });
+  const sessions = new SessionStore(ctx);
+  const queue = new CommandQueue(ctx);
+  const { sessionId } = await sessions.create({
+    sessionId: `bench-${randomUUID()}`,
+    team: 'bench',
+    deploymentId: 'dep',
+    constraints: DEFAULT_CONSTRAINTS,
+  });
+  const fence: Fence = { workerId: 'none', epoch: 0 };
+  const size = async () => {
+    const { Item } = await ctx.db.send(
+      new GetCommand({
+        TableName: tables.sessions,
+        Key: { pk: sessionId, sk: 'session' },
+        ConsistentRead: true,
+      }),
+    );
+    return itemSize(Item ?? {});
+  };
+  let before = await size();
+  let units = 0;
+  let messages = 0;
+  /** One write on the item: its units (the larger of the item before and after, per KB). */
+  const written = async (counted: boolean) => {
+    const after = await size();
+    if (counted) units += Math.ceil(Math.max(before, after) / 1024);
+    before = after;
+  };
+  const kept = new Map<string, number>();
+  let settling: Settlement['done'][number][] = [];
+  const text = 'Hello, I need help with my order';
+  for (let second = 0; second < SERVICE_SECONDS; second++) {
+    clock += 1000;
+    const counted = second >= SERVICE_SECONDS - SERVICE_MEASURED;
+    // The guest's keyed send (the handler's one write).
+    const clientMessageId = randomUUID();
+    const entryId = randomUUID();
+    const session = await sessions.get(sessionId);
+    if (session === undefined) throw new Error('no session');
+    const sent = await queue.submitSend(session, {
+      id: `c#${clientMessageId}`,
+      entryId,
+      text,
+      content: [],
+      clientMessageId,
+      fingerprint: fingerprintOf({ direction: 'guest', text, content: [] }),
+    });
+    if (sent.kind !== 'queued') throw new Error('a fresh send was not queued');
+    await written(counted);
+    // The agent's message, numbered by the owner with the last second's settlement riding along.
+    const recordId = `r#${randomUUID()}`;
+    const settlement: Settlement = {
+      done: settling,
+      prune: [...kept].filter(([, until]) => clock > until).map(([name]) => name),
+    };
+    await queue.record(
+      sessionId,
+      fence,
+      {
+        id: recordId,
+        type: 'record',
+        createdAt: clock,
+        entryId: randomUUID(),
+        direction: 'agent',
+        text,
+        content: [],
+        time: new Date(clock).toISOString(),
+      },
+      settlement,
+    );
+    await written(counted);
+    for (const done of settlement.done)
+      if (done.keep !== undefined) kept.set(settledName(done.id), clock + queue.options.settleHorizonMs);
+    for (const name of settlement.prune ?? []) kept.delete(name);
+    settling = [{ id: sent.command.id, bytes: sent.command.bytes, keep: sent.command.seq }, { id: recordId }];
+    if (counted) messages += 2;
+  }
+  return { itemBytes: before, writeUnitsPerMessage: units / messages };
+}
+
+async function measure(engine: Engine): Promise<{ figures: Figures[]; service: ServiceFigures }> {
   const client = engine.client();
   try {
     const tables = tableNames(`bench-${Date.now()}-`);
@@ -200,7 +306,7 @@ async function measure(engine: Engine): Promise<Figures[]> {
       }
       figures.push(summarise(`page of ${PAGE_SIZE}, ${direction}`, reads, performance.now() - wall));
     }
-    return figures;
+    return { figures, service: await measureService(client, tables) };
   } finally {
     client.destroy();
     await engine.close();
@@ -209,40 +315,68 @@ async function measure(engine: Engine): Promise<Figures[]> {
 
 export interface StoreBench {
   readonly results: Record<string, Figures[]>;
+  /** A session in service, per engine (the same on both when the engines agree on the item). */
+  readonly service: Record<string, ServiceFigures>;
   readonly notes: string[];
 }
 
 /** Both engines (DynamoDB Local only where Java is present), every operation. */
 export async function runStoreBench(): Promise<StoreBench> {
   const results: Record<string, Figures[]> = {};
+  const service: Record<string, ServiceFigures> = {};
   const notes: string[] = [];
-  results.dynalite = await measure(await startDynaliteEngine());
+  ({ figures: results.dynalite, service: service.dynalite } = await measure(await startDynaliteEngine()));
   if (javaAvailable()) {
-    results['DynamoDB Local'] = await measure(await startDynamoDbLocal());
+    const engine = 'DynamoDB Local';
+    ({ figures: results[engine], service: service[engine] } = await measure(await startDynamoDbLocal()));
   } else {
     notes.push('DynamoDB Local skipped: no Java runtime (java -version failed).');
   }
-  return { results, notes };
+  return { results, service, notes };
 }
 
 /** The same figures as rows of the `npm run bench` table (median and p99 per engine and operation). */
 export function storeFigures(bench: StoreBench): Figure[] {
-  return Object.entries(bench.results).flatMap(([engine, figures]) =>
-    figures.flatMap((f): Figure[] => [
-      {
-        section: 'store',
-        measure: `${engine}: ${f.operation}, median`,
-        value: f.medianMs,
-        unit: 'ms',
-        note: `${f.opsPerSecond.toFixed(0)} ops/s`,
-      },
-      { section: 'store', measure: `${engine}: ${f.operation}, p99`, value: f.p99Ms, unit: 'ms' },
-    ]),
-  );
+  return Object.entries(bench.results)
+    .flatMap(([engine, figures]) =>
+      figures.flatMap((f): Figure[] => [
+        {
+          section: 'store',
+          measure: `${engine}: ${f.operation}, median`,
+          value: f.medianMs,
+          unit: 'ms',
+          note: `${f.opsPerSecond.toFixed(0)} ops/s`,
+        },
+        { section: 'store', measure: `${engine}: ${f.operation}, p99`, value: f.p99Ms, unit: 'ms' },
+      ]),
+    )
+    .concat(Object.entries(bench.service).flatMap(([engine, service]) => serviceFigures(engine, service)));
+}
+
+/** A session in service as rows (see measureService). */
+function serviceFigures(engine: string, service: ServiceFigures): Figure[] {
+  const conditions = `a keyed guest send and an agent message a second, after ${SERVICE_SECONDS - SERVICE_MEASURED} s`;
+  return [
+    {
+      section: 'store',
+      measure: `${engine}: session item in service`,
+      value: service.itemBytes / 1024,
+      unit: 'KB',
+      note: conditions,
+    },
+    {
+      section: 'store',
+      measure: `${engine}: write units per message in service`,
+      value: service.writeUnitsPerMessage,
+      unit: 'WCU',
+      note: `${conditions}; the session item's writes`,
+    },
+  ];
 }
 
 async function main(): Promise<void> {
-  const { results, notes } = await runStoreBench();
+  const bench = await runStoreBench();
+  const { results, notes } = bench;
   const rows = Object.entries(results).flatMap(([engine, figures]) =>
     figures.map((f) => [
       engine,
@@ -256,7 +390,18 @@ async function main(): Promise<void> {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  const output = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ...notes];
+  const service = Object.entries(bench.service).map(
+    ([engine, f]) =>
+      `${engine}: a session in service (${serviceFigures(engine, f)[0]?.note}): item ${(f.itemBytes / 1024).toFixed(2)} KB, ` +
+      `${f.writeUnitsPerMessage.toFixed(2)} write units per message`,
+  );
+  const output = [
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+    ...service,
+    ...notes,
+  ];
   process.stdout.write(`${output.join('\n')}\n`);
 
   const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'store.json');
@@ -267,8 +412,18 @@ async function main(): Promise<void> {
       {
         node: process.version,
         measuredAt: new Date().toISOString(),
-        settings: { SEQUENTIAL_SENDS, WRITERS, SENDS_PER_WRITER, RECORDS, PAGE_SIZE, PAGE_READS },
+        settings: {
+          SEQUENTIAL_SENDS,
+          WRITERS,
+          SENDS_PER_WRITER,
+          RECORDS,
+          PAGE_SIZE,
+          PAGE_READS,
+          SERVICE_SECONDS,
+          SERVICE_MEASURED,
+        },
         results,
+        service: bench.service,
         notes,
       },
       null,
