@@ -161,7 +161,7 @@ export class CommandExecutor {
   #settleTimer: ReturnType<typeof setTimeout> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   /**
-   * What the item keeps in `settled` (keyed sends' keys, records a drain carried out), by name: when each
+   * What the item keeps in `settled` (sends, records a drain carried out), by name: when each
    * may go. The horizon counts from the moment the settling write answered (or, for what this runner found
    * on the item, from its read), so an entry stays at least that long after it was written.
    */
@@ -485,7 +485,7 @@ export class CommandExecutor {
       ) {
         started();
         this.#learn(written);
-        return this.#finish(command.id, this.#keyOf(command));
+        return this.#finish(command.id, command.seq);
       }
       if (written !== undefined) message = written;
     }
@@ -557,7 +557,7 @@ export class CommandExecutor {
       this.#contextAwaitingMessage = false;
       await this.#postContext(undefined, 'applied');
     }
-    return this.#finish(command.id, this.#keyOf(command));
+    return this.#finish(command.id, command.seq);
   }
 
   async #runRecord(command: RecordCommand & { seq: number }): Promise<void> {
@@ -753,11 +753,6 @@ export class CommandExecutor {
     if (entry.direction === 'guest') this.#guestSeqs.set(entry.genesysId, entry.seq);
   }
 
-  /** What a send keeps on the item once settled: a keyed send's number, under its key. */
-  #keyOf(command: SendCommand & { seq: number }): number | undefined {
-    return command.clientMessageId === undefined ? undefined : command.seq;
-  }
-
   /** Names found in `settled` that this runner does not keep yet: they may go a horizon from now. */
   #keep(names: readonly string[]): void {
     const until = this.#host.now() + this.#host.queue.options.settleHorizonMs;
@@ -766,8 +761,9 @@ export class CommandExecutor {
 
   /**
    * The command is carried out: it leaves the item with the next write (or alone, shortly). With `keep`
-   * (its number) its id stays on the item for the settle horizon: a keyed send's key, and the id of a
-   * record that a drain carried out (a late retry of its numbering then numbers nothing).
+   * (its number) its id stays on the item for the settle horizon: a send's (a keyed send's key; and the
+   * SDK may retry the write of any send, late, after it was applied) and that of a record a drain carried
+   * out (a late retry of its numbering then numbers nothing).
    */
   #finish(id: string, keep?: number): void {
     const command = this.#known.get(id);

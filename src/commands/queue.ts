@@ -7,12 +7,13 @@
  *   together, and the answer can name the number at once.
  * - **The owner numbers upstream messages from the same allocator** (`record`), fenced by its epoch,
  *   staging each as a `record` command until its transcript entry is written.
- * - **The owner settles** what it carried out (`settle`): commands leave the map, a keyed send's key
- *   stays on the item for `settleHorizonMs` (`settled.<name> = seq`, the name a short hash of the id:
- *   settledName) so that a retry's write is refused even if the retry read no marker yet, and so does
- *   the id of a record a drain carried out (the executor says which), so that a retried numbering that
- *   lands after the record was written and settled numbers nothing. Settlements ride on the owner's next
- *   write where they can.
+ * - **The owner settles** what it carried out (`settle`): commands leave the map, a send's id stays on
+ *   the item for `settleHorizonMs` (`settled.<name> = seq`, the name a short hash of the id: settledName)
+ *   so that a retry's write is refused even if the retry read no marker yet (a keyed send), or is the
+ *   SDK's retry of a write that was applied and answered late (any send), and so does the id of a record
+ *   a drain carried out (the executor says which), so that a retried numbering that lands after the
+ *   record was written and settled numbers nothing. Settlements ride on the owner's next write where they
+ *   can.
  *
  * Expressions: `SET seqs.#id = lastSeq + :one, lastSeq = lastSeq + :one` gives the command and the
  * allocator the same new number in one write (the right-hand sides read the item as it was), on dynalite
@@ -51,11 +52,12 @@ export interface CommandQueueOptions {
    */
   readonly maxPendingBytes: number;
   /**
-   * How long a settled keyed send's key stays on the session item. A retried send reads the key's
+   * How long a settled send's id stays on the session item. A retried keyed send reads the key's
    * marker and the session side by side; the marker is written before the send is settled, so only a
    * retry whose read came before that and whose write comes after could miss both: the key on the item
    * refuses that write. The horizon must exceed the longest gap between a handler's reads and its write
-   * (the Lambda timeout is 10 s, and handlers re-read after `settleHorizonMs / 2`).
+   * (the Lambda timeout is 10 s, and handlers re-read after `settleHorizonMs / 2`), and the longest the
+   * SDK may retry a write (three attempts of 1.5 s in AWS, of 15 s on a local engine: src/store/client.ts).
    */
   readonly settleHorizonMs: number;
 }
@@ -103,7 +105,7 @@ export type SendOutcome =
 export interface Settlement {
   /**
    * Commands done. With `keep` (its number), the id stays on the item for `settleHorizonMs`, under its
-   * name (settledName): a keyed send's key, a record a drain carried out.
+   * name (settledName): a send, a record a drain carried out.
    */
   readonly done: readonly {
     readonly id: string;

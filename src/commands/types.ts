@@ -113,9 +113,9 @@ export type PendingCommand = StartCommand | ContextCommand | UploadCommand | End
 
 /**
  * The name under which the session item's `settled` map keeps a command's number for the settle horizon
- * (a keyed send's key, or a record a drain carried out: docs/store.md): `k` and 72 bits of the id's
- * SHA-256 (base64url), 13 characters whatever the id. A keyed send's id holds the guest's clientMessageId
- * (38 characters for a UUID) and a session sending steadily keeps a minute of them; stored under the id
+ * (a send, or a record a drain carried out: docs/store.md): `k` and 72 bits of the id's SHA-256
+ * (base64url), 13 characters whatever the id. A keyed send's id holds the guest's clientMessageId (38
+ * characters for a UUID) and a session sending steadily keeps a minute of them; stored under the id
  * as `{seq, at}`, each took about 54 bytes of the item, and every write to the item pays for its size
  * (docs/decisions.md). A name holds no `#` and an id always does, so entries stored under the id before
  * (read by settledSeq) never meet these.

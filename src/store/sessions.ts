@@ -118,8 +118,8 @@ export interface SessionRecord {
    */
   readonly conns?: readonly string[];
   /**
-   * Keyed sends settled recently, and records a drain carried out: their numbers by name (settledName in
-   * src/commands/types.ts; look one up with settledSeq). A retry's write is refused while its key is here.
+   * Sends settled recently, and records a drain carried out: their numbers by name (settledName in
+   * src/commands/types.ts; look one up with settledSeq). A retry's write is refused while its id is here.
    */
   readonly settled: Readonly<Record<string, number>>;
   readonly createdAt: number;

@@ -1,11 +1,12 @@
 /**
- * What a settled upstream message leaves on the session item, with the executor on a real store
- * (dynalite). A record the owner numbered and wrote itself leaves nothing: its numbering write has
- * answered, so no retry of it can land later, and every id kept there is paid for by every read and
- * write of the item. A record found on the item and carried out by a drain keeps its id for the settle
- * horizon: its numbering write may still be on its way (retried by the SDK after an answer that was
- * lost), and must then number nothing. What breaks if this is wrong: the same Genesys message under two
- * numbers, or session items that grow by an id per agent message.
+ * What a settled command leaves on the session item, with the executor on a real store (dynalite).
+ * A record the owner numbered and wrote itself leaves nothing: its numbering write has answered, so no
+ * retry of it can land later, and every id kept there is paid for by every read and write of the item. A
+ * record found on the item and carried out by a drain keeps its id for the settle horizon: its numbering
+ * write may still be on its way (retried by the SDK after an answer that was lost), and must then number
+ * nothing. A guest's send keeps its id too, keyed or not: the handler's write may be retried by the SDK
+ * after the owner carried it out. What breaks if this is wrong: the same message under two numbers (and,
+ * for a send, sent to Genesys twice), or session items that grow by an id per agent message.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandExecutor, type ExecutorHost } from '../../../src/commands/executor.js';
@@ -16,7 +17,7 @@ import { provisionTables } from '../../../src/store/provision.js';
 import { type Fence, SessionStore } from '../../../src/store/sessions.js';
 import { createStoreContext, type StoreContext } from '../../../src/store/store-context.js';
 import { tableNames } from '../../../src/store/tables.js';
-import { TranscriptStore } from '../../../src/store/transcript.js';
+import { fingerprintOf, TranscriptStore } from '../../../src/store/transcript.js';
 import { TranscriptWriter } from '../../../src/store/transcript-writer.js';
 import { WorkerStore } from '../../../src/store/workers.js';
 import { type Engine, startDynaliteEngine } from '../../store/engines.js';
@@ -59,13 +60,17 @@ async function ownedSession(): Promise<{ sessionId: string; fence: Fence }> {
   return { sessionId, fence: { workerId, epoch } };
 }
 
-/** An executor on the real store; nothing upstream (records need no Genesys), posts kept. */
+/**
+ * An executor on the real store, posts kept. Upstream, only `send` (records need no Genesys): each
+ * guest message is taken at once under a new Genesys id.
+ */
 function executorFor(
   sessionId: string,
   fence: Fence,
   posted: unknown[],
   failures: unknown[],
 ): CommandExecutor {
+  let sent = 0;
   const host = {
     sessionId,
     fence,
@@ -73,9 +78,7 @@ function executorFor(
     transcript: new TranscriptStore(store()),
     entries: new TranscriptWriter(store()),
     queue: new CommandQueue(store()),
-    guest: () => {
-      throw new Error('no upstream in this test');
-    },
+    guest: () => ({ send: async () => ({ genesysId: `g-sent-${++sent}` }) }),
     write: <T>(action: () => Promise<T>) => action(),
     post: async (event: unknown) => {
       posted.push(event);
@@ -106,7 +109,7 @@ async function untilSettled(sessionId: string): Promise<Awaited<ReturnType<Sessi
   throw new Error(`the record was not settled within 2 s: pending ${Object.keys(item?.pending ?? {})}`);
 }
 
-describe('a settled record on the session item', () => {
+describe('a settled command on the session item', () => {
   it('numbered and written by the owner itself: nothing stays on the item', async () => {
     const { sessionId, fence } = await ownedSession();
     const posted: unknown[] = [];
@@ -154,6 +157,44 @@ describe('a settled record on the session item', () => {
     expect(await queue.record(sessionId, fence, record)).toBeUndefined();
     expect((await new SessionStore(store()).get(sessionId))?.lastSeq).toBe(1);
     expect(posted).toHaveLength(1);
+    expect(failures).toEqual([]);
+    executor.stop();
+  });
+
+  it('a send, keyed or not, keeps its id: a late retry of its write numbers and queues nothing', async () => {
+    const { sessionId, fence } = await ownedSession();
+    const sessions = new SessionStore(store());
+    const queue = new CommandQueue(store());
+    const before = await sessions.get(sessionId);
+    if (before === undefined) throw new Error('no session');
+    const unkeyed = { id: 's#e-unkeyed', entryId: 'e-unkeyed', text: 'no key', content: [] };
+    const keyed = {
+      id: 'c#k-1',
+      entryId: 'e-keyed',
+      text: 'with a key',
+      content: [],
+      clientMessageId: 'k-1',
+      fingerprint: fingerprintOf({ direction: 'guest', text: 'with a key', content: [] }),
+    };
+    // The handlers' writes were applied; their answers were late, and the SDK will try them again.
+    for (const send of [unkeyed, keyed]) {
+      expect((await queue.submitSend(before, send)).kind).toBe('queued');
+    }
+    const posted: unknown[] = [];
+    const failures: unknown[] = [];
+    const executor = executorFor(sessionId, fence, posted, failures);
+    const opened = await sessions.get(sessionId);
+    if (opened === undefined) throw new Error('no session');
+    executor.open(opened, { takenOver: false, stored: [] });
+    const item = await untilSettled(sessionId);
+    expect(item?.settled).toEqual({ [settledName(unkeyed.id)]: 1, [settledName(keyed.id)]: 2 });
+    // The retries land after the owner sent, wrote and settled both: refused, the first number back.
+    for (const [i, send] of [unkeyed, keyed].entries()) {
+      expect(await queue.submitSend(before, send)).toMatchObject({ kind: 'settled', seq: i + 1 });
+    }
+    const after = await sessions.get(sessionId);
+    expect(after?.lastSeq).toBe(2);
+    expect(after?.pending).toEqual({});
     expect(failures).toEqual([]);
     executor.stop();
   });
