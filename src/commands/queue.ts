@@ -205,9 +205,9 @@ export class CommandQueue {
       const condition = [
         this.#queueCondition(e, pend),
         `attribute_not_exists(${pend}.${id}) AND ${this.#notSettled(e, command.id)}`,
-        // An owner running the code before names (beside this one while a deploy rolls) keeps the key
-        // under the id itself: for a minute after such a settle only this refuses a late retry.
-        `attribute_not_exists(${e.name('settled')}.${id})`,
+        // An owner running the code before names (beside this one while a deploy rolls) keeps a keyed
+        // send's key under the id itself: for a minute after such a settle only this refuses a late retry.
+        ...(send.clientMessageId === undefined ? [] : [`attribute_not_exists(${e.name('settled')}.${id})`]),
         // Every session item this code creates has pendingBytes, so the first attempt needs no OR: in
         // parentheses it is most of what dynalite spends on this write (its parser backtracks; see
         // docs/performance.md). An item written before pendingBytes existed loses that condition with
@@ -521,7 +521,7 @@ export class CommandQueue {
 
   /**
    * `id` is not kept in `settled` under its name. (Entries stored before names, under the id itself, are
-   * read with settledSeq until they are pruned; of the writes, only a guest send checks them as well.)
+   * read with settledSeq until they are pruned; of the writes, only a keyed guest send checks them too.)
    */
   #notSettled(e: Expression, id: string): string {
     return `attribute_not_exists(${e.name('settled')}.${e.name(settledName(id))})`;

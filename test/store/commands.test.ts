@@ -205,7 +205,8 @@ describeOnEngines('CommandQueue', ({ store, clock }) => {
   it('reads a key stored before names, under its id with its time, and prunes it by that id', async () => {
     const { sessionId, fence } = await owned();
     const q = queue();
-    const queued = await q.submitSend(await session(sessionId), send('once', 'k-old'));
+    const unsent = await session(sessionId);
+    const queued = await q.submitSend(unsent, send('once', 'k-old'));
     if (queued.kind !== 'queued') throw new Error('not queued');
     // As the code before names settled it.
     await store().db.send(
@@ -220,6 +221,8 @@ describeOnEngines('CommandQueue', ({ store, clock }) => {
     const stored = await session(sessionId);
     expect(stored.settled).toEqual({ 'c#k-old': 1 });
     expect(await q.submitSend(stored, send('once', 'k-old'))).toMatchObject({ kind: 'settled', seq: 1 });
+    // A retry that read before the send was written: its write is refused by the key in the old form.
+    expect(await q.submitSend(unsent, send('once', 'k-old'))).toMatchObject({ kind: 'settled', seq: 1 });
     expect((await session(sessionId)).lastSeq).toBe(1);
     await q.settle(sessionId, fence, { done: [], prune: ['c#k-old'] });
     expect((await session(sessionId)).settled).toEqual({});
