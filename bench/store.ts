@@ -25,7 +25,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CommandQueue, type Settlement } from '../src/commands/queue.js';
 import { entryOf, readTranscript } from '../src/commands/reader.js';
-import { settledName } from '../src/commands/types.js';
+import { SettledNames } from '../src/commands/settled-names.js';
 import { DEFAULT_CONSTRAINTS } from '../src/domain/constraints.js';
 import { GetCommand } from '../src/store/document.js';
 import { itemSize } from '../src/store/item-size.js';
@@ -124,7 +124,7 @@ async function measureService(
     if (counted) units += Math.ceil(Math.max(before, after) / 1024);
     before = after;
   };
-  const kept = new Map<string, number>();
+  const kept = new SettledNames(queue.options.settleHorizonMs);
   let settling: Settlement['done'][number][] = [];
   const text = 'Hello, I need help with my order';
   for (let second = 0; second < SERVICE_SECONDS; second++) {
@@ -149,7 +149,7 @@ async function measureService(
     const recordId = `r#${randomUUID()}`;
     const settlement: Settlement = {
       done: settling,
-      prune: [...kept].filter(([, until]) => clock > until).map(([name]) => name),
+      prune: kept.due(clock),
     };
     await queue.record(
       sessionId,
@@ -167,9 +167,7 @@ async function measureService(
       settlement,
     );
     await written(counted);
-    for (const done of settlement.done)
-      if (done.keep !== undefined) kept.set(settledName(done.id), clock + queue.options.settleHorizonMs);
-    for (const name of settlement.prune ?? []) kept.delete(name);
+    kept.written(settlement, clock);
     settling = [{ id: sent.command.id, bytes: sent.command.bytes, keep: sent.command.seq }, { id: recordId }];
     if (counted) messages += 2;
   }

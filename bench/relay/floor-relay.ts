@@ -27,7 +27,8 @@ import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { WebSocket, WebSocketServer } from 'ws';
 import { localDynamoClient } from '../../local/stack.js';
 import { CommandQueue, type Settlement } from '../../src/commands/queue.js';
-import { type RecordCommand, sendCommandId, settledName } from '../../src/commands/types.js';
+import { SettledNames } from '../../src/commands/settled-names.js';
+import { type RecordCommand, sendCommandId } from '../../src/commands/types.js';
 import { DEFAULT_CONSTRAINTS } from '../../src/domain/constraints.js';
 import {
   createStoreContext,
@@ -64,8 +65,7 @@ class Owner {
   readonly #fence: Fence;
   #writes: Promise<unknown> = Promise.resolve();
   readonly #settling = new Map<string, Settlement['done'][number]>();
-  /** Names kept in `settled`, and when each may go. */
-  readonly #kept = new Map<string, number>();
+  readonly #kept = new SettledNames(queue.options.settleHorizonMs);
   #timer: NodeJS.Timeout | undefined;
 
   constructor(sessionId: string, fence: Fence) {
@@ -111,8 +111,7 @@ class Owner {
   }
 
   #take(): Settlement | undefined {
-    const now = Date.now();
-    const prune = [...this.#kept].filter(([, until]) => now > until).map(([name]) => name);
+    const prune = this.#kept.due(Date.now());
     if (this.#settling.size === 0 && prune.length === 0) return undefined;
     const done = [...this.#settling.values()];
     this.#settling.clear();
@@ -120,10 +119,7 @@ class Owner {
   }
 
   #settled(settlement: Settlement | undefined): void {
-    const until = Date.now() + queue.options.settleHorizonMs;
-    for (const done of settlement?.done ?? [])
-      if (done.keep !== undefined) this.#kept.set(settledName(done.id), until);
-    for (const name of settlement?.prune ?? []) this.#kept.delete(name);
+    if (settlement !== undefined) this.#kept.written(settlement, Date.now());
   }
 }
 

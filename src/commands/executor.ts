@@ -34,6 +34,7 @@ import type { TranscriptWriter } from '../store/transcript-writer.js';
 import { messageEvent, statusEvent } from './events.js';
 import { type CommandQueue, MAX_SETTLED_PER_WRITE, type Settlement } from './queue.js';
 import { entryOf } from './reader.js';
+import { SettledNames } from './settled-names.js';
 import {
   type ContextCommand,
   type EndCommand,
@@ -45,7 +46,6 @@ import {
   type RecordDirection,
   type SendCommand,
   sendCommandId,
-  settledName,
   type UploadCommand,
 } from './types.js';
 
@@ -160,12 +160,8 @@ export class CommandExecutor {
   readonly #settling = new Map<string, Settlement['done'][number]>();
   #settleTimer: ReturnType<typeof setTimeout> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
-  /**
-   * What the item keeps in `settled` (sends, records a drain carried out), by name: when each
-   * may go. The horizon counts from the moment the settling write answered (or, for what this runner found
-   * on the item, from its read), so an entry stays at least that long after it was written.
-   */
-  readonly #kept = new Map<string, number>();
+  /** What the item keeps in `settled` (sends, records a drain carried out), and when each may go. */
+  readonly #kept: SettledNames;
   /** The control connection the item names (as far as this runner knows). */
   #ownerConn: string | undefined;
   /** Commands created before this time, on a takeover, may have been carried out already. */
@@ -180,6 +176,7 @@ export class CommandExecutor {
     this.#done = new BoundedMap(this.#options.rememberIds);
     this.#genesysIds = new BoundedMap(this.#options.rememberIds);
     this.#guestSeqs = new BoundedMap(this.#options.rememberIds);
+    this.#kept = new SettledNames(host.queue.options.settleHorizonMs);
   }
 
   /** Sends whose outcome is not written yet (the end command waits for them). */
@@ -199,7 +196,7 @@ export class CommandExecutor {
     this.#openedAt = this.#host.now();
     this.#takenOver = options.takenOver;
     this.#ownerConn = session.ownerConn;
-    this.#keep(Object.keys(session.settled));
+    this.#kept.found(Object.keys(session.settled), this.#host.now());
     for (const entry of options.stored) this.#learn(entry);
     for (const command of Object.values(session.pending)) {
       if (command.type === 'record') this.#learn(entryOf(session.sessionId, command));
@@ -227,7 +224,7 @@ export class CommandExecutor {
 
   /** Starts every pending command of a consistent read of the session item that is not under way. */
   drain(session: SessionRecord): void {
-    this.#keep(Object.keys(session.settled));
+    this.#kept.found(Object.keys(session.settled), this.#host.now());
     for (const command of orderCommands(Object.values(session.pending))) this.#start(command);
     if (Object.keys(session.pending).length === 0 && session.pendingAt !== undefined) this.#scheduleIdle(0);
   }
@@ -753,12 +750,6 @@ export class CommandExecutor {
     if (entry.direction === 'guest') this.#guestSeqs.set(entry.genesysId, entry.seq);
   }
 
-  /** Names found in `settled` that this runner does not keep yet: they may go a horizon from now. */
-  #keep(names: readonly string[]): void {
-    const until = this.#host.now() + this.#host.queue.options.settleHorizonMs;
-    for (const name of names) if (!this.#kept.has(name)) this.#kept.set(name, until);
-  }
-
   /**
    * The command is carried out: it leaves the item with the next write (or alone, shortly). With `keep`
    * (its number) its id stays on the item for the settle horizon: a send's (a keyed send's key; and the
@@ -786,11 +777,7 @@ export class CommandExecutor {
 
   /** The settlement for the next write, or undefined when there is nothing to say. */
   #takeSettlement(): Settlement | undefined {
-    const now = this.#host.now();
-    const prune = [...this.#kept]
-      .filter(([, until]) => now > until)
-      .map(([name]) => name)
-      .slice(0, MAX_SETTLED_PER_WRITE);
+    const prune = this.#kept.due(this.#host.now(), MAX_SETTLED_PER_WRITE);
     const conn = this.#host.controlConnectionId();
     const ownerConn = conn !== undefined && conn !== this.#ownerConn ? conn : undefined;
     if (this.#settling.size === 0 && prune.length === 0 && ownerConn === undefined) return undefined;
@@ -808,12 +795,8 @@ export class CommandExecutor {
 
   #afterSettled(settlement: Settlement | undefined): void {
     if (settlement === undefined) return;
-    const until = this.#host.now() + this.#host.queue.options.settleHorizonMs;
-    for (const done of settlement.done) {
-      this.#known.delete(done.id);
-      if (done.keep !== undefined) this.#kept.set(settledName(done.id), until);
-    }
-    for (const name of settlement.prune ?? []) this.#kept.delete(name);
+    for (const done of settlement.done) this.#known.delete(done.id);
+    this.#kept.written(settlement, this.#host.now());
     if (settlement.ownerConn !== undefined) this.#ownerConn = settlement.ownerConn;
     if (!this.#underWay) {
       this.#scheduleIdle(this.#jittered(this.#options.idleAfterMs));

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CommandExecutor, type ExecutorHost } from '../../../src/commands/executor.js';
+import { COMMAND_QUEUE_DEFAULTS } from '../../../src/commands/queue.js';
 import type { PendingCommand } from '../../../src/commands/types.js';
 
 function send(id: string, seq: number): PendingCommand {
@@ -24,6 +25,7 @@ function host(started: string[]): ExecutorHost {
     },
     onFailure: () => {},
     now: () => 0,
+    queue: { options: COMMAND_QUEUE_DEFAULTS },
   } as unknown as ExecutorHost;
 }
 
@@ -72,6 +74,7 @@ describe('CommandExecutor.listedWithNothingPending', () => {
       ...host([]),
       write: <T>(action: () => Promise<T>) => action(),
       queue: {
+        options: COMMAND_QUEUE_DEFAULTS,
         clearIdle: async () => {
           clears.push('clear');
           return true;
