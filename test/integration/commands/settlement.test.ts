@@ -109,6 +109,17 @@ async function untilSettled(sessionId: string): Promise<Awaited<ReturnType<Sessi
   throw new Error(`the record was not settled within 2 s: pending ${Object.keys(item?.pending ?? {})}`);
 }
 
+/** An executor that opens the session as stored and drains it; resolves once nothing is pending. */
+async function drained(sessionId: string, fence: Fence) {
+  const posted: unknown[] = [];
+  const failures: unknown[] = [];
+  const executor = executorFor(sessionId, fence, posted, failures);
+  const session = await new SessionStore(store()).get(sessionId);
+  if (session === undefined) throw new Error('no session');
+  executor.open(session, { takenOver: false, stored: [] });
+  return { executor, posted, failures, item: await untilSettled(sessionId) };
+}
+
 describe('a settled command on the session item', () => {
   it('numbered and written by the owner itself: nothing stays on the item', async () => {
     const { sessionId, fence } = await ownedSession();
@@ -145,13 +156,7 @@ describe('a settled command on the session item', () => {
     };
     // The numbering write was applied; its caller never heard (it will retry).
     expect(await queue.record(sessionId, fence, record)).toBe(1);
-    const posted: unknown[] = [];
-    const failures: unknown[] = [];
-    const executor = executorFor(sessionId, fence, posted, failures);
-    const session = await new SessionStore(store()).get(sessionId);
-    if (session === undefined) throw new Error('no session');
-    executor.open(session, { takenOver: false, stored: [] });
-    const item = await untilSettled(sessionId);
+    const { executor, posted, failures, item } = await drained(sessionId, fence);
     expect(item?.settled).toEqual({ [settledName('r#g-drained')]: 1 });
     // The retry lands after the drain wrote and settled the record: refused, nothing numbered.
     expect(await queue.record(sessionId, fence, record)).toBeUndefined();
@@ -180,13 +185,7 @@ describe('a settled command on the session item', () => {
     for (const send of [unkeyed, keyed]) {
       expect((await queue.submitSend(before, send)).kind).toBe('queued');
     }
-    const posted: unknown[] = [];
-    const failures: unknown[] = [];
-    const executor = executorFor(sessionId, fence, posted, failures);
-    const opened = await sessions.get(sessionId);
-    if (opened === undefined) throw new Error('no session');
-    executor.open(opened, { takenOver: false, stored: [] });
-    const item = await untilSettled(sessionId);
+    const { executor, failures, item } = await drained(sessionId, fence);
     expect(item?.settled).toEqual({ [settledName(unkeyed.id)]: 1, [settledName(keyed.id)]: 2 });
     // The retries land after the owner sent, wrote and settled both: refused, the first number back.
     for (const [i, send] of [unkeyed, keyed].entries()) {
