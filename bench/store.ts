@@ -23,9 +23,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CommandQueue, type Settlement } from '../src/commands/queue.js';
+import { CommandQueue } from '../src/commands/queue.js';
 import { entryOf, readTranscript } from '../src/commands/reader.js';
-import { SettledNames } from '../src/commands/settled-names.js';
+import { Settlements } from '../src/commands/settlements.js';
 import { DEFAULT_CONSTRAINTS } from '../src/domain/constraints.js';
 import { GetCommand } from '../src/store/document.js';
 import { itemSize } from '../src/store/item-size.js';
@@ -124,8 +124,7 @@ async function measureService(
     if (counted) units += Math.ceil(Math.max(before, after) / 1024);
     before = after;
   };
-  const kept = new SettledNames(queue.options.settleHorizonMs);
-  let settling: Settlement['done'][number][] = [];
+  const settlements = new Settlements(queue.options.settleHorizonMs);
   const text = 'Hello, I need help with my order';
   for (let second = 0; second < SERVICE_SECONDS; second++) {
     clock += 1000;
@@ -147,10 +146,7 @@ async function measureService(
     await written(counted);
     // The agent's message, numbered by the owner with the last second's settlement riding along.
     const recordId = `r#${randomUUID()}`;
-    const settlement: Settlement = {
-      done: settling,
-      prune: kept.due(clock),
-    };
+    const settlement = settlements.take(clock);
     await queue.record(
       sessionId,
       fence,
@@ -167,8 +163,9 @@ async function measureService(
       settlement,
     );
     await written(counted);
-    kept.written(settlement, clock);
-    settling = [{ id: sent.command.id, bytes: sent.command.bytes, keep: sent.command.seq }, { id: recordId }];
+    if (settlement !== undefined) settlements.written(settlement, clock);
+    settlements.add({ id: sent.command.id, bytes: sent.command.bytes, keep: sent.command.seq });
+    settlements.add({ id: recordId });
     if (counted) messages += 2;
   }
   return { itemBytes: before, writeUnitsPerMessage: units / messages };

@@ -27,7 +27,7 @@ import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { WebSocket, WebSocketServer } from 'ws';
 import { localDynamoClient } from '../../local/stack.js';
 import { CommandQueue, type Settlement } from '../../src/commands/queue.js';
-import { SettledNames } from '../../src/commands/settled-names.js';
+import { Settlements } from '../../src/commands/settlements.js';
 import { type RecordCommand, sendCommandId } from '../../src/commands/types.js';
 import { DEFAULT_CONSTRAINTS } from '../../src/domain/constraints.js';
 import {
@@ -64,8 +64,7 @@ class Owner {
   readonly #sessionId: string;
   readonly #fence: Fence;
   #writes: Promise<unknown> = Promise.resolve();
-  readonly #settling = new Map<string, Settlement['done'][number]>();
-  readonly #kept = new SettledNames(queue.options.settleHorizonMs);
+  readonly #settlements = new Settlements(queue.options.settleHorizonMs);
   #timer: NodeJS.Timeout | undefined;
 
   constructor(sessionId: string, fence: Fence) {
@@ -76,7 +75,7 @@ class Owner {
   /** Numbers an agent message (with any settlement riding along) and resolves with its number. */
   record(record: RecordCommand): Promise<number | undefined> {
     return this.#write(async () => {
-      const settlement = this.#take();
+      const settlement = this.#settlements.take(Date.now());
       const seq = await queue.record(this.#sessionId, this.#fence, record, settlement);
       this.#settled(settlement);
       return seq;
@@ -85,12 +84,12 @@ class Owner {
 
   /** A command carried out: it leaves the item with the next write, or alone in 0.5–1.5 s. */
   finish(done: Settlement['done'][number]): void {
-    this.#settling.set(done.id, done);
+    this.#settlements.add(done);
     this.#timer ??= setTimeout(
       () => {
         this.#timer = undefined;
         void this.#write(async () => {
-          const settlement = this.#take();
+          const settlement = this.#settlements.take(Date.now());
           if (settlement === undefined) return;
           await queue.settle(this.#sessionId, this.#fence, settlement);
           this.#settled(settlement);
@@ -110,16 +109,8 @@ class Owner {
     return next;
   }
 
-  #take(): Settlement | undefined {
-    const prune = this.#kept.due(Date.now());
-    if (this.#settling.size === 0 && prune.length === 0) return undefined;
-    const done = [...this.#settling.values()];
-    this.#settling.clear();
-    return { done, prune };
-  }
-
   #settled(settlement: Settlement | undefined): void {
-    if (settlement !== undefined) this.#kept.written(settlement, Date.now());
+    if (settlement !== undefined) this.#settlements.written(settlement, Date.now());
   }
 }
 

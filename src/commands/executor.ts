@@ -34,7 +34,7 @@ import type { TranscriptWriter } from '../store/transcript-writer.js';
 import { messageEvent, statusEvent } from './events.js';
 import { type CommandQueue, MAX_SETTLED_PER_WRITE, type Settlement } from './queue.js';
 import { entryOf } from './reader.js';
-import { SettledNames } from './settled-names.js';
+import { Settlements } from './settlements.js';
 import {
   type ContextCommand,
   type EndCommand,
@@ -156,12 +156,13 @@ export class CommandExecutor {
   #dispatch: Promise<void> = Promise.resolve();
   /** Sends whose outcome is not written yet. */
   readonly #sending = new Set<Promise<void>>();
-  /** What rides on the next write to the item. */
-  readonly #settling = new Map<string, Settlement['done'][number]>();
   #settleTimer: ReturnType<typeof setTimeout> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
-  /** What the item keeps in `settled` (sends, records a drain carried out), and when each may go. */
-  readonly #kept: SettledNames;
+  /**
+   * What rides on the next write to the item (commands carried out), and what the item keeps in `settled`
+   * (sends, records a drain carried out) with when each name may go.
+   */
+  readonly #settlements: Settlements;
   /** The control connection the item names (as far as this runner knows). */
   #ownerConn: string | undefined;
   /** Commands created before this time, on a takeover, may have been carried out already. */
@@ -176,7 +177,7 @@ export class CommandExecutor {
     this.#done = new BoundedMap(this.#options.rememberIds);
     this.#genesysIds = new BoundedMap(this.#options.rememberIds);
     this.#guestSeqs = new BoundedMap(this.#options.rememberIds);
-    this.#kept = new SettledNames(host.queue.options.settleHorizonMs);
+    this.#settlements = new Settlements(host.queue.options.settleHorizonMs);
   }
 
   /** Sends whose outcome is not written yet (the end command waits for them). */
@@ -196,7 +197,7 @@ export class CommandExecutor {
     this.#openedAt = this.#host.now();
     this.#takenOver = options.takenOver;
     this.#ownerConn = session.ownerConn;
-    this.#kept.found(Object.keys(session.settled), this.#host.now());
+    this.#settlements.found(Object.keys(session.settled), this.#host.now());
     for (const entry of options.stored) this.#learn(entry);
     for (const command of Object.values(session.pending)) {
       if (command.type === 'record') this.#learn(entryOf(session.sessionId, command));
@@ -224,7 +225,7 @@ export class CommandExecutor {
 
   /** Starts every pending command of a consistent read of the session item that is not under way. */
   drain(session: SessionRecord): void {
-    this.#kept.found(Object.keys(session.settled), this.#host.now());
+    this.#settlements.found(Object.keys(session.settled), this.#host.now());
     for (const command of orderCommands(Object.values(session.pending))) this.#start(command);
     if (Object.keys(session.pending).length === 0 && session.pendingAt !== undefined) this.#scheduleIdle(0);
   }
@@ -259,12 +260,12 @@ export class CommandExecutor {
     try {
       seq = await host.write(() => host.queue.record(host.sessionId, host.fence, command, settlement));
     } catch (error) {
-      this.#restore(settlement);
+      this.#settlements.restore(settlement);
       throw error;
     }
     if (seq === undefined) {
       // Numbered already and still on the item (a drain runs it): nothing was written.
-      this.#restore(settlement);
+      this.#settlements.restore(settlement);
       host.counters.duplicatesDropped++;
       return undefined;
     }
@@ -384,7 +385,7 @@ export class CommandExecutor {
       await host.write(() => host.queue.settle(host.sessionId, host.fence, settlement));
       this.#afterSettled(settlement);
     } catch (error) {
-      this.#restore(settlement);
+      this.#settlements.restore(settlement);
       throw error;
     }
   }
@@ -760,7 +761,7 @@ export class CommandExecutor {
     const command = this.#known.get(id);
     this.#inProgress.delete(id);
     this.#done.set(id, true);
-    this.#settling.set(id, {
+    this.#settlements.add({
       id,
       ...(command?.type === 'send' ? { bytes: command.bytes } : {}),
       ...(keep === undefined ? {} : { keep }),
@@ -777,26 +778,18 @@ export class CommandExecutor {
 
   /** The settlement for the next write, or undefined when there is nothing to say. */
   #takeSettlement(): Settlement | undefined {
-    const prune = this.#kept.due(this.#host.now(), MAX_SETTLED_PER_WRITE);
+    const taken = this.#settlements.take(this.#host.now(), MAX_SETTLED_PER_WRITE);
     const conn = this.#host.controlConnectionId();
     const ownerConn = conn !== undefined && conn !== this.#ownerConn ? conn : undefined;
-    if (this.#settling.size === 0 && prune.length === 0 && ownerConn === undefined) return undefined;
-    const done = [...this.#settling.values()].slice(0, MAX_SETTLED_PER_WRITE);
-    for (const { id } of done) this.#settling.delete(id);
-    if (this.#settling.size > 0) this.#scheduleSettle();
-    return { done, prune, ...(ownerConn === undefined ? {} : { ownerConn }) };
-  }
-
-  /** A settlement whose write failed goes back into the next one. */
-  #restore(settlement: Settlement | undefined): void {
-    for (const done of settlement?.done ?? [])
-      if (!this.#settling.has(done.id)) this.#settling.set(done.id, done);
+    if (taken === undefined && ownerConn === undefined) return undefined;
+    if (this.#settlements.waiting > 0) this.#scheduleSettle();
+    return { ...(taken ?? { done: [], prune: [] }), ...(ownerConn === undefined ? {} : { ownerConn }) };
   }
 
   #afterSettled(settlement: Settlement | undefined): void {
     if (settlement === undefined) return;
     for (const done of settlement.done) this.#known.delete(done.id);
-    this.#kept.written(settlement, this.#host.now());
+    this.#settlements.written(settlement, this.#host.now());
     if (settlement.ownerConn !== undefined) this.#ownerConn = settlement.ownerConn;
     if (!this.#underWay) {
       this.#scheduleIdle(this.#jittered(this.#options.idleAfterMs));
@@ -805,7 +798,7 @@ export class CommandExecutor {
 
   /** Commands known here (running, or done and not settled yet) or settlements not written yet. */
   get #underWay(): boolean {
-    return this.#known.size > 0 || this.#settling.size > 0;
+    return this.#known.size > 0 || this.#settlements.waiting > 0;
   }
 
   /** Work started, or the runner stopped: no idle clear is planned. */
