@@ -27,10 +27,9 @@ import { CommandQueue } from '../src/commands/queue.js';
 import { entryOf, readTranscript } from '../src/commands/reader.js';
 import { Settlements } from '../src/commands/settlements.js';
 import { DEFAULT_CONSTRAINTS } from '../src/domain/constraints.js';
-import { GetCommand } from '../src/store/document.js';
 import { itemSize } from '../src/store/item-size.js';
 import { provisionTables } from '../src/store/provision.js';
-import { type Fence, SessionStore } from '../src/store/sessions.js';
+import { type Fence, readSessionItem, SessionStore } from '../src/store/sessions.js';
 import { createStoreContext, type StoreContext } from '../src/store/store-context.js';
 import { tableNames } from '../src/store/tables.js';
 import { fingerprintOf, TranscriptStore } from '../src/store/transcript.js';
@@ -105,16 +104,7 @@ async function measureService(
     constraints: DEFAULT_CONSTRAINTS,
   });
   const fence: Fence = { workerId: 'none', epoch: 0 };
-  const size = async () => {
-    const { Item } = await ctx.db.send(
-      new GetCommand({
-        TableName: tables.sessions,
-        Key: { pk: sessionId, sk: 'session' },
-        ConsistentRead: true,
-      }),
-    );
-    return itemSize(Item ?? {});
-  };
+  const size = async () => itemSize((await readSessionItem(ctx, sessionId)) ?? {});
   let before = await size();
   let units = 0;
   let messages = 0;
