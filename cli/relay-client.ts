@@ -5,6 +5,7 @@
  * tolerant of a stack newer than the CLI) and its own kind of failure.
  */
 import { WebSocket } from 'ws';
+import { readRefusal } from '../src/genesys/client/index.js';
 import { parseServerEvent, type ServerEvent } from '../src/protocol/index.js';
 import { CliError } from './io.js';
 
@@ -90,12 +91,10 @@ export class RelayClient<E extends RelayEventLike = ServerEvent> {
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('unexpected-response', (_request, response) => {
-        const status = response.statusCode ?? 0;
-        readMessage(response).then((message) => {
-          response.destroy();
+        void readRefusal(response, { setTimeout, clearTimeout }).then(({ status, said }) => {
           ws.terminate();
           // A server that echoes the request would echo the token: it is never repeated.
-          const safe = message?.split(token).join('<token>');
+          const safe = said?.split(token).join('<token>');
           reject(fail(refusalText(status, where, target.pathname, safe)));
         });
       });
@@ -191,40 +190,6 @@ export function refusalText(status: number, where: string, path: string, message
     );
   }
   return `The stack answered HTTP ${status} to the WebSocket upgrade at ${where}.${said}`;
-}
-
-/** Longest refusal message repeated to the user: enough for a gateway's `{"message"}`, no more. */
-const MAX_MESSAGE_CHARS = 300;
-
-/**
- * The `message` of a refusal's JSON body (API Gateway's and the local gateway's shape), cut short and
- * stripped of control characters; undefined when the body is not that shape. Never rejects.
- */
-function readMessage(response: NodeJS.ReadableStream): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const done = (): void => {
-      if (settled) return;
-      settled = true;
-      try {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { message?: unknown };
-        const text = typeof body.message === 'string' ? body.message : undefined;
-        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes.
-        resolve(text?.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, MAX_MESSAGE_CHARS));
-      } catch {
-        resolve(undefined);
-      }
-    };
-    response.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= 16 * 1024) chunks.push(chunk);
-    });
-    response.once('end', done);
-    response.once('error', () => resolve(undefined));
-    response.once('close', done);
-  });
 }
 
 export const isType =

@@ -40,7 +40,7 @@ export function fencedWebSocket(Base: WebSocketConstructor, fence: UpstreamFence
     }
 
     on(
-      event: 'open' | 'message' | 'close' | 'error' | 'pong',
+      event: 'open' | 'message' | 'close' | 'error' | 'pong' | 'unexpected-response',
       listener: (...args: never[]) => void,
     ): unknown {
       // SocketLike's overloads all forward to the same `on`.

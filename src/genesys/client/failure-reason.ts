@@ -8,7 +8,11 @@ import type { UpstreamFailureReason } from '../../domain/upstream-failure.js';
 
 export interface UpstreamFailure {
   readonly reason: UpstreamFailureReason;
-  /** The error code or status behind the reason (`ECONNREFUSED`, `HTTP 503`, `close 1006`), bounded. */
+  /**
+   * The error code or status behind the reason (`ECONNREFUSED`, `HTTP 503`, `close 1006`), bounded; a
+   * refused upgrade's status is followed by what Genesys said, when it said something
+   * (`HTTP 404: Unknown deploymentId "x".`).
+   */
   readonly detail: string;
 }
 
@@ -40,15 +44,21 @@ const MAX_DETAIL = 160;
 
 /**
  * The reason for a lost or refused socket. `cause` is how the client saw it end (`close 1006`,
- * `connect timeout`, …), `error` the socket's last error, if any, and `status` the HTTP status of a
- * refused upgrade.
+ * `connect timeout`, …), `error` the socket's last error, if any, `status` the HTTP status of a
+ * refused upgrade and `said` the words of its body (./upgrade-refusal.ts).
  */
 export function classifyUpstreamFailure(
   cause: string,
   error: { readonly code?: unknown; readonly message?: unknown } | undefined,
   status?: number,
+  said?: string,
 ): UpstreamFailure {
-  if (status !== undefined) return { reason: 'http', detail: `HTTP ${status}` };
+  if (status !== undefined) {
+    return {
+      reason: 'http',
+      detail: boundedDetail(said === undefined ? `HTTP ${status}` : `HTTP ${status}: ${said}`),
+    };
+  }
   const code = typeof error?.code === 'string' ? error.code : undefined;
   if (code !== undefined) {
     if (code === 'ECONNREFUSED') return { reason: 'refused', detail: code };
@@ -58,12 +68,12 @@ export function classifyUpstreamFailure(
       return { reason: 'tls', detail: code };
     }
   }
-  if (TIMEOUT_CAUSE.test(cause)) return { reason: 'timeout', detail: bounded(cause) };
-  return { reason: 'closed', detail: bounded(code === undefined ? cause : `${code} (${cause})`) };
+  if (TIMEOUT_CAUSE.test(cause)) return { reason: 'timeout', detail: boundedDetail(cause) };
+  return { reason: 'closed', detail: boundedDetail(code === undefined ? cause : `${code} (${cause})`) };
 }
 
-function bounded(text: string): string {
-  // No query strings (a URL could carry one) and nothing long.
+/** One detail as it may be shown: no query strings (a URL could carry one) and at most 160 characters. */
+export function boundedDetail(text: string): string {
   const plain = text.replace(/\?\S*/g, '');
   return plain.length <= MAX_DETAIL ? plain : `${plain.slice(0, MAX_DETAIL - 1)}…`;
 }

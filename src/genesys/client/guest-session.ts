@@ -60,6 +60,7 @@ import { PendingRequests, type RequestKind } from './pending-requests.js';
 import { type QueueItem, SendQueue } from './send-queue.js';
 import { canTransition, isTerminal, SessionState } from './states.js';
 import { TimerSlot } from './timer-slot.js';
+import { type RefusedUpgrade, readRefusal } from './upgrade-refusal.js';
 import { type UploadUrlCheck, uploadUrlCheck } from './upload-url.js';
 
 /** What `send()` takes: text and/or attachment ids and/or a button response, with custom attributes. */
@@ -187,6 +188,8 @@ export class GuestSession {
   #socket: SocketLike | undefined;
   #socketOpen = false;
   #socketError: Error | undefined;
+  /** The current socket's upgrade was answered with an HTTP response: its status and words. */
+  #refusedUpgrade: RefusedUpgrade | undefined;
   #abort: AbortController | undefined;
   readonly #sessionAbort = new AbortController();
 
@@ -518,6 +521,7 @@ export class GuestSession {
     this.#socket = socket;
     this.#socketOpen = false;
     this.#socketError = undefined;
+    this.#refusedUpgrade = undefined;
     this.#abort = new AbortController();
     this.#o.logger.debug('genesys socket opening', { session: this.#tag });
     socket.on('open', () => {
@@ -539,6 +543,13 @@ export class GuestSession {
     });
     socket.on('close', (code) => {
       if (this.#socket === socket) this.#socketGone(`close ${code}`, code);
+    });
+    // Genesys answered the upgrade with HTTP (404, 403, 503 …): keep what it said, then end the attempt.
+    socket.on('unexpected-response', (_request, response) => {
+      void readRefusal(response, this.#o.clock).then((refusal) => {
+        if (this.#socket === socket) this.#refusedUpgrade = refusal;
+        socket.terminate();
+      });
     });
     socket.on('pong', () => {
       if (this.#socket === socket) this.#keepAlive.pong();
@@ -618,12 +629,20 @@ export class GuestSession {
       this.#finish(SessionState.expired, 'expired');
       return;
     }
-    const status = upgradeStatus(this.#socketError?.message);
+    const refused = this.#refusedUpgrade;
+    this.#refusedUpgrade = undefined;
+    const status = refused?.status ?? upgradeStatus(this.#socketError?.message);
+    const said = refused?.said;
     if (
       code === 1008 ||
       (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429)
     ) {
-      const why = status === undefined ? `close ${code}` : `HTTP ${status}`;
+      const why =
+        status === undefined
+          ? `close ${code}`
+          : said === undefined
+            ? `HTTP ${status}`
+            : `HTTP ${status}: ${said}`;
       this.#finish(
         SessionState.closed,
         'rejected',
@@ -639,7 +658,7 @@ export class GuestSession {
     const pacer = this.#o.reconnectPacer;
     const delayMs = pacer === undefined ? backoffMs : Math.max(backoffMs, pacer.reserve(now) - now);
     const attempt = this.#backoff.attempt - 1;
-    const failure = classifyUpstreamFailure(cause, this.#socketError, status);
+    const failure = classifyUpstreamFailure(cause, this.#socketError, status, said);
     this.#transition(SessionState.reconnecting);
     this.#o.logger.warn('genesys socket lost; reconnecting', {
       session: this.#tag,

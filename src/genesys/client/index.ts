@@ -46,5 +46,7 @@ export type {
 } from './options.js';
 export { BACKFILL_SLACK_MS, DEFAULTS, isUploadHostEntry, silentLogger, tokenTag } from './options.js';
 export { SessionState, TRANSITIONS } from './states.js';
+export type { RefusedUpgrade, UpgradeResponse } from './upgrade-refusal.js';
+export { readRefusal, refusalWords } from './upgrade-refusal.js';
 export type { UploadUrlCheck } from './upload-url.js';
 export { uploadUrlCheck } from './upload-url.js';

@@ -8,6 +8,7 @@ import type { Clock } from '../../domain/clock.js';
 import type { ReconnectSlots } from '../../domain/reconnect-pacer.js';
 import { GenesysError } from '../errors.js';
 import type { GenesysEndpoint } from './endpoint.js';
+import type { UpgradeResponse } from './upgrade-refusal.js';
 
 /** The part of a `ws` WebSocket the client uses. `ws`'s own class satisfies it. */
 export interface SocketLike {
@@ -16,6 +17,11 @@ export interface SocketLike {
   on(event: 'close', listener: (code: number, reason: unknown) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   on(event: 'pong', listener: () => void): unknown;
+  /**
+   * `ws` only: the upgrade was answered with an HTTP response. With a listener `ws` leaves the socket
+   * connecting; the client reads the response's words and then terminates it (./upgrade-refusal.ts).
+   */
+  on(event: 'unexpected-response', listener: (request: unknown, response: UpgradeResponse) => void): unknown;
   send(data: string): void;
   ping(): void;
   close(code?: number, reason?: string): void;

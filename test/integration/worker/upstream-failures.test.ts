@@ -39,6 +39,8 @@ describe('worker: upstream failures reach the frontend with their reason', () =>
     const error = await guest.waitFor(is('error', (e) => e.code === 'upstream_rejected'));
     expect(error.details).toMatchObject({ genesysCode: 404 });
     expect(error.message).toMatch(/deployment id and its region/);
+    // Genesys' own words from the refusal's body, beside the status.
+    expect(error.message).toContain('HTTP 404: Unknown deploymentId "no-such-deployment".');
     const ended = await guest.waitFor(is('sessionEnded'));
     expect(ended).toMatchObject({ sessionId, reason: 'error', code: 'upstream_rejected', genesysCode: 404 });
     expect(ended.message).toBe(error.message);
@@ -93,7 +95,9 @@ describe('worker: upstream failures reach the frontend with their reason', () =>
       is('upstream', (e) => e.state === 'retrying' && e.reason === 'http'),
       10_000,
     );
-    expect(retrying.detail).toBe('HTTP 503');
+    // The status, then what the emulator's refusal said in its body.
+    expect(retrying.detail).toBe('HTTP 503: Refusing connections (fault injection).');
+    expect(retrying.message).toContain('HTTP 503: Refusing connections (fault injection).');
     const back = await guest.waitFor(
       is('upstream', (e) => e.state === 'connected'),
       15_000,

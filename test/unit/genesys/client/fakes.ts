@@ -3,6 +3,7 @@
  * advances it, and an in-memory socket that records what the client sends and lets the test play
  * Genesys. Behaviour against a real server is covered by the integration tests on the emulator.
  */
+import { EventEmitter } from 'node:events';
 import type { Clock } from '../../../../src/domain/clock.js';
 import type {
   FetchLike,
@@ -145,6 +146,18 @@ export class FakeSocket implements SocketLike {
     this.#emit('close', code, Buffer.from(''));
   }
 
+  /**
+   * The server answers the upgrade with HTTP, as `ws` reports it to an 'unexpected-response' listener:
+   * the response (headers, then the body in one chunk and its end). What the client does next is its own.
+   */
+  refuseUpgrade(status: number, body: string, contentType = 'application/json'): FakeResponse {
+    const response = new FakeResponse(status, { 'content-type': contentType });
+    this.#emit('unexpected-response', {}, response);
+    response.emit('data', Buffer.from(body));
+    response.emit('end');
+    return response;
+  }
+
   actions(): string[] {
     return this.sent.map((frame) => String(frame.action));
   }
@@ -267,4 +280,21 @@ export function baseOptions(
     newId: sequentialIds(),
     ...overrides,
   };
+}
+
+/** An HTTP response as Node's IncomingMessage presents it to 'unexpected-response' (the part read). */
+export class FakeResponse extends EventEmitter {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  destroyed = false;
+
+  constructor(statusCode: number, headers: Record<string, string> = {}) {
+    super();
+    this.statusCode = statusCode;
+    this.headers = headers;
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+  }
 }

@@ -129,6 +129,39 @@ describe('GuestSession start', () => {
     await s.guest.close();
   });
 
+  it('reads what Genesys said when it refuses the upgrade, and ends the attempt itself', async () => {
+    const s = session();
+    s.guest.start().catch(() => {});
+    const socket = FakeSocket.last();
+    const response = socket.refuseUpgrade(
+      404,
+      JSON.stringify({ error: { code: 'Not Found', message: 'Unknown deploymentId "d-1".' } }),
+    );
+    await flush();
+    // With a listener, `ws` leaves the socket connecting: the client terminates it.
+    expect(socket.terminated).toBe(true);
+    expect(response.destroyed).toBe(true);
+    await flush();
+    expect(s.guest.state).toBe('closed');
+    const [closed] = s.of('closed') as { error?: GenesysError }[];
+    expect(closed?.error).toMatchObject({ code: 'GENESYS_REQUEST_REJECTED', genesysCode: 404 });
+    expect(closed?.error?.message).toBe('Genesys refused the socket (HTTP 404: Unknown deploymentId "d-1".)');
+    expect(clock.pending).toBe(0);
+  });
+
+  it('a refused upgrade with a 5xx reconnects, with the words in the detail and the status as the cause', async () => {
+    const s = session();
+    s.guest.start().catch(() => {});
+    FakeSocket.last().refuseUpgrade(503, 'Service Unavailable\n  try later', 'text/plain');
+    await flush();
+    await flush();
+    expect(s.guest.state).toBe('reconnecting');
+    expect(s.of('reconnecting')).toMatchObject([
+      { cause: 'HTTP 503', reason: 'http', detail: 'HTTP 503: Service Unavailable try later' },
+    ]);
+    await s.guest.close();
+  });
+
   it('gives up an attempt that does not open in time and tries again', async () => {
     const s = session({ connectTimeoutMs: 1000 });
     s.guest.start().catch(() => {});
