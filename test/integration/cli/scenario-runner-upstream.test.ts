@@ -236,7 +236,10 @@ describe('guest-relay test: upstream failures against the Genesys emulator', () 
       const result = await runScenario(scenario(), target, (line) => lines.push(line));
       expect(result.failure).toBeUndefined();
       expect(lines).toHaveLength(2);
-      expect(lines[0]).toMatch(/^Genesys retrying \(http: HTTP 503\): /);
+      // The status, then what the emulator's refusal said.
+      expect(lines[0]).toMatch(
+        /^Genesys retrying \(http: HTTP 503: Refusing connections \(fault injection\)\.\): /,
+      );
       expect(lines[1]).toMatch(/^Genesys connected: /);
     } finally {
       stack.emulator?.faults.reset();
