@@ -40,6 +40,42 @@ const END_GRACE_MS = 10_000;
 
 const PROMPT = '> ';
 
+/**
+ * How often chat pings the stack while nothing else is sent: API Gateway, and the local gateway with it,
+ * close a connection after 10 minutes without a data frame (docs/gateway.md), and a guest waiting for an
+ * agent may type nothing for longer than that.
+ */
+const KEEP_ALIVE_MS = 4 * 60_000;
+/** The nonce of chat's own pings: their `pong`s are not shown (nor written in `--json` mode). */
+const KEEP_ALIVE_NONCE = 'chat-keep-alive';
+
+/** Pings the stack every `everyMs`; returns the function that stops it. */
+export function keepAlive(
+  client: { send(frame: Record<string, unknown>): void },
+  everyMs = KEEP_ALIVE_MS,
+): () => void {
+  const timer = setInterval(() => client.send({ action: 'ping', nonce: KEEP_ALIVE_NONCE }), everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
+ * The error for a connection the stack closed while the session went on: why that happens, and how to
+ * carry on (the session lives on the stack; `--session` resumes it).
+ */
+function connectionLost(closed: { code: number; reason: string }, sessionId: string | undefined): CliError {
+  const why = `${closed.code}${closed.reason ? ` ${closed.reason}` : ''}`;
+  const limits =
+    closed.code === 1001
+      ? ': the stack closes a connection after 10 minutes without traffic, after 2 hours in all, and when it stops'
+      : '';
+  const resume =
+    sessionId === undefined
+      ? ''
+      : ` The session goes on: resume it with "guest-relay chat --session ${sessionId}" (same --url and token).`;
+  return new CliError(`The stack closed the connection (${why})${limits}.${resume}`);
+}
+
 /** One numbered choice: a reply the guest can send, or a link to show. */
 type Choice =
   | {
@@ -193,7 +229,8 @@ async function runHumanChat(options: ChatOptions, io: Io, input: NodeJS.Readable
         return;
       case 'status':
         if (event.status === 'failed') {
-          print(c.red(`message #${event.sequenceId} failed: ${event.failure?.code ?? 'unknown'}`));
+          const why = event.failure?.message ? ` — ${event.failure.message}` : '';
+          print(c.red(`message #${event.sequenceId} failed: ${event.failure?.code ?? 'unknown'}${why}`));
         }
         return;
       case 'presence':
@@ -253,6 +290,9 @@ async function runHumanChat(options: ChatOptions, io: Io, input: NodeJS.Readable
     ? createInterface({ input, output, terminal: true, prompt: PROMPT })
     : createInterface({ input, terminal: false });
   lines = rl;
+  const stopKeepAlive = keepAlive(client);
+  /** The connection, when the stack closed it while the session went on. */
+  let lost: { code: number; reason: string } | undefined;
 
   await new Promise<void>((resolve) => {
     let finished = false;
@@ -261,6 +301,7 @@ async function runHumanChat(options: ChatOptions, io: Io, input: NodeJS.Readable
       if (finished) return;
       finished = true;
       clearTimeout(endTimer);
+      stopKeepAlive();
       if (tty) io.out('\r\u001b[K');
       lines = undefined;
       rl.close();
@@ -268,12 +309,12 @@ async function runHumanChat(options: ChatOptions, io: Io, input: NodeJS.Readable
     };
     onEnded = finish;
     if (ended) finish();
-    void client.closed().then(({ code }) => {
+    void client.closed().then((closed) => {
       if (finished) return;
-      print(c.dim(`connection closed (${code})`));
+      lost = closed;
       finish();
     });
-    void io.interrupted.then(finish);
+    void io.interrupted().then(finish);
     rl.on('close', finish);
     rl.on('SIGINT', finish);
 
@@ -363,48 +404,69 @@ async function runHumanChat(options: ChatOptions, io: Io, input: NodeJS.Readable
     if (tty && !finished) rl.prompt();
   });
   client.close();
+  if (lost !== undefined) throw connectionLost(lost, connect.sessionId);
 }
 
-/** A frame as received: its text, and what `request` needs to know of it. */
+/** A frame as received: its text, and what `request` and the chat need to know of it. */
 interface RawEvent {
   readonly type: string;
   readonly text: string;
+  readonly sessionId?: string;
+  /** The answer to one of chat's own keep-alive pings. */
+  readonly keepAlive: boolean;
 }
 
 /**
  * `--json`: every frame the relay sends goes to stdout as received, one per line; every stdin line is a
  * JSON frame to send. The chat sends `connect` itself (with --session / --deployment-id), so its answer
- * is the first line. It ends when the session ends, the connection closes, or on Ctrl-C; the end of
- * stdin alone does not end it, so the answers to a piped batch of frames are not lost.
+ * is the first line. It ends when the session ends, on Ctrl-C, or when the stack closes the connection
+ * (exit code 1, saying why and how to resume); the end of stdin alone does not end it, so the answers to
+ * a piped batch of frames are not lost. Chat's own keep-alive pings and their pongs are not written.
  */
 async function runJsonChat(options: ChatOptions, io: Io, input: NodeJS.ReadableStream): Promise<void> {
   const client = await RelayClient.open<RawEvent>(options.url, options.token, {
     read: (text) => {
       try {
-        const value = JSON.parse(text) as { type?: unknown };
-        return { type: typeof value?.type === 'string' ? value.type : '', text };
+        const value = JSON.parse(text) as { type?: unknown; sessionId?: unknown; nonce?: unknown };
+        const type = typeof value?.type === 'string' ? value.type : '';
+        return {
+          type,
+          text,
+          ...(typeof value?.sessionId === 'string' ? { sessionId: value.sessionId } : {}),
+          keepAlive: type === 'pong' && value.nonce === KEEP_ALIVE_NONCE,
+        };
       } catch {
-        return { type: '', text };
+        return { type: '', text, keepAlive: false };
       }
     },
     fail: (message) => new CliError(message),
   });
   const cliError = (message: string): void => io.err(`${JSON.stringify({ type: 'cliError', message })}\n`);
   const rl = createInterface({ input, terminal: false });
+  const stopKeepAlive = keepAlive(client);
+  let sessionId: string | undefined;
+  let lost: { code: number; reason: string } | undefined;
   await new Promise<void>((resolve) => {
     let finished = false;
     const finish = (): void => {
       if (finished) return;
       finished = true;
+      stopKeepAlive();
       rl.close();
       resolve();
     };
     client.on((event) => {
+      if (event.keepAlive) return;
+      if (event.type === 'connect' && event.sessionId !== undefined) sessionId = event.sessionId;
       io.out(`${event.text}\n`);
       if (event.type === 'sessionEnded') finish();
     });
-    void client.closed().then(finish);
-    void io.interrupted.then(finish);
+    void client.closed().then((closed) => {
+      if (finished) return;
+      lost = closed;
+      finish();
+    });
+    void io.interrupted().then(finish);
     rl.on('line', (line) => {
       if (line.trim().length === 0) return;
       let frame: unknown;
@@ -421,4 +483,5 @@ async function runJsonChat(options: ChatOptions, io: Io, input: NodeJS.ReadableS
     client.send(connectFrame(options));
   });
   client.close();
+  if (lost !== undefined) throw connectionLost(lost, sessionId);
 }

@@ -52,7 +52,7 @@ Genesys emulator ready
   bot script        ${script === null ? 'none' : (script?.name ?? 'default')}
 Press Ctrl+C to stop.
 `);
-  const signal = await io.interrupted;
+  const signal = await io.interrupted();
   io.out(`\n${signal}: stopping the emulator\n`);
   await emulator.close();
 }

@@ -36,6 +36,8 @@ export interface RelayClientOptions<E extends RelayEventLike> {
   readonly read: (text: string) => E | undefined;
   /** What a failure becomes: `code` when the stack refused a frame with an `error` event. */
   readonly fail: (message: string, code?: string) => Error;
+  /** How long opening the connection may take (default OPEN_TIMEOUT_MS). */
+  readonly openTimeoutMs?: number;
 }
 
 const PROTOCOL: RelayClientOptions<ServerEvent> = {
@@ -47,6 +49,23 @@ const PROTOCOL: RelayClientOptions<ServerEvent> = {
 };
 
 const REQUEST_TIMEOUT_MS = 15_000;
+/** How long opening the connection may take (TCP, TLS and the upgrade's answer) before it fails. */
+const OPEN_TIMEOUT_MS = 10_000;
+
+/** What to check when the connection cannot be opened at all, by the socket's error. */
+function openAdvice(error: Error & { code?: string }, timeoutMs: number): string {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return 'Nothing accepts connections there: is the stack running (npm start), and is the port right?';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'The host name does not resolve: check the URL.';
+    default:
+      return /timed out/i.test(error.message)
+        ? `No answer within ${timeoutMs / 1000} s: check the URL, and that the stack is reachable from here (VPN, firewall, proxy).`
+        : 'Check the URL, and that the stack is up.';
+  }
+}
 
 export class RelayClient<E extends RelayEventLike = ServerEvent> {
   readonly #ws: WebSocket;
@@ -68,8 +87,9 @@ export class RelayClient<E extends RelayEventLike = ServerEvent> {
   }
 
   /**
-   * Opens the connection. A refusal is a clear error, not a stack trace, and says which it is: a wrong
-   * path (404) or a bad or expired token (401/403). Messages name the URL without its query string.
+   * Opens the connection, within OPEN_TIMEOUT_MS. A refusal is a clear error, not a stack trace, and says
+   * which it is: a wrong path (404) or a bad or expired token (401/403); a connection that cannot be made
+   * says what to check. Messages name the URL without its query string.
    */
   static open(url: string, token: string): Promise<RelayClient>;
   static open<E extends RelayEventLike>(
@@ -87,7 +107,8 @@ export class RelayClient<E extends RelayEventLike = ServerEvent> {
     const target = new URL(url);
     target.searchParams.set('token', token);
     const where = `${target.origin}${target.pathname}`;
-    const ws = new WebSocket(target);
+    const timeoutMs = options?.openTimeoutMs ?? OPEN_TIMEOUT_MS;
+    const ws = new WebSocket(target, { handshakeTimeout: timeoutMs });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('unexpected-response', (_request, response) => {
@@ -98,7 +119,9 @@ export class RelayClient<E extends RelayEventLike = ServerEvent> {
           reject(fail(refusalText(status, where, target.pathname, safe)));
         });
       });
-      ws.once('error', (error) => reject(fail(`Cannot connect to ${where}: ${error.message}`)));
+      ws.once('error', (error) =>
+        reject(fail(`Cannot connect to ${where}: ${error.message}. ${openAdvice(error, timeoutMs)}`)),
+      );
     });
     return options === undefined ? new RelayClient(ws, PROTOCOL) : new RelayClient(ws, options);
   }

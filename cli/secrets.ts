@@ -75,6 +75,12 @@ async function readSecretLine(io: Io, option: SecretOption): Promise<string> {
   if (io.input === undefined) {
     throw new CliError(`${option.flag} - reads stdin, which is not readable here; set ${option.env}.`, 2);
   }
+  // At a terminal nothing else says that the command waits for a line.
+  if ((io.input as { isTTY?: boolean }).isTTY === true) {
+    io.err(
+      `${option.flag} -: paste the value and press Enter (Ctrl-C cancels; ${option.env} saves typing it): `,
+    );
+  }
   const line = nonEmpty(await readLine(io.input));
   if (line === undefined) {
     throw new CliError(`${option.flag} -: stdin gave no line to read (set ${option.env} instead?).`, 2);

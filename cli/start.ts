@@ -83,7 +83,7 @@ export async function runStart(options: StartOptions, io: Io): Promise<void> {
       '',
     ].join('\n'),
   );
-  const signal = await io.interrupted;
+  const signal = await io.interrupted();
   io.out(`\n${signal}: stopping…\n`);
   await stack.stop();
   io.out('stopped\n');

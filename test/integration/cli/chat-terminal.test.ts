@@ -4,6 +4,7 @@
  * runs in a pseudo-terminal (`script` from util-linux), as a person typing has; `--json` runs on pipes.
  */
 import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { runChild } from '../child-run.js';
@@ -59,10 +60,14 @@ interface FakeRelay {
 }
 
 /**
- * Answers connect (then greets, then plays `afterGreeting`), echoes a send as a guest entry (but refuses
- * the text "refuse me" with an error answering it), and answers end with an ack then sessionEnded.
+ * Answers connect (then greets, then plays `afterGreeting`, then closes the connection with `closeWith`
+ * if given, as the stack does at its limits), echoes a send as a guest entry (but refuses the text
+ * "refuse me" with an error answering it), and answers end with an ack then sessionEnded.
  */
-async function fakeRelay(afterGreeting: readonly Record<string, unknown>[] = []): Promise<FakeRelay> {
+async function fakeRelay(
+  afterGreeting: readonly Record<string, unknown>[] = [],
+  closeWith?: { readonly code: number; readonly reason: string },
+): Promise<FakeRelay> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as { port: number };
@@ -91,6 +96,7 @@ async function fakeRelay(afterGreeting: readonly Record<string, unknown>[] = [])
           });
           send(GREETING);
           for (const event of afterGreeting) send(event);
+          if (closeWith !== undefined) ws.close(closeWith.code, closeWith.reason);
           return;
         case 'send': {
           if (frame.text === 'refuse me') {
@@ -345,6 +351,67 @@ describe('guest-relay chat without a terminal', () => {
     expect(output).toContain('Genesys retrying (refused: ECONNREFUSED): The connection to Genesys failed');
     expect(output).toContain('Connected to Genesys again');
     expect(output).toContain('session ended: upstream_rejected — Genesys refused the session: HTTP 404.');
+  }, 15_000);
+});
+
+describe('guest-relay chat when something goes wrong', () => {
+  it('a failed message says its code and what the stack said of it', async () => {
+    relay = await fakeRelay([
+      {
+        type: 'status',
+        sequenceId: 1,
+        status: 'failed',
+        failure: {
+          code: 'upstream_unavailable',
+          message: 'Genesys could not be reached; try again once it says connected.',
+        },
+      },
+      { type: 'sessionEnded', reason: 'agent' },
+    ]);
+    chat = chatOnPipes(relay.url);
+    expect(await chat.exited).toBe(0);
+    expect(chat.stdout()).toContain(
+      'message #1 failed: upstream_unavailable — Genesys could not be reached; try again once it says connected.',
+    );
+  }, 15_000);
+
+  it('a connection the stack closes ends the chat with exit code 1, why, and how to resume', async () => {
+    relay = await fakeRelay([], { code: 1001, reason: 'Going away' });
+    chat = chatOnPipes(relay.url);
+    expect(await chat.exited).toBe(1);
+    expect(chat.stderr()).toContain(
+      'The stack closed the connection (1001 Going away): the stack closes a connection after 10 minutes',
+    );
+    expect(chat.stderr()).toContain(`resume it with "guest-relay chat --session ${SESSION}"`);
+  }, 15_000);
+
+  it('--json: the same, and the pongs of its own keep-alive pings are not written', async () => {
+    const mine = { type: 'pong', nonce: 'chat-keep-alive', time: TIME };
+    const theirs = { type: 'pong', nonce: 'script-ping', time: TIME };
+    relay = await fakeRelay([mine, theirs], { code: 1001, reason: 'Going away' });
+    chat = chatOnPipes(relay.url, '--json');
+    expect(await chat.exited).toBe(1);
+    expect(chat.stdout()).toContain('"nonce":"script-ping"');
+    expect(chat.stdout()).not.toContain('"nonce":"chat-keep-alive"');
+    expect(chat.stderr()).toContain(`resume it with "guest-relay chat --session ${SESSION}"`);
+  }, 15_000);
+
+  it('Ctrl-C while the connection is opening ends it at once (exit 130)', async () => {
+    // A server that accepts the connection and never answers the upgrade.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const { port } = silent.address() as { port: number };
+      const opening = new Promise((resolve) => silent.once('request', resolve));
+      chat = chatOnPipes(`ws://127.0.0.1:${port}/local`);
+      await opening;
+      chat.child.kill('SIGINT');
+      expect(await chat.exited).toBe(130);
+      expect(chat.stderr()).toContain('SIGINT: stopped');
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
   }, 15_000);
 });
 

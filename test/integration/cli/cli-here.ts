@@ -14,7 +14,7 @@ export async function cliHere(
     err: (text) => err.push(text),
     color: PLAIN,
     env,
-    interrupted: new Promise(() => {}),
+    interrupted: () => new Promise(() => {}),
   });
   return { code, out: out.join(''), err: err.join('') };
 }

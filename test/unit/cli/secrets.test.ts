@@ -29,7 +29,7 @@ function fakeIo(
     },
     color: PLAIN,
     env,
-    interrupted: new Promise<string>(() => {}),
+    interrupted: () => new Promise<string>(() => {}),
     ...(input === undefined ? {} : { input }),
     written,
   };
@@ -59,6 +59,15 @@ describe('resolveSecretOptions', () => {
     const io = fakeIo({ GUEST_RELAY_TOKEN: 'not-this-one' }, 'tok-from-stdin\r\nnext line\n');
     expect(await resolveSecretOptions({ token: '-' }, [TOKEN], io)).toEqual({ token: 'tok-from-stdin' });
     expect(io.written.err).toEqual([]);
+  });
+
+  it('at a terminal, says that it waits for the line, and never repeats it', async () => {
+    const io = fakeIo({}, 'tok-typed\n');
+    (io.input as PassThrough & { isTTY?: boolean }).isTTY = true;
+    expect(await resolveSecretOptions({ token: '-' }, [TOKEN], io)).toEqual({ token: 'tok-typed' });
+    expect(io.written.err.join('')).toBe(
+      '--token -: paste the value and press Enter (Ctrl-C cancels; GUEST_RELAY_TOKEN saves typing it): ',
+    );
   });
 
   it('reads one line per "-", in the order the options are given', async () => {

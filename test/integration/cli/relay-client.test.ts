@@ -1,0 +1,54 @@
+/**
+ * RelayClient.open when no stack answers: a connection refused and a server that accepts the connection
+ * but never answers the upgrade both fail at once or within the open timeout, saying what to check.
+ */
+import { createServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { CliError } from '../../../cli/io.js';
+import { RelayClient } from '../../../cli/relay-client.js';
+
+const options = {
+  read: (text: string) => ({ type: text }),
+  fail: (message: string) => new CliError(message),
+};
+
+/** A loopback port with nothing listening on it. */
+async function closedPort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('RelayClient.open', () => {
+  it('a refused connection says that nothing listens there and to check the stack and the port', async () => {
+    const port = await closedPort();
+    await expect(RelayClient.open(`ws://127.0.0.1:${port}/local`, 'token-x', options)).rejects.toThrow(
+      /Cannot connect to ws:\/\/127\.0\.0\.1:\d+\/local: .*ECONNREFUSED.*Nothing accepts connections there: is the stack running/,
+    );
+  });
+
+  it('a server that never answers the upgrade fails after the open timeout, naming the URL without the token', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const { port } = silent.address() as { port: number };
+      const error = await RelayClient.open(`ws://127.0.0.1:${port}/local`, 'token-x', {
+        ...options,
+        openTimeoutMs: 300,
+      }).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.message).toMatch(
+        /No answer within 0\.3 s: check the URL, and that the stack is reachable/,
+      );
+      expect(error?.message).not.toContain('token-x');
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+});
