@@ -315,7 +315,6 @@ async function runHumanChat(options: ChatOptions, io: Io, input: NodeJS.Readable
       finish();
     });
     void io.interrupted().then(finish);
-    rl.on('close', finish);
     rl.on('SIGINT', finish);
 
     const handle = async (line: string): Promise<void> => {
@@ -400,6 +399,10 @@ async function runHumanChat(options: ChatOptions, io: Io, input: NodeJS.Readable
         .then(() => {
           if (tty && !finished && printed === before) rl.prompt(true);
         });
+    });
+    // The end of input (piped lines, or Ctrl-D): what was typed is sent and answered first.
+    rl.on('close', () => {
+      void queue.then(finish);
     });
     if (tty && !finished) rl.prompt();
   });

@@ -306,6 +306,20 @@ describe('guest-relay chat without a terminal', () => {
     expect(chat.stdout()).not.toContain('\u001b[');
   }, 15_000);
 
+  it('piped lines are all sent and answered before it leaves at the end of its input', async () => {
+    relay = await fakeRelay();
+    chat = chatOnPipes(relay.url);
+    chat.write('hello\nsecond line\n');
+    chat.child.stdin?.end();
+    expect(await chat.exited).toBe(0);
+    expect(relay.frames.filter((frame) => frame.action === 'send').map((frame) => frame.text)).toEqual([
+      'hello',
+      'second line',
+    ]);
+    expect(chat.stdout()).toContain('#3 you: second line');
+    expect(chat.stderr()).toBe('');
+  }, 15_000);
+
   it('prints a message that arrives twice (a retried post) once', async () => {
     const reply = {
       ...GREETING,
