@@ -213,15 +213,25 @@ export async function startWorkerRuntime(
  * Why a stored session may not open upstream, or undefined when it may: the team policy must list its
  * deployment in its region (a session stored before the policy changed, or written by anything but the
  * relay, never reaches a host the policy refuses). A session with an explicit endpoint was written by the
- * operator's own code (tests, local tools): only its deployment is checked.
+ * operator's own code (tests, local tools): only its deployment is checked. A session with neither an
+ * endpoint nor a region, on a worker with no default endpoint, has nowhere to go: refused too, so that its
+ * frontends hear why instead of waiting in `starting` while every sweep tries again.
  */
 export function upstreamRefusal(
-  config: Pick<WorkerConfig, 'teamPolicy'>,
+  config: Pick<WorkerConfig, 'teamPolicy' | 'defaultEndpoint'>,
   record: Pick<SessionRecord, 'team' | 'deploymentId' | 'region' | 'endpoint'>,
 ): string | undefined {
   const domain = record.region === undefined ? undefined : regionDomain(record.region);
   if (record.region !== undefined && domain === undefined) {
     return `The session names region "${record.region}", which is not a known Genesys region.`;
+  }
+  if (record.endpoint === undefined && domain === undefined && config.defaultEndpoint === undefined) {
+    // Nowhere to open it: waiting would not change that (a sweep would only try again).
+    return (
+      `Deployment "${record.deploymentId}" has no Genesys region and this worker has no default one: ` +
+      "the relay's operator gives the deployment a region in the team policy, or the worker GENESYS_REGION " +
+      '(docs/worker.md).'
+    );
   }
   const rules = config.teamPolicy.forTeam(record.team);
   const allowed =

@@ -38,6 +38,25 @@ describe('worker: the team policy, idle sessions and expired tokens', () => {
     );
   });
 
+  it('ends a session that names no Genesys region on a worker with no default endpoint, and says what to set', async () => {
+    system = await startSystem();
+    // A worker started by hand without GENESYS_*: nowhere to open a session whose deployment has no region.
+    await system.spawnWorker('w-no-endpoint', {
+      GENESYS_WS_URL: '',
+      GENESYS_API_URL: '',
+      GENESYS_REGION: '',
+    });
+    const sockets = system.emulator.sessions().length;
+    const guest = await system.guest();
+    const sessionId = await guest.start();
+    const refused = await guest.waitFor(is('error', (e) => e.code === 'deployment_not_allowed'));
+    expect(refused.message).toMatch(/has no Genesys region and this worker has no default one/);
+    expect(refused.message).toMatch(/GENESYS_REGION/);
+    await guest.waitFor(is('sessionEnded', (e) => e.reason === 'error'));
+    expect(await system.relay.deps.sessions.get(sessionId)).toMatchObject({ status: 'ended' });
+    expect(system.emulator.sessions()).toHaveLength(sockets);
+  });
+
   it('ends a session idle past its team timeout without a frontend, upstream too, and keeps one with a page open', async () => {
     system = await startSystem({
       teamPolicy: (deploymentId) => ({
