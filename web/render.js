@@ -32,6 +32,10 @@ export function entryNode(entry, options) {
   if (entry.text) body.append(el('p', { class: 'text' }, entry.text));
   for (const item of entry.content ?? []) body.append(contentNode(item, options));
   for (const event of entry.events ?? []) body.append(el('p', { class: 'event' }, event));
+  // Why a message failed, where a person reads it (the status beside the name says only the code).
+  if (entry.status === 'failed' && entry.failure?.message) {
+    body.append(el('p', { class: 'failure', role: 'note' }, entry.failure.message));
+  }
   const status = entry.status ?? '';
   return el(
     'li',

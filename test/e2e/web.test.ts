@@ -345,6 +345,33 @@ describe.runIf(available)('web simulator (Chromium)', () => {
     await expect.poll(() => page.locator('#context-error').isHidden()).toBe(true);
   }, 60_000);
 
+  it("shows why a message failed under it, not only the failure's code", async () => {
+    const page = await person();
+    // As text: the test runner would rewrite an `import()` written in a function.
+    const shown = await page.evaluate(`(async () => {
+      const { entryNode } = await import('./render.js');
+      const node = entryNode(
+        {
+          sequenceId: 7,
+          direction: 'guest',
+          text: 'are you there?',
+          status: 'failed',
+          failure: { code: 'upstream_unavailable', message: 'Genesys could not be reached; send it again.' },
+        },
+        { interactive: false },
+      );
+      document.body.append(node);
+      return {
+        status: node.querySelector('.status')?.textContent,
+        failure: node.querySelector('.failure')?.textContent,
+      };
+    })()`);
+    expect(shown).toEqual({
+      status: 'failed: upstream_unavailable',
+      failure: 'Genesys could not be reached; send it again.',
+    });
+  });
+
   it('does not start a session when Resume has nothing stored', async () => {
     const page = await person();
     await expect.poll(() => page.locator('#settings').getAttribute('open')).toBe('');
