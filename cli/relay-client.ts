@@ -112,11 +112,10 @@ export class RelayClient<E extends RelayEventLike = ServerEvent> {
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('unexpected-response', (_request, response) => {
-        void readRefusal(response, { setTimeout, clearTimeout }).then(({ status, said }) => {
+        // A server that echoes the request would echo the token: it is never repeated, not even in part.
+        void readRefusal(response, { setTimeout, clearTimeout }, [token]).then(({ status, said }) => {
           ws.terminate();
-          // A server that echoes the request would echo the token: it is never repeated.
-          const safe = said?.split(token).join('<token>');
-          reject(fail(refusalText(status, where, target.pathname, safe)));
+          reject(fail(refusalText(status, where, target.pathname, said)));
         });
       });
       ws.once('error', (error) =>

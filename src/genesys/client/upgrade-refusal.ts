@@ -40,11 +40,13 @@ const MESSAGE_FIELDS = ['message', 'errorMessage', 'error_description', 'detail'
 
 /**
  * Reads a refused upgrade's status and words; never rejects. The response is destroyed when done
- * (whole, capped, failed or out of time).
+ * (whole, capped, failed or out of time). Each string of `hide` (a token the request carried, which a
+ * server may echo) is replaced by `<hidden>` before the words are cut to length, so no part of it shows.
  */
 export function readRefusal(
   response: UpgradeResponse,
   clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>,
+  hide: readonly string[] = [],
 ): Promise<RefusedUpgrade> {
   const status = response.statusCode ?? 0;
   const contentType = headerValue(response.headers['content-type']);
@@ -57,7 +59,7 @@ export function readRefusal(
       settled = true;
       clock.clearTimeout(timer);
       response.destroy();
-      const said = refusalWords(contentType, Buffer.concat(chunks).toString('utf8'));
+      const said = refusalWords(contentType, Buffer.concat(chunks).toString('utf8'), hide);
       resolve(said === undefined ? { status } : { status, said });
     };
     const timer = clock.setTimeout(finish, REFUSAL_READ_MS);
@@ -81,7 +83,11 @@ export function readRefusal(
  * The words of a refusal's body, as one bounded line, or undefined when it has none a person can read.
  * A body cut at MAX_REFUSAL_BYTES is no longer valid JSON: it then gives no words.
  */
-export function refusalWords(contentType: string | undefined, body: string): string | undefined {
+export function refusalWords(
+  contentType: string | undefined,
+  body: string,
+  hide: readonly string[] = [],
+): string | undefined {
   const type = (contentType ?? '').toLowerCase();
   const text = body.trim();
   if (text.length === 0) return undefined;
@@ -94,6 +100,9 @@ export function refusalWords(contentType: string | undefined, body: string): str
     words = text;
   }
   if (words === undefined) return undefined;
+  for (const secret of hide) {
+    if (secret.length > 0) words = words.split(secret).join('<hidden>');
+  }
   // One line: control characters (newlines included) become spaces.
   const line = words
     // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes.

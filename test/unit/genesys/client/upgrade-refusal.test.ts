@@ -38,6 +38,15 @@ describe('refusalWords', () => {
     expect(refusalWords(undefined, '<!DOCTYPE html><title>Bad gateway</title>')).toBe('Bad gateway');
   });
 
+  it('hides the strings it is given before cutting the words, so that no part of them shows', () => {
+    const token = `eyJ${'a'.repeat(300)}`;
+    const said = refusalWords('application/json', JSON.stringify({ message: `Invalid token ${token}` }), [
+      token,
+    ]);
+    expect(said).toBe('Invalid token <hidden>');
+    expect(refusalWords('text/plain', 'no secret here', ['', 'absent'])).toBe('no secret here');
+  });
+
   it('makes plain text one bounded line without query strings', () => {
     expect(refusalWords('text/plain', 'Request failed.\r\n\tTry again\u0000later')).toBe(
       'Request failed. Try again later',
