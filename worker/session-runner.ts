@@ -183,6 +183,7 @@ export class SessionRunner {
       guest: () => this.#requireGuest(),
       write: (action) => this.#write(action),
       post: (event) => this.#post(event),
+      postTo: (connectionId, event) => this.#postTo(connectionId, event),
       controlConnectionId: deps.controlConnectionId,
       get closed() {
         return runner.#closed !== undefined;
@@ -533,6 +534,22 @@ export class SessionRunner {
     const result = await action();
     this.#deps.counters.writes++;
     return result;
+  }
+
+  /** One connection's post, in the same order as #post; false when it is gone or the post failed. */
+  #postTo(connectionId: string, event: ServerEvent): Promise<boolean> {
+    let delivered = false;
+    const posting = this.#posting.then(() =>
+      this.#write(async () => {
+        const gone = await this.#deps.fanout.post(this.sessionId, [connectionId], event);
+        delivered = gone.length === 0;
+        if (delivered) return;
+        this.#connections.delete(connectionId);
+        await this.#deps.sessions.detachConnections(this.sessionId, gone);
+      }).catch((error) => this.#onFailure(error, `post ${event.type}`)),
+    );
+    this.#posting = posting;
+    return posting.then(() => delivered);
   }
 
   /** Posts after every earlier post; resolves when this one is done (a failure is logged, not thrown). */

@@ -68,6 +68,7 @@ export const pendingCommandSchema = z.discriminatedUnion('type', [
       contentType: z.string(),
       size: z.number(),
       inline: z.boolean().optional(),
+      connectionId: z.string().optional(),
     }),
   }),
   z.object({ ...base, type: z.literal('end'), reason: z.string().optional() }),

@@ -72,6 +72,11 @@ export interface ExecutorHost {
   write<T>(action: () => Promise<T>): Promise<T>;
   /** Posts an event to the session's frontends, after every event posted before it. */
   post(event: ServerEvent): Promise<void>;
+  /**
+   * Posts an event to one connection of the session only, after every event posted before it; false
+   * when that connection is gone (a failed post is logged and counts as delivered, as in `post`).
+   */
+  postTo(connectionId: string, event: ServerEvent): Promise<boolean>;
   /** The worker's control connection now (recorded on the item so doorbells need no lookup). */
   controlConnectionId(): string | undefined;
   readonly closed: boolean;
@@ -637,14 +642,26 @@ export class CommandExecutor {
             fileSize: upload.size,
           }),
         );
-        await host.post({
+        const put: ServerEvent = {
           type: 'upload',
           ...ref,
           attachmentId: slot.attachmentId,
           method: 'PUT',
           url: slot.url,
           headers: uploadHeaders(slot.headers, upload.contentType),
-        });
+        };
+        // The URL lets its holder put a file into the session as the guest: only the asker gets it.
+        if (upload.connectionId === undefined) await host.post(put);
+        else if (!(await host.postTo(upload.connectionId, put))) {
+          await host.post({
+            type: 'uploadFailed',
+            ...ref,
+            code: 'attachment_not_found',
+            message:
+              'The connection that asked for this upload closed before its upload URL came: send the upload again.',
+          });
+          return this.#finish(command.id);
+        }
         result = await guest.awaitUpload(slot.attachmentId);
       }
     } catch (error) {

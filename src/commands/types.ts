@@ -82,6 +82,12 @@ export interface PendingUpload {
   readonly size: number;
   /** The bytes travel inline (small files) rather than through the presigned upload. */
   readonly inline?: boolean;
+  /**
+   * The connection that asked for it: the only one told the presigned URL, which lets whoever holds it
+   * put a file into the session as the guest (a watcher of the session must not). Absent on commands
+   * stored before it was recorded: those tell every connection, as before.
+   */
+  readonly connectionId?: string;
 }
 
 /** `upload`: ask Genesys for an upload slot (or upload inline bytes); the rest is in the upload's item. */

@@ -43,7 +43,7 @@ export function createUploadHandler(deps: RelayDeps) {
         filename: frame.filename,
         contentType: frame.contentType,
         size: frame.size,
-        ...(frame.data === undefined ? {} : { inline: true }),
+        ...(frame.data === undefined ? { connectionId: caller.connectionId } : { inline: true }),
       },
       createdAt: deps.now(),
     };

@@ -497,6 +497,8 @@ describe('relay: bad frames', () => {
       filename: 'a.png',
       contentType: 'image/png',
       size: 68,
+      // The only connection the owner will tell the presigned URL.
+      connectionId: client.connectionId,
     });
     expect(upload(`upload#${seed.uploadId}`)).toMatchObject({
       filename: 'receipt.png',

@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { type Guest, is, type Of, type System, startSystem, waitUntil, withTimeout } from './harness.js';
+import { openSocket } from '../relay/harness.js';
+import { Guest, is, type Of, type System, startSystem, waitUntil, withTimeout } from './harness.js';
 
 describe('worker: commands and refusals (one worker process)', () => {
   let system: System;
@@ -124,6 +125,41 @@ describe('worker: commands and refusals (one worker process)', () => {
     expect(upstream?.text).toBe('my photo');
     expect(upstream?.content?.[0]).toMatchObject({ contentType: 'Attachment' });
     expect((await system.transcript(sessionId)).map((e) => e.status)).toEqual(['sent']);
+  });
+
+  it('tells the presigned URL only to the connection that asked; a watcher of the session never gets it', async () => {
+    const { guest, sessionId } = await active();
+    // An agent console watching the same session (it may read it, never speak in it: docs/security.md).
+    const consoleToken = await system.relay.token({ team: 'team-a', role: 'agent-console' });
+    const watcher = new Guest(
+      await openSocket(`${system.relay.publicApi.url}?token=${encodeURIComponent(consoleToken)}`),
+    );
+    try {
+      watcher.frame({ action: 'connect', sessionId, clientMessageId: 'watch-1' });
+      await watcher.waitFor(is('connect', (e) => e.sessionId === sessionId));
+      guest.frame({
+        action: 'upload',
+        filename: 'private.png',
+        contentType: 'image/png',
+        size: 4,
+        uploadId: 'up-private',
+        send: false,
+      });
+      const slot = await guest.waitFor(is('upload', (e) => e.uploadId === 'up-private'));
+      const put = await fetch(slot.url, {
+        method: 'PUT',
+        headers: slot.headers,
+        body: new Uint8Array([1, 2, 3, 4]),
+      });
+      expect(put.ok).toBe(true);
+      // Both hear the outcome; only the guest ever had the URL.
+      await guest.waitFor(is('uploaded', (e) => e.uploadId === 'up-private'));
+      await watcher.waitFor(is('uploaded', (e) => e.uploadId === 'up-private'));
+      expect(watcher.events.filter((e) => e.type === 'upload')).toEqual([]);
+      expect(JSON.stringify(watcher.events)).not.toContain(slot.url);
+    } finally {
+      watcher.ws.terminate();
+    }
   });
 
   it('uploads a small inline file itself and sends it', async () => {

@@ -107,3 +107,67 @@ describe('CommandExecutor.listedWithNothingPending', () => {
     executor.stop();
   });
 });
+
+describe('CommandExecutor: an upload slot', () => {
+  const upload = (connectionId?: string): PendingCommand => ({
+    id: 'upload#u-1',
+    type: 'upload',
+    createdAt: 1,
+    upload: {
+      uploadId: 'u-1',
+      filename: 'a.png',
+      contentType: 'image/png',
+      size: 4,
+      ...(connectionId === undefined ? {} : { connectionId }),
+    },
+  });
+
+  /** A host whose Genesys hands out a slot at once; records every post, and to whom. */
+  function uploadHost(posted: { to: string; type: string; url?: string }[], asker: 'there' | 'gone') {
+    return {
+      ...host([]),
+      guest: () => ({
+        requestUploadSlot: async () => ({
+          attachmentId: 'att-1',
+          url: 'https://uploads.invalid/put?sig=x',
+          headers: {},
+        }),
+        awaitUpload: async () => ({ attachmentId: 'att-1' }),
+      }),
+      sessions: { getUpload: async () => ({ uploadId: 'u-1', send: false }) },
+      post: async (event: { type: string; url?: string }) => {
+        posted.push({ to: 'all', type: event.type, ...(event.url ? { url: event.url } : {}) });
+      },
+      postTo: async (connectionId: string, event: { type: string; url?: string }) => {
+        posted.push({ to: connectionId, type: event.type, ...(event.url ? { url: event.url } : {}) });
+        return asker === 'there';
+      },
+      write: <T>(action: () => Promise<T>) => action(),
+      controlConnectionId: () => undefined,
+    } as unknown as ExecutorHost;
+  }
+
+  it('is told to the connection that asked for it only', async () => {
+    const posted: { to: string; type: string; url?: string }[] = [];
+    const executor = new CommandExecutor(uploadHost(posted, 'there'));
+    expect(executor.accept([upload('conn-guest')], ['upload#u-1'])).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(posted).toEqual([
+      { to: 'conn-guest', type: 'upload', url: 'https://uploads.invalid/put?sig=x' },
+      { to: 'all', type: 'uploaded' },
+    ]);
+    executor.stop();
+  });
+
+  it('fails the upload, saying why, when the connection that asked is gone', async () => {
+    const posted: { to: string; type: string; url?: string }[] = [];
+    const executor = new CommandExecutor(uploadHost(posted, 'gone'));
+    expect(executor.accept([upload('conn-gone')], ['upload#u-1'])).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(posted).toEqual([
+      { to: 'conn-gone', type: 'upload', url: 'https://uploads.invalid/put?sig=x' },
+      { to: 'all', type: 'uploadFailed' },
+    ]);
+    executor.stop();
+  });
+});
