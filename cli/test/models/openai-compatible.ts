@@ -42,7 +42,7 @@ export function openAiCompatible(options: OpenAiCompatibleOptions): ChatModel {
     ...(options.baseUrl === undefined ? {} : { baseURL: options.baseUrl }),
   });
   return {
-    description: `openai-compatible ${options.model}${options.baseUrl === undefined ? '' : ` at ${options.baseUrl}`}`,
+    description: `openai-compatible ${options.model}${options.baseUrl === undefined ? '' : ` at ${shownUrl(options.baseUrl)}`}`,
     async reply(prompt: string, turns: readonly ChatTurn[], call: ReplyOptions): Promise<ModelReply> {
       const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
         { role: 'system', content: prompt },
@@ -73,7 +73,7 @@ export function openAiCompatible(options: OpenAiCompatibleOptions): ChatModel {
           completion = await create();
         }
       } catch (error) {
-        throw asModelError(error, call.signal);
+        throw asModelError(error, call.signal, (text) => quoted(text, options.apiKey));
       }
       const text = completion?.choices?.[0]?.message?.content;
       if (typeof text !== 'string' || text.trim().length === 0) {
@@ -93,7 +93,29 @@ export function openAiCompatible(options: OpenAiCompatibleOptions): ChatModel {
   };
 }
 
-function asModelError(error: unknown, signal: AbortSignal): ModelError {
+/** A URL as reports may show it: without credentials (`user:pass@`) or query string. */
+export function shownUrl(url: string): string {
+  try {
+    const shown = new URL(url);
+    shown.username = '';
+    shown.password = '';
+    shown.search = '';
+    return shown.href;
+  } catch {
+    return '(a URL that cannot be read)';
+  }
+}
+
+/**
+ * What the library or the server said, as reports may quote it: without the key (a key holding a line
+ * break is quoted whole in Node's header error) or the credentials of a URL, should either be echoed.
+ */
+export function quoted(text: string, apiKey: string): string {
+  const withoutKey = apiKey.length === 0 ? text : text.split(apiKey).join('[redacted]');
+  return withoutKey.replace(/\/\/[^/\s@]*@/g, '//');
+}
+
+function asModelError(error: unknown, signal: AbortSignal, quote: (text: string) => string): ModelError {
   if (signal.aborted || error instanceof OpenAI.APIUserAbortError) {
     return new ModelError('timeout', 'The model did not answer within the turn timeout.');
   }
@@ -103,21 +125,24 @@ function asModelError(error: unknown, signal: AbortSignal): ModelError {
   if (error instanceof OpenAI.APIConnectionError) {
     return new ModelError(
       'connection',
-      `The model could not be reached: ${error.cause instanceof Error ? error.cause.message : error.message}`,
+      `The model could not be reached: ${quote(error.cause instanceof Error ? error.cause.message : error.message)}`,
     );
   }
   if (error instanceof OpenAI.RateLimitError) {
     return new ModelError(
       'rate_limited',
-      `The model is rate limited (HTTP 429) after retrying: ${error.message}`,
+      `The model is rate limited (HTTP 429) after retrying: ${quote(error.message)}`,
     );
   }
   if (error instanceof OpenAI.AuthenticationError || error instanceof OpenAI.PermissionDeniedError) {
     return new ModelError('auth', `The model refused the key (HTTP ${error.status}): check OPENAI_API_KEY.`);
   }
   if (error instanceof OpenAI.APIError) {
-    return new ModelError('http', `The model answered HTTP ${error.status ?? '?'}: ${error.message}`);
+    return new ModelError('http', `The model answered HTTP ${error.status ?? '?'}: ${quote(error.message)}`);
   }
   // The library parses the body itself: text that is not JSON ends here.
-  return new ModelError('malformed', `The model's answer could not be read: ${(error as Error).message}`);
+  return new ModelError(
+    'malformed',
+    `The model's answer could not be read: ${quote((error as Error).message)}`,
+  );
 }

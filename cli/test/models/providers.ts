@@ -6,7 +6,7 @@
 import type { AiSettings } from '../generative-file.js';
 import { googleVertex } from './google-vertex.js';
 import { type ChatModel, ModelConfigError } from './model.js';
-import { openAiCompatible } from './openai-compatible.js';
+import { openAiCompatible, shownUrl } from './openai-compatible.js';
 
 export const DEFAULT_OPENAI_MODEL = 'gpt-4o-mini';
 export const DEFAULT_GOOGLE_MODEL = 'gemini-2.5-flash';
@@ -14,6 +14,9 @@ export const DEFAULT_GOOGLE_MODEL = 'gemini-2.5-flash';
 export const DEFAULT_MAX_RETRIES = 2;
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 const set = (value: string | undefined): string | undefined =>
   value === undefined || value.trim() === '' ? undefined : value.trim();
@@ -31,9 +34,14 @@ export function createModel(ai: AiSettings, env: Env, seed: number): ChatModel {
         `The ${ai.named} provider needs OPENAI_API_KEY in the environment (any non-empty value for a local model server that checks none).`,
       );
     }
+    if (CONTROL_CHARACTER.test(apiKey)) {
+      throw new ModelConfigError(
+        'OPENAI_API_KEY holds a line break or another control character (split when pasted?): set it again, on one line.',
+      );
+    }
     const baseUrl = set(env.OPENAI_BASE_URL) ?? ai.baseUrl;
     if (baseUrl !== undefined && !/^https?:\/\//.test(baseUrl)) {
-      throw new ModelConfigError(`The model's base URL must be http(s)://…, got "${baseUrl}".`);
+      throw new ModelConfigError(`The model's base URL must be http(s)://…, got "${shownUrl(baseUrl)}".`);
     }
     return openAiCompatible({
       apiKey,
@@ -45,6 +53,11 @@ export function createModel(ai: AiSettings, env: Env, seed: number): ChatModel {
     });
   }
   const accessToken = set(env.GOOGLE_VERTEX_ACCESS_TOKEN);
+  if (accessToken !== undefined && CONTROL_CHARACTER.test(accessToken)) {
+    throw new ModelConfigError(
+      'GOOGLE_VERTEX_ACCESS_TOKEN holds a line break or another control character (split when pasted?): set it again, on one line.',
+    );
+  }
   const baseUrl = set(env.GOOGLE_VERTEX_BASE_URL);
   return googleVertex({
     project: ai.project,
