@@ -18,25 +18,39 @@ const SECRET_KEYS = new Set([
   'credentials',
   'signature',
   'privatekey',
+  'jwt',
 ]);
 
 function isSecretKey(key: string): boolean {
   const normalized = key.toLowerCase().replaceAll(/[-_]/g, '');
-  return SECRET_KEYS.has(normalized) || normalized.endsWith('token') || normalized.includes('secret');
+  return (
+    SECRET_KEYS.has(normalized) ||
+    normalized.endsWith('token') ||
+    normalized.endsWith('tokenkey') ||
+    normalized.endsWith('signature') ||
+    normalized.includes('secret')
+  );
 }
 
 /** A compact JWS/JWT: a base64url JSON header (`eyJ...`), a payload and a signature. */
 const JWT = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
-/** `token=...` (and `access_token`, `guestToken`, ...) in a URL or query string. */
-const TOKEN_PARAMETER = /([?&;\s]|^)([A-Za-z_]*token|secret)=[^&#\s"']*/gi;
-/** `Bearer <credential>` in a message or header value. */
-const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
+/**
+ * `token=...` (and `access_token`, `guestToken`, ...) in a URL or query string, and the parts of a
+ * presigned URL that make it a credential (`X-Amz-Signature`, `X-Amz-Credential`, `X-Amz-Security-Token`,
+ * `Signature`, `sig`).
+ */
+const TOKEN_PARAMETER = /([?&;\s]|^)([A-Za-z_-]*(?:token|secret|signature|credential)|sig)=[^&#\s"']*/gi;
+/** `"token": "..."` (any key ending in token, or a secret or password) in JSON quoted in a message. */
+const JSON_SECRET = /"([A-Za-z_-]*(?:token|secret|password))"(\s*:\s*)"[^"]*"/gi;
+/** `Bearer <credential>` (any case: HTTP schemes are case-insensitive) or `Basic <credential>`. */
+const BEARER = /\b([Bb][Ee][Aa][Rr][Ee][Rr]|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
 
-/** Removes tokens from free text: JWTs, token query parameters and bearer credentials. */
+/** Removes tokens from free text: JWTs, token and signature parameters, secrets in quoted JSON, bearer credentials. */
 export function redactString(text: string): string {
   return text
     .replace(JWT, REDACTED)
     .replace(TOKEN_PARAMETER, (_match, lead: string, name: string) => `${lead}${name}=${REDACTED}`)
+    .replace(JSON_SECRET, (_match, name: string, colon: string) => `"${name}"${colon}"${REDACTED}"`)
     .replace(BEARER, (_match, scheme: string) => `${scheme} ${REDACTED}`);
 }
 

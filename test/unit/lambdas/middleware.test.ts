@@ -302,6 +302,35 @@ describe('wsLogger and redaction', () => {
       error: { name: 'Error', message: `at wss://h/?token=${REDACTED}`, cause: { secret: REDACTED } },
     });
     expect(redactString('Authorization: Bearer abc.def')).toBe(`Authorization: Bearer ${REDACTED}`);
+    expect(redactString('authorization: bearer abc.def')).toBe(`authorization: bearer ${REDACTED}`);
+    expect(redactString('a basic plan')).toBe('a basic plan');
+  });
+
+  it('redacts presigned URLs, secrets in quoted JSON and keys that hold keys', () => {
+    expect(
+      redactString(
+        'PUT https://s3.invalid/up?X-Amz-Credential=AKIA%2F1&X-Amz-Security-Token=T&X-Amz-Signature=abc&x=1',
+      ),
+    ).toBe(
+      `PUT https://s3.invalid/up?X-Amz-Credential=${REDACTED}&X-Amz-Security-Token=${REDACTED}&X-Amz-Signature=${REDACTED}&x=1`,
+    );
+    expect(redactString('https://h.invalid/f?Signature=s1&sig=s2')).toBe(
+      `https://h.invalid/f?Signature=${REDACTED}&sig=${REDACTED}`,
+    );
+    expect(redactString('body {"token":"0f1e2d3c-uuid","deploymentId":"d"}')).toBe(
+      `body {"token":"${REDACTED}","deploymentId":"d"}`,
+    );
+    expect(
+      redact({ jwt: 'j', guestTokenKey: 'k', 'X-Amz-Signature': 's', url: 'https://h.invalid/a' }),
+    ).toEqual({
+      jwt: REDACTED,
+      guestTokenKey: REDACTED,
+      'X-Amz-Signature': REDACTED,
+      url: 'https://h.invalid/a',
+    });
+  });
+
+  it('cuts cycles', () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;
     expect(redact(cyclic)).toEqual({ a: 1, self: '[circular]' });
