@@ -536,35 +536,35 @@ export class SessionRunner {
     return result;
   }
 
-  /** One connection's post, in the same order as #post; false when it is gone or the post failed. */
+  /** Posts to every frontend connection of the session, after every earlier post (see #postIn). */
+  #post(event: ServerEvent): Promise<void> {
+    return this.#postIn(event, () => [...this.#connections]).then(() => undefined);
+  }
+
+  /** Posts to one connection only, in the same order as #post; false when it is gone (see #postIn). */
   #postTo(connectionId: string, event: ServerEvent): Promise<boolean> {
+    return this.#postIn(event, () => [connectionId]);
+  }
+
+  /**
+   * Posts `event` to the connections `to()` names when its turn comes, after every earlier post.
+   * Resolves when it is done, never rejects (a failure is logged): true when no connection was gone, false
+   * when one was (it is forgotten here and on the item) or the post could not be made at all.
+   */
+  #postIn(event: ServerEvent, to: () => string[]): Promise<boolean> {
     let delivered = false;
     const posting = this.#posting.then(() =>
       this.#write(async () => {
-        const gone = await this.#deps.fanout.post(this.sessionId, [connectionId], event);
+        const gone = await this.#deps.fanout.post(this.sessionId, to(), event);
         delivered = gone.length === 0;
         if (delivered) return;
-        this.#connections.delete(connectionId);
-        await this.#deps.sessions.detachConnections(this.sessionId, gone);
-      }).catch((error) => this.#onFailure(error, `post ${event.type}`)),
-    );
-    this.#posting = posting;
-    return posting.then(() => delivered);
-  }
-
-  /** Posts after every earlier post; resolves when this one is done (a failure is logged, not thrown). */
-  #post(event: ServerEvent): Promise<void> {
-    const posting = this.#posting.then(() =>
-      this.#write(async () => {
-        const gone = await this.#deps.fanout.post(this.sessionId, [...this.#connections], event);
-        if (gone.length === 0) return;
         for (const connectionId of gone) this.#connections.delete(connectionId);
         // Their $disconnect may never come (API Gateway sends it best effort): the item forgets them.
         await this.#deps.sessions.detachConnections(this.sessionId, gone);
       }).catch((error) => this.#onFailure(error, `post ${event.type}`)),
     );
     this.#posting = posting;
-    return posting;
+    return posting.then(() => delivered);
   }
 
   #serial(task: () => Promise<void>): void {

@@ -74,7 +74,8 @@ export interface ExecutorHost {
   post(event: ServerEvent): Promise<void>;
   /**
    * Posts an event to one connection of the session only, after every event posted before it; false
-   * when that connection is gone (a failed post is logged and counts as delivered, as in `post`).
+   * when that connection is gone or the post could not be made (a post the gateway failed otherwise is
+   * logged and counts as delivered, as in `post`).
    */
   postTo(connectionId: string, event: ServerEvent): Promise<boolean>;
   /** The worker's control connection now (recorded on the item so doorbells need no lookup). */
