@@ -7,6 +7,7 @@ import { $, el, scrollToEnd, showError, utf8Bytes } from './dom.js';
 import { entryNode } from './render.js';
 import { safeLinkUrl } from './safe-url.js';
 import { loadSession, saveSession, saveSettings, saveToken } from './settings.js';
+import { uploadRefusalText } from './upload-refusal.js';
 
 /** Reconnect backoff: full jitter up to min(cap, base·2^attempt); the count resets after MIN_UPTIME_MS. */
 const BACKOFF = { baseMs: 500, capMs: 10_000 };
@@ -533,7 +534,8 @@ export function startGuestPane(page) {
         $('upload-progress').value = Math.round((progress.loaded / progress.total) * 100);
     };
     request.onload = () => {
-      if (request.status >= 300) actionError('upload', `Upload refused (HTTP ${request.status}).`);
+      if (request.status >= 300)
+        actionError('upload', uploadRefusalText(request.status, request.responseText));
       // Genesys may have answered before the browser reports the PUT done: its answer stays.
       else if (!upload.settled) $('upload-state').textContent = `Sent ${file.name}; waiting for Genesys…`;
     };

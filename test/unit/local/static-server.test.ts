@@ -55,6 +55,7 @@ describe('local static server', () => {
       'settings.js',
       'console.js',
       'genesys-content.js',
+      'upload-refusal.js',
     ])
       expect((await get(server.port, `/${asset}`)).type, asset).toBe('text/javascript; charset=utf-8');
     expect((await get(server.port, '/favicon.svg')).type).toBe('image/svg+xml');
