@@ -72,6 +72,8 @@ export class RelayClient<E extends RelayEventLike = ServerEvent> {
   readonly #options: RelayClientOptions<E>;
   readonly #listeners = new Set<(event: E) => void>();
   readonly #closed: Promise<{ code: number; reason: string }>;
+  /** Frames the reader could not read, and the type the last one claimed: said when a request times out. */
+  #unreadable = { count: 0, lastType: '' };
 
   private constructor(ws: WebSocket, options: RelayClientOptions<E>) {
     this.#ws = ws;
@@ -80,10 +82,22 @@ export class RelayClient<E extends RelayEventLike = ServerEvent> {
       ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
     );
     ws.on('message', (data: Buffer) => {
-      const event = options.read(data.toString('utf8'));
-      if (event === undefined) return;
+      const text = data.toString('utf8');
+      const event = options.read(text);
+      if (event === undefined) {
+        this.#unreadable = { count: this.#unreadable.count + 1, lastType: claimedType(text) };
+        return;
+      }
       for (const listener of [...this.#listeners]) listener(event);
     });
+  }
+
+  /** Why an answer may be missing: frames came that this CLI could not read (a newer stack?). */
+  #unreadableNote(): string {
+    const { count, lastType } = this.#unreadable;
+    if (count === 0) return '';
+    const last = lastType === '' ? '' : ` (the last one a "${lastType}")`;
+    return ` ${count} frame(s) came that this CLI cannot read${last}: if the stack is newer than the CLI, update guest-relay.`;
   }
 
   /**
@@ -167,7 +181,13 @@ export class RelayClient<E extends RelayEventLike = ServerEvent> {
         return true;
       };
       const timer = setTimeout(() => {
-        if (settle()) reject(fail(`No answer to ${String(frame.action)} within ${timeoutMs / 1000} s.`));
+        if (settle()) {
+          reject(
+            fail(
+              `No answer to ${String(frame.action)} within ${timeoutMs / 1000} s.${this.#unreadableNote()}`,
+            ),
+          );
+        }
       }, timeoutMs);
       void this.#closed.then(({ code, reason }) => {
         if (settle()) {
@@ -212,6 +232,16 @@ export function refusalText(status: number, where: string, path: string, message
     );
   }
   return `The stack answered HTTP ${status} to the WebSocket upgrade at ${where}.${said}`;
+}
+
+/** The `type` a frame claims, for a message (bounded, letters only), or '' when it claims none. */
+function claimedType(text: string): string {
+  try {
+    const value = JSON.parse(text) as { type?: unknown };
+    return typeof value?.type === 'string' ? value.type.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 40) : '';
+  } catch {
+    return '';
+  }
 }
 
 export const isType =

@@ -5,6 +5,7 @@
 import { createServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { CliError } from '../../../cli/io.js';
 import { RelayClient } from '../../../cli/relay-client.js';
 
@@ -49,6 +50,30 @@ describe('RelayClient.open', () => {
     } finally {
       silent.closeAllConnections();
       silent.close();
+    }
+  });
+
+  it('a request that times out says when frames came that the CLI could not read (a newer stack)', async () => {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    // Answers every frame in a shape this CLI does not know.
+    server.on('connection', (ws) => ws.on('message', () => ws.send('{"type":"connect","sessionId":42}')));
+    try {
+      const { port } = server.address() as { port: number };
+      const client = await RelayClient.open(`ws://127.0.0.1:${port}/local`, 'token-x');
+      const error = await client
+        .request({ action: 'connect', clientMessageId: 'c-1' }, (e): e is never => false, 300)
+        .then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+      expect(error?.message).toBe(
+        'No answer to connect within 0.3 s. 1 frame(s) came that this CLI cannot read (the last one a "connect"): if the stack is newer than the CLI, update guest-relay.',
+      );
+      client.close();
+    } finally {
+      for (const ws of server.clients) ws.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 });
