@@ -30,11 +30,12 @@ function line(text) {
  * The sentence for a refused PUT: the status, the storage host's code and message when its body has
  * them, and what to do.
  * @param {number} status
- * @param {string} body the response's text (any size; only its start is read)
+ * @param {unknown} body the response's text (any size; only its start is read; anything else is none)
  */
 export function uploadRefusalText(status, body) {
   const text = typeof body === 'string' ? body.slice(0, MAX_BODY_CHARS) : '';
-  const code = /<Code>([^<]{1,100})<\/Code>/.exec(text)?.[1]?.trim();
+  const found = /<Code>([^<]{1,100})<\/Code>/.exec(text)?.[1];
+  const code = found === undefined ? undefined : line(found);
   const message = /<Message>([^<]{1,1000})<\/Message>/.exec(text)?.[1];
   const said = [code, message === undefined ? undefined : line(message)].filter(Boolean).join(': ');
   return `Upload refused (HTTP ${status}${said ? `, ${said}` : ''}). ${advice(status, code)}`;
