@@ -54,10 +54,7 @@ export function classifyUpstreamFailure(
   said?: string,
 ): UpstreamFailure {
   if (status !== undefined) {
-    return {
-      reason: 'http',
-      detail: boundedDetail(said === undefined ? `HTTP ${status}` : `HTTP ${status}: ${said}`),
-    };
+    return { reason: 'http', detail: boundedDetail(httpDetail(status, said)) };
   }
   const code = typeof error?.code === 'string' ? error.code : undefined;
   if (code !== undefined) {
@@ -70,6 +67,11 @@ export function classifyUpstreamFailure(
   }
   if (TIMEOUT_CAUSE.test(cause)) return { reason: 'timeout', detail: boundedDetail(cause) };
   return { reason: 'closed', detail: boundedDetail(code === undefined ? cause : `${code} (${cause})`) };
+}
+
+/** A refused upgrade's status and, when its body said something, the words: `HTTP 404: Unknown …`. */
+export function httpDetail(status: number, said?: string): string {
+  return said === undefined ? `HTTP ${status}` : `HTTP ${status}: ${said}`;
 }
 
 /** One detail as it may be shown: no query strings (a URL could carry one) and at most 160 characters. */

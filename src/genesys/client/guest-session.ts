@@ -42,7 +42,7 @@ import {
   type Listener,
   type ReadyEvent,
 } from './events.js';
-import { classifyUpstreamFailure } from './failure-reason.js';
+import { classifyUpstreamFailure, httpDetail } from './failure-reason.js';
 import { fetchHistorySince, JwtCache } from './history.js';
 import { KeepAlive } from './keep-alive.js';
 import { MAX_FRAME_BYTES } from './limits.js';
@@ -637,12 +637,7 @@ export class GuestSession {
       code === 1008 ||
       (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429)
     ) {
-      const why =
-        status === undefined
-          ? `close ${code}`
-          : said === undefined
-            ? `HTTP ${status}`
-            : `HTTP ${status}: ${said}`;
+      const why = status === undefined ? `close ${code}` : httpDetail(status, said);
       this.#finish(
         SessionState.closed,
         'rejected',
