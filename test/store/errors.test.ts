@@ -19,6 +19,7 @@ import {
   requestTimeoutFor,
 } from '../../src/store/client.js';
 import { StoreError, toStoreError } from '../../src/store/errors.js';
+import { closedPort } from '../support/closed-port.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -30,16 +31,6 @@ async function listen(onConnection: (socket: import('node:net').Socket) => void 
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   servers.push(server);
   const address = server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
-
-/** A port that was just free: a server took it, then closed. Nothing listens there now. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise((done) => server.close(done));
   if (typeof address !== 'object' || address === null) throw new Error('no port');
   return address.port;
 }

@@ -6,12 +6,12 @@
  * model that looked for credentials or a Google host would fail these tests instead of leaving the machine.
  */
 import './scenario-runner-loopback-guard.js';
-import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type GoogleVertexOptions, googleVertex } from '../../../cli/test/models/google-vertex.js';
 import { type ChatModel, ModelConfigError, ModelError } from '../../../cli/test/models/model.js';
 import { OPENING } from '../../../cli/test/models/openai-compatible.js';
+import { closedPort } from '../../support/closed-port.js';
 import { type FakeVertex, startFakeVertex } from '../../support/fake-vertex.js';
 
 const TOKEN = 'test-token';
@@ -63,15 +63,6 @@ async function failure(promise: Promise<unknown>): Promise<ModelError> {
   );
   expect(error).toBeInstanceOf(ModelError);
   return error as ModelError;
-}
-
-/** A port on 127.0.0.1 that nothing listens on (it was bound, then closed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('google-vertex-ai model', () => {

@@ -3,25 +3,16 @@
  * but never answers the upgrade both fail at once or within the open timeout, saying what to check.
  */
 import { createServer } from 'node:http';
-import { createServer as createTcpServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { CliError } from '../../../cli/io.js';
 import { RelayClient } from '../../../cli/relay-client.js';
+import { closedPort } from '../../support/closed-port.js';
 
 const options = {
   read: (text: string) => ({ type: text }),
   fail: (message: string) => new CliError(message),
 };
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('RelayClient.open', () => {
   it('a refused connection says that nothing listens there and to check the stack and the port', async () => {

@@ -4,20 +4,10 @@
  * Genesys, `upstream` events with the reason and the next attempt, then `upstream_unavailable` after the
  * worker's bound (UPSTREAM_UNAVAILABLE_AFTER_MS), and the recovery when it comes back.
  */
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ANY_TEAM, UNLIMITED_QUOTAS } from '../../../src/policy/team-policy.js';
+import { closedPort } from '../../support/closed-port.js';
 import { is, type System, startSystem } from './harness.js';
-
-/** A loopback port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 describe('worker: upstream failures reach the frontend with their reason', () => {
   let system: System | undefined;
