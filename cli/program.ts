@@ -8,10 +8,10 @@ import { ACCESS_TOKEN_ROLES } from '../src/auth/tokens.js';
 import { COMMANDS, runChat } from './chat.js';
 import { runEmulator } from './emulator.js';
 import { CliError, type Io } from './io.js';
+import { runTest } from './scenarios/command.js';
+import { expandTestAliases } from './scenarios/legacy-flags.js';
 import { resolveSecretOptions, type SecretOption, secretHelp } from './secrets.js';
 import { runStart } from './start.js';
-import { runTest } from './test/command.js';
-import { expandTestAliases } from './test/legacy-flags.js';
 import { runToken } from './token.js';
 import { runTranscript } from './transcript.js';
 

@@ -1,7 +1,7 @@
 /**
  * A small client of the public protocol for the CLI: one WebSocket, its frames read into events, and
  * `request` = send a frame and wait for the event that answers it. `chat` and `transcript` read frames
- * with the protocol's own parser; the scenario runner passes a reader of its own (cli/test/events.ts,
+ * with the protocol's own parser; the scenario runner passes a reader of its own (cli/scenarios/events.ts,
  * tolerant of a stack newer than the CLI) and its own kind of failure.
  */
 import { WebSocket } from 'ws';

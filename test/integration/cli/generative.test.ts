@@ -16,10 +16,10 @@ import {
   fillPlaceholders,
   findPhrase,
   seededRandom,
-} from '../../../cli/test/generative-run.js';
-import { createModel } from '../../../cli/test/models/providers.js';
-import { runScenario, type ScenarioResult, type Target } from '../../../cli/test/runner.js';
-import { parseScenarioFile, type Scenario, ScenarioFileError } from '../../../cli/test/scenario.js';
+} from '../../../cli/scenarios/generative-run.js';
+import { createModel } from '../../../cli/scenarios/models/providers.js';
+import { runScenario, type ScenarioResult, type Target } from '../../../cli/scenarios/runner.js';
+import { parseScenarioFile, type Scenario, ScenarioFileError } from '../../../cli/scenarios/scenario.js';
 import { EMBEDDED, type LocalStack, startLocalStack } from '../../../local/stack.js';
 import {
   type ChatRequest,

@@ -8,9 +8,9 @@
 import './scenario-runner-loopback-guard.js';
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type GoogleVertexOptions, googleVertex } from '../../../cli/test/models/google-vertex.js';
-import { type ChatModel, ModelConfigError, ModelError } from '../../../cli/test/models/model.js';
-import { OPENING } from '../../../cli/test/models/openai-compatible.js';
+import { type GoogleVertexOptions, googleVertex } from '../../../cli/scenarios/models/google-vertex.js';
+import { type ChatModel, ModelConfigError, ModelError } from '../../../cli/scenarios/models/model.js';
+import { OPENING } from '../../../cli/scenarios/models/openai-compatible.js';
 import { closedPort } from '../../support/closed-port.js';
 import { type FakeVertex, startFakeVertex } from '../../support/fake-vertex.js';
 

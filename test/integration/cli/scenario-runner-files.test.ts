@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { scenarioFiles } from '../../../cli/test/files.js';
+import { scenarioFiles } from '../../../cli/scenarios/files.js';
 
 let dir: string;
 

@@ -12,7 +12,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discoverStack, WELL_KNOWN_PATH, wellKnownUrl } from '../../../cli/test/stack-discovery.js';
+import { discoverStack, WELL_KNOWN_PATH, wellKnownUrl } from '../../../cli/scenarios/stack-discovery.js';
 import { EMBEDDED, type LocalStack, startLocalStack } from '../../../local/stack.js';
 import { cliHere } from './cli-here.js';
 

@@ -12,9 +12,9 @@ import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emulatorPlatformApi, ParticipantData } from '../../../cli/test/participant-data.js';
-import { runScenario, type Target } from '../../../cli/test/runner.js';
-import { parseScenarioFile, type Scenario, ScenarioFileError } from '../../../cli/test/scenario.js';
+import { emulatorPlatformApi, ParticipantData } from '../../../cli/scenarios/participant-data.js';
+import { runScenario, type Target } from '../../../cli/scenarios/runner.js';
+import { parseScenarioFile, type Scenario, ScenarioFileError } from '../../../cli/scenarios/scenario.js';
 import { EMBEDDED, type LocalStack, startLocalStack } from '../../../local/stack.js';
 import { cliHere } from './cli-here.js';
 

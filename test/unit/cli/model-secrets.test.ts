@@ -4,9 +4,9 @@
  * or server returns is quoted without the key or a URL's credentials.
  */
 import { describe, expect, it } from 'vitest';
-import { ModelConfigError } from '../../../cli/test/models/model.js';
-import { quoted, shownUrl } from '../../../cli/test/models/openai-compatible.js';
-import { createModel } from '../../../cli/test/models/providers.js';
+import { ModelConfigError } from '../../../cli/scenarios/models/model.js';
+import { quoted, shownUrl } from '../../../cli/scenarios/models/openai-compatible.js';
+import { createModel } from '../../../cli/scenarios/models/providers.js';
 
 describe('model credentials', () => {
   it('refuses a key or token holding a line break, without repeating it', () => {

@@ -1,7 +1,7 @@
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { junit } from '../../../cli/test/report.js';
-import type { ScenarioResult } from '../../../cli/test/runner.js';
+import { junit } from '../../../cli/scenarios/report.js';
+import type { ScenarioResult } from '../../../cli/scenarios/runner.js';
 
 describe('JUnit report', () => {
   it('stays well-formed whatever the transcript holds', () => {

@@ -3,7 +3,7 @@
  * Genesys connections, and from the documented shapes), and which ones end a step at once.
  */
 import { describe, expect, it } from 'vitest';
-import { describeUpstream, fatalReason, readFrame, type SentFrames } from '../../../cli/test/events.js';
+import { describeUpstream, fatalReason, readFrame, type SentFrames } from '../../../cli/scenarios/events.js';
 
 const SESSION = 'ynIlqDllpoJzez95w3vwhA';
 const RETRYING =

@@ -4,9 +4,14 @@
  * the overrides and the emulator replace in every file.
  */
 import { describe, expect, it } from 'vitest';
-import { expandTestAliases } from '../../../cli/test/legacy-flags.js';
-import { parseRegex, parseScenarioFile, type Scenario } from '../../../cli/test/scenario.js';
-import { chooseStack, hasGenesysEnvironment, onEmulator, withOverrides } from '../../../cli/test/target.js';
+import { expandTestAliases } from '../../../cli/scenarios/legacy-flags.js';
+import { parseRegex, parseScenarioFile, type Scenario } from '../../../cli/scenarios/scenario.js';
+import {
+  chooseStack,
+  hasGenesysEnvironment,
+  onEmulator,
+  withOverrides,
+} from '../../../cli/scenarios/target.js';
 
 describe('expandTestAliases', () => {
   it('reads -id and -fo as --deployment-id and --failures-only after "test"', () => {
