@@ -11,6 +11,7 @@
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import type { Log } from '../src/logging/log.js';
 import { CLIENT_ACTIONS, type ClientAction, type ClientFrame } from '../src/protocol/index.js';
 import { closeIfExpired } from '../src/relay/expiry.js';
 import {
@@ -32,7 +33,7 @@ import {
   type RelayEvent,
 } from '../src/relay/index.js';
 import { RefusalTally } from './middleware/refusal-tally.js';
-import type { WsEvent, WsLog, WsRouteResponse } from './middleware/types.js';
+import type { WsEvent, WsRouteResponse } from './middleware/types.js';
 import { wsBodyParser } from './middleware/ws-body-parser.js';
 import { wsErrorHandler } from './middleware/ws-error-handler.js';
 import { createRedactingLogger, wsLogger } from './middleware/ws-logger.js';
@@ -65,7 +66,7 @@ export function createRoutes(
   deps: RelayDeps,
   // One logger for every invocation: the middlewares name each invocation on the lines they write
   // (invocationKeys), so local mode, which runs many invocations at once, does not mix their keys.
-  logger: WsLog,
+  logger: Log,
   options: RouteOptions = {},
 ): Record<RouteKey, RouteHandler> {
   const actions: ActionHandlers = {

@@ -15,7 +15,7 @@ import type { WebSocket } from 'ws';
 import { type ControlInbound, controlInboundSchema } from '../src/control/messages.js';
 import { ReconnectBackoff } from '../src/domain/backoff.js';
 import type { Clock } from '../src/domain/clock.js';
-import type { WorkerLog } from './log.js';
+import type { Log } from '../src/logging/log.js';
 
 export type Doorbell = Extract<ControlInbound, { type: 'doorbell' }>;
 
@@ -34,7 +34,7 @@ export interface ControlLinkOptions {
   readonly registerTimeoutMs: number;
   readonly clock: Clock;
   readonly random: () => number;
-  readonly log: WorkerLog;
+  readonly log: Log;
 }
 
 interface Link {

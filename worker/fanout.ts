@@ -7,16 +7,16 @@
  * record, and a frontend that missed an event reads it back on resume.
  */
 import type { ManagementClient } from '../src/gateway/management-client.js';
+import type { Log } from '../src/logging/log.js';
 import { type ServerEvent, serializeEvent } from '../src/protocol/index.js';
 import type { ConnectionRecord, ConnectionStore } from '../src/store/connections.js';
-import type { WorkerLog } from './log.js';
 
 export class Fanout {
   readonly #connections: ConnectionStore;
   readonly #gateway: ManagementClient;
-  readonly #log: WorkerLog;
+  readonly #log: Log;
 
-  constructor(deps: { connections: ConnectionStore; gateway: ManagementClient; log: WorkerLog }) {
+  constructor(deps: { connections: ConnectionStore; gateway: ManagementClient; log: Log }) {
     this.#connections = deps.connections;
     this.#gateway = deps.gateway;
     this.#log = deps.log;

@@ -8,8 +8,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { WebSocket } from 'ws';
 import { secretsManagerLoader } from '../src/auth/secrets-manager.js';
 import { CommandQueue } from '../src/commands/queue.js';
+import { systemClock } from '../src/domain/clock.js';
 import { ReconnectPacer } from '../src/domain/reconnect-pacer.js';
-import { systemClock } from '../src/gateway/emulator/options.js';
 import {
   createManagementSdk,
   ManagementClient,
@@ -22,6 +22,7 @@ import {
   regionDomain,
   type WebSocketConstructor,
 } from '../src/genesys/client/index.js';
+import type { Log } from '../src/logging/log.js';
 import { createDynamoClient } from '../src/store/client.js';
 import { ConnectionStore } from '../src/store/connections.js';
 import { QuotaStore } from '../src/store/quotas.js';
@@ -39,7 +40,6 @@ import { fencedWebSocket } from './fenced-socket.js';
 import { GuestTokens } from './guest-token.js';
 import { type HealthServer, startHealthServer } from './health.js';
 import { Lease } from './lease.js';
-import type { WorkerLog } from './log.js';
 import { Worker } from './worker.js';
 
 export interface WorkerRuntime {
@@ -50,7 +50,7 @@ export interface WorkerRuntime {
 }
 
 export interface RuntimeOptions {
-  readonly log: WorkerLog;
+  readonly log: Log;
   /** Local engines and the emulators accept any static pair; AWS uses the default chain. */
   readonly credentials?: { accessKeyId: string; secretAccessKey: string };
   readonly dynamodb?: DynamoDBClient;
@@ -128,10 +128,14 @@ export async function startWorkerRuntime(
       reorderWindowMs: config.reorderWindowMs,
       uploadHosts: config.uploadHosts,
       logger: {
-        debug: (message, fields) => log.debug(message, { sessionId: record.sessionId, ...fields }),
-        info: (message, fields) => log.info(message, { sessionId: record.sessionId, ...fields }),
-        warn: (message, fields) => log.warn(message, { sessionId: record.sessionId, ...fields }),
-        error: (message, fields) => log.error(message, { sessionId: record.sessionId, ...fields }),
+        debug: (message: string, fields?: object) =>
+          log.debug(message, { sessionId: record.sessionId, ...fields }),
+        info: (message: string, fields?: object) =>
+          log.info(message, { sessionId: record.sessionId, ...fields }),
+        warn: (message: string, fields?: object) =>
+          log.warn(message, { sessionId: record.sessionId, ...fields }),
+        error: (message: string, fields?: object) =>
+          log.error(message, { sessionId: record.sessionId, ...fields }),
       },
       ...(config.genesysOrigin === undefined ? {} : { origin: config.genesysOrigin }),
       ...(reconnectPacer === undefined ? {} : { reconnectPacer }),

@@ -34,6 +34,7 @@ import type {
 } from '../src/genesys/client/index.js';
 import { SessionState } from '../src/genesys/client/index.js';
 import type { GenesysError } from '../src/genesys/errors.js';
+import type { Log } from '../src/logging/log.js';
 import { ProtocolError, type ServerEvent } from '../src/protocol/index.js';
 import { tokenExpiredEvent } from '../src/relay/expiry.js';
 import { StoreError } from '../src/store/errors.js';
@@ -43,7 +44,6 @@ import type { TranscriptEntry, TranscriptStore } from '../src/store/transcript.j
 import type { TranscriptWriter } from '../src/store/transcript-writer.js';
 import { failureOf } from './failures.js';
 import type { Fanout } from './fanout.js';
-import type { WorkerLog } from './log.js';
 import { isNumberedFromPush, lastActivity } from './resume-from.js';
 
 /** Why a runner stopped. `shutdown` releases the session; `lost` and `ended` write nothing more. */
@@ -69,7 +69,7 @@ export interface RunnerDeps {
   readonly quotas?: Pick<QuotaStore, 'releaseSession'>;
   /** The worker's control connection now. */
   readonly controlConnectionId: () => string | undefined;
-  readonly log: WorkerLog;
+  readonly log: Log;
   readonly now: () => number;
   /** Called once, when the runner has closed (for whatever reason). */
   readonly onClosed: (sessionId: string, mode: CloseMode) => void;

@@ -18,6 +18,7 @@
 import type { Doorbell } from '../src/commands/doorbell.js';
 import type { CommandQueue } from '../src/commands/queue.js';
 import type { GuestSession } from '../src/genesys/client/index.js';
+import type { Log } from '../src/logging/log.js';
 import { StoreError } from '../src/store/errors.js';
 import type { QuotaStore } from '../src/store/quotas.js';
 import {
@@ -31,7 +32,6 @@ import type { TranscriptWriter } from '../src/store/transcript-writer.js';
 import type { WorkerStore } from '../src/store/workers.js';
 import type { Fanout } from './fanout.js';
 import type { Lease } from './lease.js';
-import type { WorkerLog } from './log.js';
 import { type CloseMode, type RunnerCounters, SessionRunner } from './session-runner.js';
 
 export interface WorkerDeps {
@@ -52,7 +52,7 @@ export interface WorkerDeps {
   readonly upstreamUnavailableAfterMs?: number;
   /** Gives an ended session's open-sessions slot back. */
   readonly quotas?: Pick<QuotaStore, 'releaseSession'>;
-  readonly log: WorkerLog;
+  readonly log: Log;
   readonly now: () => number;
   /** The control connection: started by `start`, stopped by `stop`; its id goes into each heartbeat. */
   readonly control: { start(): void; stop(): void; readonly connectionId: string | undefined };

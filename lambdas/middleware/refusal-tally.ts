@@ -9,29 +9,33 @@
  * never invoked again loses its last count: a summary, not an audit). `flush()` writes what is counted
  * now (local mode calls it when it stops).
  */
-import type { Clock } from '../../src/domain/clock.js';
-import { withDefaults } from './options.js';
-import type { WsLog } from './types.js';
+import { type Clock, systemClock } from '../../src/domain/clock.js';
+import { withDefaults } from '../../src/domain/options.js';
+import type { Log } from '../../src/logging/log.js';
 
 export interface RefusalTallyOptions {
   /** Where the summary goes (at `warn`). Required. */
-  readonly logger: Pick<WsLog, 'warn'> | undefined;
+  readonly logger: Pick<Log, 'warn'> | undefined;
   /** At most one summary line per window. */
   readonly windowMs: number;
   /** Timers and time; the default's timers do not keep a process alive. */
   readonly clock: Clock;
 }
 
-const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
+// The system clock whose summary timer does not keep a process (local mode, a test) alive: a pending
+// summary is not worth waiting for.
+const unrefClock: Clock = Object.freeze({
+  ...systemClock,
+  setTimeout: (callback: () => void, ms: number): unknown => {
+    const handle = systemClock.setTimeout(callback, ms) as ReturnType<typeof setTimeout>;
+    return handle.unref();
+  },
+});
 
-const defaults: RefusalTallyOptions = { logger: undefined, windowMs: 60_000, clock: systemClock };
+const defaults: RefusalTallyOptions = { logger: undefined, windowMs: 60_000, clock: unrefClock };
 
 export class RefusalTally {
-  readonly #logger: Pick<WsLog, 'warn'>;
+  readonly #logger: Pick<Log, 'warn'>;
   readonly #windowMs: number;
   readonly #clock: Clock;
   readonly #byCode = new Map<string, number>();

@@ -1,4 +1,3 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import type { ClientFrame } from '../../src/protocol/index.js';
 
@@ -39,6 +38,3 @@ export interface WsRouteResponse {
   readonly statusCode: number;
   readonly body?: string;
 }
-
-/** The log methods the middlewares use: a Powertools Logger (built with createRedactingLogger). */
-export type WsLog = Pick<Logger, 'debug' | 'info' | 'warn' | 'error' | 'appendKeys' | 'removeKeys'>;

@@ -1,5 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { ChannelConstraints } from '../../src/domain/constraints.js';
+import { withDefaults } from '../../src/domain/options.js';
+import type { Log } from '../../src/logging/log.js';
 import {
   type ClientAction,
   type ClientFrame,
@@ -7,9 +9,8 @@ import {
   parseClientFrame,
   serializeEvent,
 } from '../../src/protocol/index.js';
-import { withDefaults } from './options.js';
 import type { RefusalTally } from './refusal-tally.js';
-import type { WsEvent, WsFrameEvent, WsLog, WsRouteResponse } from './types.js';
+import type { WsEvent, WsFrameEvent, WsRouteResponse } from './types.js';
 import { invocationKeys } from './ws-logger.js';
 
 export interface WsBodyParserOptions<TAction extends ClientAction = ClientAction> {
@@ -21,7 +22,7 @@ export interface WsBodyParserOptions<TAction extends ClientAction = ClientAction
   /** Bounds to check frames against; default the protocol's own ceilings (session bounds come later). */
   readonly constraints: ChannelConstraints | undefined;
   /** Where each refused frame is logged, at `debug` (its code only, never its content). */
-  readonly logger: Pick<WsLog, 'debug'> | undefined;
+  readonly logger: Pick<Log, 'debug'> | undefined;
   /** Counts refused frames for the periodic summary (refusal-tally.ts). */
   readonly refusals: Pick<RefusalTally, 'count'> | undefined;
 }

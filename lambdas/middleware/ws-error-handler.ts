@@ -1,18 +1,19 @@
 import type { MiddlewareObj } from '@middy/core';
+import { withDefaults } from '../../src/domain/options.js';
+import type { Log } from '../../src/logging/log.js';
 import {
   errorEventFor,
   ProtocolError,
   type ProtocolErrorOptions,
   serializeEvent,
 } from '../../src/protocol/index.js';
-import { withDefaults } from './options.js';
 import type { RefusalTally } from './refusal-tally.js';
-import type { WsEvent, WsLog, WsRouteResponse } from './types.js';
+import type { WsEvent, WsRouteResponse } from './types.js';
 import { invocationKeys } from './ws-logger.js';
 
 export interface WsErrorHandlerOptions {
   /** Where errors are logged, with their cause. Build it with createRedactingLogger. */
-  readonly logger: Pick<WsLog, 'debug' | 'warn' | 'error'> | undefined;
+  readonly logger: Pick<Log, 'debug' | 'warn' | 'error'> | undefined;
   /**
    * Counts the frames refused for the client's reasons (every code but `internal_error` and
    * `service_unavailable`) for a periodic summary (refusal-tally.ts), instead of a `warn` line each.

@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
-import { withDefaults } from './options.js';
-import type { WsEvent, WsLog, WsRouteResponse } from './types.js';
+import { withDefaults } from '../../src/domain/options.js';
+import type { Log } from '../../src/logging/log.js';
+import type { WsEvent, WsRouteResponse } from './types.js';
 
 export {
   createRedactingLogger,
@@ -12,7 +13,7 @@ export {
 
 export interface WsLoggerOptions {
   /** The logger to write to (required): build it with createRedactingLogger. */
-  readonly logger: Pick<WsLog, 'info'> | undefined;
+  readonly logger: Pick<Log, 'info'> | undefined;
   /** The session id of this request, when it can be read from the event (after body parsing). */
   readonly sessionIdOf: (event: WsEvent & { frame?: unknown }) => string | undefined;
   /** Epoch milliseconds, for the request's duration. */

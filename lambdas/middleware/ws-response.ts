@@ -1,11 +1,11 @@
 import type { MiddlewareObj } from '@middy/core';
+import { withDefaults } from '../../src/domain/options.js';
 import {
   fitsInOneMessage,
   type ServerEvent,
   serializeEvent,
   serverEventSchema,
 } from '../../src/protocol/index.js';
-import { withDefaults } from './options.js';
 import type { WsEvent, WsRouteResponse } from './types.js';
 
 /** Sends one serialised event to a connection (the management API's PostToConnection). */

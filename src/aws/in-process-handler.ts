@@ -27,6 +27,7 @@ import type {
   RequestHandlerOutput,
   AbortSignal as SmithyAbortSignal,
 } from '@smithy/types';
+import { withDefaults } from '../domain/options.js';
 
 /** What `http.createServer(listener)` takes. */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -54,11 +55,7 @@ export function inProcessRequestHandler(
   listener: RequestListener,
   options: Partial<InProcessHandlerOptions> = {},
 ): InProcessRequestHandler {
-  for (const key of Object.keys(options)) {
-    if (!Object.hasOwn(DEFAULTS, key))
-      throw new TypeError(`inProcessRequestHandler: unknown option "${key}"`);
-  }
-  const config: InProcessHandlerOptions = { ...DEFAULTS, ...options };
+  const config = withDefaults('inProcessRequestHandler', DEFAULTS, options);
   checkTimeout(config.requestTimeout);
   let requestTimeout = config.requestTimeout;
   return {

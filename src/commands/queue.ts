@@ -19,9 +19,9 @@
  * allocator the same new number in one write (the right-hand sides read the item as it was), on dynalite
  * and DynamoDB Local alike (test/store/commands.test.ts).
  */
+import { withDefaults } from '../domain/options.js';
 import { StoreError } from '../store/errors.js';
 import { assertItemFits, itemSize } from '../store/item-size.js';
-import { withDefaults } from '../store/options.js';
 import {
   type Fence,
   fenceGuard,
@@ -177,7 +177,7 @@ export class CommandQueue {
 
   constructor(ctx: StoreContext, options: Partial<CommandQueueOptions> = {}) {
     this.#ctx = ctx;
-    this.options = withDefaults(COMMAND_QUEUE_DEFAULTS, options, 'CommandQueue');
+    this.options = withDefaults('CommandQueue', COMMAND_QUEUE_DEFAULTS, options);
   }
 
   /**

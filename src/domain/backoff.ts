@@ -4,6 +4,7 @@
  * Genesys), and a sleep that an AbortSignal can cut short.
  */
 import type { Clock } from './clock.js';
+import { withDefaults } from './options.js';
 
 /** Shape of the reconnect delays. */
 export type BackoffPolicy = {
@@ -30,10 +31,7 @@ export const DEFAULT_BACKOFF: BackoffPolicy = Object.freeze({
  * number that is not finite, is negative, has `baseMs > capMs` or `factor < 1`.
  */
 export function backoffPolicy(options: Partial<BackoffPolicy> = {}): BackoffPolicy {
-  for (const key of Object.keys(options)) {
-    if (!Object.hasOwn(DEFAULT_BACKOFF, key)) throw new TypeError(`Unknown backoff option "${key}"`);
-  }
-  const policy = { ...DEFAULT_BACKOFF, ...options };
+  const policy = withDefaults('backoffPolicy', DEFAULT_BACKOFF, options);
   for (const [key, value] of Object.entries(policy)) {
     if (!Number.isFinite(value) || value < 0) {
       throw new RangeError(`Backoff option "${key}" must be a finite number >= 0, got ${value}`);
@@ -43,7 +41,7 @@ export function backoffPolicy(options: Partial<BackoffPolicy> = {}): BackoffPoli
     throw new RangeError(`Backoff baseMs (${policy.baseMs}) must not exceed capMs (${policy.capMs})`);
   }
   if (policy.factor < 1) throw new RangeError(`Backoff factor must be >= 1, got ${policy.factor}`);
-  return Object.freeze(policy);
+  return policy;
 }
 
 /**

@@ -4,6 +4,7 @@
  * context update is a JSON Merge Patch (RFC 7396): a null leaf removes that key and everything under it.
  */
 import { ConstraintError } from './errors.js';
+import { withDefaults } from './options.js';
 import { utf8ByteLength } from './utf8.js';
 
 /** Any value that JSON can carry. */
@@ -31,17 +32,16 @@ export interface FlattenOptions {
   readonly maxDepth?: number | undefined;
 }
 
-const DEFAULTS = Object.freeze({ maxBytes: undefined as number | undefined, maxDepth: 16 });
+const DEFAULTS: { readonly maxBytes: number | undefined; readonly maxDepth: number } = Object.freeze({
+  maxBytes: undefined,
+  maxDepth: 16,
+});
 
 // These names would reach Object.prototype, or confuse whoever turns the attributes back into objects.
 const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 function validOptions(options: FlattenOptions): { maxBytes: number | undefined; maxDepth: number } {
-  for (const key of Object.keys(options)) {
-    if (!Object.hasOwn(DEFAULTS, key)) throw new TypeError(`Unknown flattenContext option "${key}"`);
-  }
-  const maxBytes = options.maxBytes ?? DEFAULTS.maxBytes;
-  const maxDepth = options.maxDepth ?? DEFAULTS.maxDepth;
+  const { maxBytes, maxDepth } = withDefaults('flattenContext', DEFAULTS, options);
   if (maxBytes !== undefined && (!Number.isFinite(maxBytes) || maxBytes < 0)) {
     throw new RangeError(`flattenContext option "maxBytes" must be a finite number >= 0, got ${maxBytes}`);
   }

@@ -2,6 +2,7 @@
  * Pacing of `onMessage` sends for one Genesys session. Genesys allows 2 per session per second (since
  * 11 Dec 2023) and answers a faster sender with 429 / 4029 and a `retryAfter` in seconds.
  */
+import { withDefaults } from './options.js';
 
 /** Options of a {@link SendPacer}. */
 export interface SendPacerOptions {
@@ -17,10 +18,7 @@ export interface SendPacerOptions {
 const DEFAULTS: SendPacerOptions = Object.freeze({ ratePerSecond: 2, burst: 1 });
 
 function validOptions(options: Partial<SendPacerOptions>): SendPacerOptions {
-  for (const key of Object.keys(options)) {
-    if (!Object.hasOwn(DEFAULTS, key)) throw new TypeError(`Unknown SendPacer option "${key}"`);
-  }
-  const merged = { ...DEFAULTS, ...options };
+  const merged = withDefaults('SendPacer', DEFAULTS, options);
   if (!Number.isFinite(merged.ratePerSecond) || merged.ratePerSecond <= 0) {
     throw new RangeError(
       `SendPacer option "ratePerSecond" must be a finite number > 0, got ${merged.ratePerSecond}`,
@@ -29,7 +27,7 @@ function validOptions(options: Partial<SendPacerOptions>): SendPacerOptions {
   if (!Number.isSafeInteger(merged.burst) || merged.burst < 1) {
     throw new RangeError(`SendPacer option "burst" must be an integer >= 1, got ${merged.burst}`);
   }
-  return Object.freeze(merged);
+  return merged;
 }
 
 /** Outcome of {@link SendPacer.tryTake}. */

@@ -11,6 +11,7 @@
  * at which the next start would be due at the steady rate, and no timers; each reservation is O(1).
  * Pure: times are passed in.
  */
+import { withDefaults } from './options.js';
 
 /** The numbers of a pacer. */
 export type ReconnectPacing = {
@@ -42,19 +43,14 @@ export interface ReconnectSlots {
  * rate that is not a finite number > 0 or a burst that is not a whole number >= 1.
  */
 export function reconnectPacing(options: Partial<ReconnectPacing> = {}): ReconnectPacing {
-  for (const key of Object.keys(options)) {
-    if (!Object.hasOwn(DEFAULT_RECONNECT_PACING, key)) {
-      throw new TypeError(`Unknown reconnect pacing option "${key}"`);
-    }
-  }
-  const pacing = { ...DEFAULT_RECONNECT_PACING, ...options };
+  const pacing = withDefaults('reconnectPacing', DEFAULT_RECONNECT_PACING, options);
   if (!Number.isFinite(pacing.ratePerSecond) || pacing.ratePerSecond <= 0) {
     throw new RangeError(`Reconnect ratePerSecond must be a finite number > 0, got ${pacing.ratePerSecond}`);
   }
   if (!Number.isSafeInteger(pacing.burst) || pacing.burst < 1) {
     throw new RangeError(`Reconnect burst must be a whole number >= 1, got ${pacing.burst}`);
   }
-  return Object.freeze(pacing);
+  return pacing;
 }
 
 export class ReconnectPacer implements ReconnectSlots {

@@ -4,6 +4,7 @@
  * `body.id` and released sorted by `channel.time`, tie-broken by arrival order. Pushes without a time
  * (a SessionResponse, an event) keep their place in the arrival order, as in ovotech's message delayer.
  */
+import { withDefaults } from './options.js';
 
 /** Options of a {@link ReorderWindow}. */
 export interface ReorderWindowOptions {
@@ -57,10 +58,7 @@ function parseTime(time: string | number | null | undefined): number | undefined
 }
 
 function validOptions(options: Partial<ReorderWindowOptions>): ReorderWindowOptions {
-  for (const key of Object.keys(options)) {
-    if (!Object.hasOwn(DEFAULTS, key)) throw new TypeError(`Unknown ReorderWindow option "${key}"`);
-  }
-  const merged = { ...DEFAULTS, ...options };
+  const merged = withDefaults('ReorderWindow', DEFAULTS, options);
   if (!Number.isFinite(merged.windowMs) || merged.windowMs < 0) {
     throw new RangeError(
       `ReorderWindow option "windowMs" must be a finite number >= 0, got ${merged.windowMs}`,
@@ -71,7 +69,7 @@ function validOptions(options: Partial<ReorderWindowOptions>): ReorderWindowOpti
       `ReorderWindow option "maxTrackedIds" must be an integer >= 1, got ${merged.maxTrackedIds}`,
     );
   }
-  return Object.freeze(merged);
+  return merged;
 }
 
 /**

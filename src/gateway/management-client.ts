@@ -21,7 +21,8 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { withoutSdkLogger } from '../aws/without-sdk-logger.js';
 import { type BackoffPolicy, backoffPolicy, nextDelay, sleep } from '../domain/backoff.js';
-import type { Clock } from '../domain/clock.js';
+import { type Clock, systemClock } from '../domain/clock.js';
+import { withDefaults } from '../domain/options.js';
 import { GatewayError, isGone, isThrottled, isTransient, toGatewayError } from './errors.js';
 
 /** What the client needs of the SDK client: `send`. */
@@ -53,15 +54,10 @@ export interface ManagementClientDeps {
 
 export type DeliveryResult = { readonly gone: false } | { readonly gone: true };
 
-const realTimers: ManagementClientOptions['clock'] = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
-
 const DEFAULTS: ManagementClientOptions = Object.freeze({
   maxAttempts: 4,
   backoff: backoffPolicy({ baseMs: 50, capMs: 1_000, factor: 2, minUptimeMs: 0 }),
-  clock: realTimers,
+  clock: systemClock,
   random: Math.random,
 });
 
@@ -71,10 +67,7 @@ export class ManagementClient {
   readonly #options: ManagementClientOptions;
 
   constructor(deps: ManagementClientDeps, options: Partial<ManagementClientOptions> = {}) {
-    for (const key of Object.keys(options)) {
-      if (!Object.hasOwn(DEFAULTS, key)) throw new TypeError(`ManagementClient: unknown option "${key}"`);
-    }
-    const merged = { ...DEFAULTS, ...options };
+    const merged = withDefaults('ManagementClient', DEFAULTS, options);
     if (!Number.isSafeInteger(merged.maxAttempts) || merged.maxAttempts < 1) {
       throw new RangeError(
         `ManagementClient: maxAttempts must be an integer >= 1, got ${merged.maxAttempts}`,
@@ -82,7 +75,7 @@ export class ManagementClient {
     }
     this.#sdk = deps.sdk;
     this.#connections = deps.connections;
-    this.#options = Object.freeze(merged);
+    this.#options = merged;
   }
 
   /** Sends `data` (a UTF-8 string or bytes) to the connection as one message. @throws GatewayError */

@@ -7,6 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import { redactingReplacer } from './redact.js';
 
+export { type Log, silentLog } from './log.js';
 export { REDACTED, redact, redactingReplacer, redactString } from './redact.js';
 
 /** A Powertools Logger whose every line goes through the redaction rules. */

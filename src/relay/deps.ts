@@ -11,6 +11,7 @@ import {
   ManagementClient,
   type ManagementSdkConfig,
 } from '../gateway/management-client.js';
+import type { Log } from '../logging/log.js';
 import type { TeamPolicy } from '../policy/team-policy.js';
 import { createDynamoClient } from '../store/client.js';
 import { ConnectionStore } from '../store/connections.js';
@@ -21,13 +22,6 @@ import { TranscriptStore } from '../store/transcript.js';
 import { WorkerStore } from '../store/workers.js';
 import { type Env, loadRelayConfig, type RelayConfig } from './config.js';
 import { ConnectionCache } from './connection-cache.js';
-
-/** The log methods the relay uses (a Powertools Logger built with createRedactingLogger fits). */
-export interface RelayLog {
-  info(message: string, ...extra: unknown[]): void;
-  warn(message: string, ...extra: unknown[]): void;
-  error(message: string, ...extra: unknown[]): void;
-}
 
 export interface RelayDeps {
   readonly sessions: SessionStore;
@@ -47,13 +41,13 @@ export interface RelayDeps {
   readonly teamPolicy: TeamPolicy;
   /** Open sessions, starts and upload bytes counted per team and subject. */
   readonly quotas: QuotaStore;
-  readonly logger: RelayLog;
+  readonly logger: Log;
   /** Epoch ms. */
   readonly now: () => number;
 }
 
 export interface CreateRelayDepsOptions {
-  readonly logger: RelayLog;
+  readonly logger: Log;
   readonly now?: () => number;
   /** Default: the SDK's default chain. Local engines and the emulator accept any static pair. */
   readonly credentials?: { accessKeyId: string; secretAccessKey: string };
@@ -120,7 +114,7 @@ export function createRelayDeps(config: RelayConfig, options: CreateRelayDepsOpt
 let cached: RelayDeps | undefined;
 
 /** The deps of this Lambda, from `process.env`-like `env`, built on the first call (cold start) only. */
-export function depsFromEnv(env: Env, logger: RelayLog): RelayDeps {
+export function depsFromEnv(env: Env, logger: Log): RelayDeps {
   cached ??= createRelayDeps(loadRelayConfig(env), { logger });
   return cached;
 }

@@ -4,10 +4,10 @@
  * every row carries a TTL beyond API Gateway's 2 h maximum connection duration: a row whose disconnect
  * never came expires on its own, and readers skip rows past `expiresAt` because TTL deletion lags.
  */
+import { withDefaults } from '../domain/options.js';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from './document.js';
 import { StoreError, toStoreError } from './errors.js';
 import { assertItemFits } from './item-size.js';
-import { withDefaults } from './options.js';
 import type { StoreContext } from './store-context.js';
 
 /** API Gateway closes every WebSocket connection after 2 h at the latest. */
@@ -56,7 +56,7 @@ export class ConnectionStore {
 
   constructor(ctx: StoreContext, options: Partial<ConnectionStoreOptions> = {}) {
     this.#ctx = ctx;
-    this.#options = withDefaults(DEFAULTS, options, 'ConnectionStore');
+    this.#options = withDefaults('ConnectionStore', DEFAULTS, options);
   }
 
   /**

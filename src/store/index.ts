@@ -5,7 +5,6 @@ export * from './cursor.js';
 export * from './dynalite.js';
 export * from './errors.js';
 export * from './item-size.js';
-export * from './options.js';
 export * from './provision.js';
 export * from './sessions.js';
 export * from './store-context.js';

@@ -14,11 +14,11 @@
  */
 import type { Command, PendingCommand, StartCommand } from '../commands/types.js';
 import type { ChannelConstraints } from '../domain/constraints.js';
+import { withDefaults } from '../domain/options.js';
 import { type BatchGetOptions, batchGetSessions } from './batch-get.js';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from './document.js';
 import { StoreError, toStoreError } from './errors.js';
 import { assertItemFits } from './item-size.js';
-import { withDefaults } from './options.js';
 import type { StoreContext } from './store-context.js';
 import { isPastTtl } from './tables.js';
 import { keySk, type SendKey, toSendKey } from './transcript.js';
@@ -187,7 +187,7 @@ export class SessionStore {
 
   constructor(ctx: StoreContext, options: Partial<SessionStoreOptions> = {}) {
     this.#ctx = ctx;
-    this.#options = withDefaults(DEFAULTS, options, 'SessionStore');
+    this.#options = withDefaults('SessionStore', DEFAULTS, options);
     this.#workers = new WorkerStore(ctx);
   }
 

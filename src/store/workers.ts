@@ -4,10 +4,10 @@
  * comparing `heartbeatAt` with the clock, never by TTL: TTL deletion is best effort and may lag by days
  * (AWS: "Working with expired items"); `expiresAt` only cleans up dead workers' rows.
  */
+import { withDefaults } from '../domain/options.js';
 import { DeleteCommand, GetCommand, ScanCommand, UpdateCommand } from './document.js';
 import { StoreError, toStoreError } from './errors.js';
 import { assertItemFits } from './item-size.js';
-import { withDefaults } from './options.js';
 import type { StoreContext } from './store-context.js';
 
 /** A worker's heartbeat row as stored. */
@@ -48,7 +48,7 @@ export class WorkerStore {
 
   constructor(ctx: StoreContext, options: Partial<WorkerStoreOptions> = {}) {
     this.#ctx = ctx;
-    this.#options = withDefaults(DEFAULTS, options, 'WorkerStore');
+    this.#options = withDefaults('WorkerStore', DEFAULTS, options);
   }
 
   /**

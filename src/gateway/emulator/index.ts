@@ -14,7 +14,6 @@ export {
   DEFAULT_LIMITS,
   DISCOVERY_PATH,
   type GatewayLimits,
-  type GatewayLogger,
   type WebSocketApiOptions,
 } from './options.js';
 export { startWebSocketApi, type WebSocketApi } from './server.js';

@@ -2,7 +2,9 @@
  * Options of the local API Gateway WebSocket API emulator: one frozen DEFAULTS object spread with the
  * caller's options, unknown keys rejected (STYLE.md §4), limits checked at start.
  */
-import type { Clock } from '../../domain/clock.js';
+import { type Clock, systemClock } from '../../domain/clock.js';
+import { withDefaults } from '../../domain/options.js';
+import { type Log, silentLog } from '../../logging/log.js';
 import type { Authorizer, LambdaLike } from './events.js';
 
 /** The gateway's hard limits (aws-notes §2.1). Every one is configurable so tests can use tiny values. */
@@ -25,13 +27,6 @@ export interface GatewayLimits {
   readonly functionTimeoutMs: number;
 }
 
-export interface GatewayLogger {
-  debug(...args: unknown[]): void;
-  info(...args: unknown[]): void;
-  warn(...args: unknown[]): void;
-  error(...args: unknown[]): void;
-}
-
 export interface WebSocketApiOptions {
   /** Default '127.0.0.1'. */
   host?: string | undefined;
@@ -51,7 +46,7 @@ export interface WebSocketApiOptions {
   /** Default: the system clock. Every timer (idle, maximum duration, integration timeout) uses it. */
   clock?: Clock | undefined;
   /** Default: silent. */
-  logger?: GatewayLogger | undefined;
+  logger?: Log | undefined;
   /** Name reported as `functionName` in the handlers' Lambda context. Default 'guest-relay-local'. */
   functionNamePrefix?: string | undefined;
   /** Region used in ARNs (methodArn, invokedFunctionArn). Default 'us-east-1'. */
@@ -77,7 +72,7 @@ export interface ResolvedOptions {
   readonly routes: Readonly<Record<string, LambdaLike>>;
   readonly limits: GatewayLimits;
   readonly clock: Clock;
-  readonly logger: GatewayLogger;
+  readonly logger: Log;
   readonly functionNamePrefix: string;
   readonly region: string;
   /** The discovery document, serialized once. */
@@ -96,35 +91,31 @@ export const DEFAULT_LIMITS: GatewayLimits = Object.freeze({
   functionTimeoutMs: 10_000,
 });
 
-export const systemClock: Clock = Object.freeze({
-  now: () => Date.now(),
-  setTimeout: (callback: () => void, ms: number): unknown => setTimeout(callback, ms),
-  clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+/** Every option with its default; `undefined` where there is none (apiId is then drawn at random). */
+const DEFAULTS: {
+  readonly [K in keyof WebSocketApiOptions]-?: K extends
+    | 'apiId'
+    | 'authorizer'
+    | 'routes'
+    | 'limits'
+    | 'discovery'
+    ? WebSocketApiOptions[K] | undefined
+    : Exclude<WebSocketApiOptions[K], undefined>;
+} = Object.freeze({
+  host: '127.0.0.1',
+  port: 0,
+  stage: 'local',
+  apiId: undefined,
+  routeSelectionExpression: '$request.body.action',
+  authorizer: undefined,
+  routes: undefined,
+  limits: undefined,
+  clock: systemClock,
+  logger: silentLog,
+  functionNamePrefix: 'guest-relay-local',
+  region: 'us-east-1',
+  discovery: undefined,
 });
-
-const noop = (): void => {};
-export const silentLogger: GatewayLogger = Object.freeze({
-  debug: noop,
-  info: noop,
-  warn: noop,
-  error: noop,
-});
-
-const OPTION_KEYS: ReadonlySet<string> = new Set([
-  'host',
-  'port',
-  'stage',
-  'apiId',
-  'routeSelectionExpression',
-  'authorizer',
-  'routes',
-  'limits',
-  'clock',
-  'logger',
-  'functionNamePrefix',
-  'region',
-  'discovery',
-]);
 
 const SELECTION = /^\$request\.body((?:\.[A-Za-z0-9_$-]+)+)$/;
 const STAGE = /^[A-Za-z0-9_-]{1,128}$/;
@@ -138,13 +129,8 @@ function randomApiId(): string {
 
 /** @throws TypeError on an unknown option or route handler that is not a function, RangeError on a bad value. */
 export function resolveOptions(options: WebSocketApiOptions): ResolvedOptions {
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) throw new TypeError(`startWebSocketApi: unknown option "${key}"`);
-  }
-  for (const key of Object.keys(options.limits ?? {})) {
-    if (!Object.hasOwn(DEFAULT_LIMITS, key)) throw new TypeError(`startWebSocketApi: unknown limit "${key}"`);
-  }
-  const limits: GatewayLimits = Object.freeze({ ...DEFAULT_LIMITS, ...options.limits });
+  const merged = withDefaults('startWebSocketApi', DEFAULTS, options);
+  const limits = withDefaults('startWebSocketApi limits', DEFAULT_LIMITS, merged.limits);
   for (const [key, value] of Object.entries(limits)) {
     if (!Number.isSafeInteger(value) || value < 1) {
       throw new RangeError(`startWebSocketApi: limit "${key}" must be an integer >= 1, got ${value}`);
@@ -153,44 +139,43 @@ export function resolveOptions(options: WebSocketApiOptions): ResolvedOptions {
   if (limits.maxFrameBytes > limits.maxMessageBytes) {
     throw new RangeError('startWebSocketApi: maxFrameBytes must not exceed maxMessageBytes');
   }
-  const routeSelectionExpression = options.routeSelectionExpression ?? '$request.body.action';
+  const { routeSelectionExpression, stage, discovery, port } = merged;
   const match = SELECTION.exec(routeSelectionExpression);
   if (!match?.[1]) {
     throw new RangeError(
       `startWebSocketApi: routeSelectionExpression must look like $request.body.<path>, got ${routeSelectionExpression}`,
     );
   }
-  const stage = options.stage ?? 'local';
   if (!STAGE.test(stage)) throw new RangeError(`startWebSocketApi: invalid stage "${stage}"`);
-  for (const [key, handler] of Object.entries(options.routes)) {
+  const { routes } = merged;
+  if (routes === undefined) throw new TypeError('startWebSocketApi: the "routes" option is required');
+  for (const [key, handler] of Object.entries(routes)) {
     if (typeof handler !== 'function')
       throw new TypeError(`startWebSocketApi: route "${key}" is not a function`);
   }
-  const { discovery } = options;
   if (
     discovery !== undefined &&
     (discovery === null || typeof discovery !== 'object' || Array.isArray(discovery))
   ) {
     throw new TypeError('startWebSocketApi: "discovery" must be a JSON object');
   }
-  const port = options.port ?? 0;
   if (!Number.isSafeInteger(port) || port < 0 || port > 65_535) {
     throw new RangeError(`startWebSocketApi: invalid port ${port}`);
   }
   return Object.freeze({
-    host: options.host ?? '127.0.0.1',
+    host: merged.host,
     port,
     stage,
-    apiId: options.apiId ?? randomApiId(),
+    apiId: merged.apiId ?? randomApiId(),
     routeSelectionExpression,
     routeSelectionPath: Object.freeze(match[1].slice(1).split('.')),
-    authorizer: options.authorizer,
-    routes: Object.freeze({ ...options.routes }),
+    authorizer: merged.authorizer,
+    routes: Object.freeze({ ...routes }),
     limits,
-    clock: options.clock ?? systemClock,
-    logger: options.logger ?? silentLogger,
-    functionNamePrefix: options.functionNamePrefix ?? 'guest-relay-local',
-    region: options.region ?? 'us-east-1',
+    clock: merged.clock,
+    logger: merged.logger,
+    functionNamePrefix: merged.functionNamePrefix,
+    region: merged.region,
     discovery: discovery === undefined ? undefined : JSON.stringify(discovery),
   });
 }

@@ -5,7 +5,9 @@
  */
 import type { BackoffPolicy } from '../../domain/backoff.js';
 import type { Clock } from '../../domain/clock.js';
+import { rejectUnknownOptions } from '../../domain/options.js';
 import type { ReconnectSlots } from '../../domain/reconnect-pacer.js';
+import { type Log, silentLog } from '../../logging/log.js';
 import { GenesysError } from '../errors.js';
 import type { GenesysEndpoint } from './endpoint.js';
 import type { UpgradeResponse } from './upgrade-refusal.js';
@@ -67,16 +69,6 @@ export type FetchLike = (
   },
 ) => Promise<FetchResponse>;
 
-export type LogFields = Readonly<Record<string, unknown>>;
-
-/** Structured logger (pino-shaped). The token never reaches it: fields carry `session` = its last 4 chars. */
-export interface Logger {
-  debug(message: string, fields?: LogFields): void;
-  info(message: string, fields?: LogFields): void;
-  warn(message: string, fields?: LogFields): void;
-  error(message: string, fields?: LogFields): void;
-}
-
 /**
  * How far before the newest push seen (or `resumeFrom`) a backfill after a resume reaches: pushes that
  * were in transit when a socket died can be this much older than the newest one seen. Whoever sets
@@ -84,13 +76,6 @@ export interface Logger {
  * delivered again (worker/resume-from.ts).
  */
 export const BACKFILL_SLACK_MS = 10_000;
-
-export const silentLogger: Logger = Object.freeze({
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-});
 
 export interface GuestSessionOptions {
   /** The Messenger deployment id (query string and configureSession body). */
@@ -115,7 +100,11 @@ export interface GuestSessionOptions {
   readonly random?: () => number;
   /** Ids for tokens, tracingIds and attachment ids. Default crypto.randomUUID. */
   readonly newId?: () => string;
-  readonly logger?: Logger;
+  /**
+   * Lines are a message and one object of fields. The token never reaches it: fields carry
+   * `session` = its last 4 characters (tokenTag). Default: silent.
+   */
+  readonly logger?: Log;
   /** Reconnect delays: full jitter, base 500 ms, cap 30 s, counter reset after 5 s of uptime. */
   readonly backoff?: Partial<BackoffPolicy>;
   /**
@@ -219,7 +208,7 @@ export type ResolvedOptions = Numbers &
     readonly resumeFrom: number | undefined;
     readonly random: () => number;
     readonly newId: () => string;
-    readonly logger: Logger;
+    readonly logger: Log;
     readonly backoff: Partial<BackoffPolicy>;
     readonly reconnectPacer: ReconnectSlots | undefined;
     readonly uploadHosts: readonly string[];
@@ -244,8 +233,8 @@ const RULES: Readonly<Record<keyof Numbers, (value: number) => boolean>> = Objec
 /** Genesys: "the token cannot exceed 2048 characters" (reference §7.1). */
 const MAX_TOKEN_LENGTH = 2048;
 
-function invalid(message: string): GenesysError {
-  return new GenesysError('GENESYS_CONFIG_INVALID', message);
+function invalid(message: string, cause?: unknown): GenesysError {
+  return new GenesysError('GENESYS_CONFIG_INVALID', message, cause === undefined ? {} : { cause });
 }
 
 /** A host name, or `.` + a domain for its subdomains: letters, digits, dots and hyphens, lower-cased. */
@@ -276,10 +265,10 @@ function checkUploadHosts(hosts: readonly string[] | undefined): readonly string
  *   is the token).
  */
 export function resolveOptions(options: GuestSessionOptions): ResolvedOptions {
-  for (const key of Object.keys(options)) {
-    if (!Object.hasOwn(DEFAULTS, key) && !(INJECTED as readonly string[]).includes(key)) {
-      throw invalid(`Unknown guest session option "${key}"`);
-    }
+  try {
+    rejectUnknownOptions('GuestSession', [...Object.keys(DEFAULTS), ...INJECTED], options);
+  } catch (error) {
+    throw invalid((error as Error).message, error);
   }
   if (typeof options.deploymentId !== 'string' || options.deploymentId.trim() === '') {
     throw invalid('Option "deploymentId" is required');
@@ -321,7 +310,7 @@ export function resolveOptions(options: GuestSessionOptions): ResolvedOptions {
     clock: options.clock,
     random: options.random ?? Math.random,
     newId,
-    logger: options.logger ?? silentLogger,
+    logger: options.logger ?? silentLog,
     backoff: options.backoff ?? {},
     reconnectPacer: options.reconnectPacer,
     uploadHosts,

@@ -4,8 +4,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
+import type { Log } from '../../logging/log.js';
 import { EmulatorError } from './errors.js';
-import type { EmulatorLogger } from './options.js';
 import { describeIssues } from './scripts.js';
 
 export interface RouteContext {
@@ -122,9 +122,9 @@ function splitPath(path: string): string[] {
 
 export class Router {
   readonly #routes: Route[] = [];
-  readonly #logger: EmulatorLogger;
+  readonly #logger: Log;
 
-  constructor(logger: EmulatorLogger) {
+  constructor(logger: Log) {
     this.#logger = logger;
   }
 

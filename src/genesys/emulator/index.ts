@@ -21,9 +21,7 @@ export {
   DEFAULT_FILE_TYPES,
   DEFAULT_LIMITS,
   type EmulatorLimits,
-  type EmulatorLogger,
   type EmulatorOptions,
-  systemClock,
 } from './options.js';
 export {
   type BotRule,

@@ -2,7 +2,9 @@
  * Options of the Genesys emulator: one DEFAULTS object, spread with the caller's options, unknown keys
  * and out-of-range values rejected at start with the offending key named.
  */
-import type { Clock } from '../../domain/clock.js';
+import { type Clock, systemClock } from '../../domain/clock.js';
+import { withDefaults } from '../../domain/options.js';
+import { type Log, silentLog } from '../../logging/log.js';
 import { DEFAULT_SCRIPT } from './default-script.js';
 import { type BotScript, parseBotScript } from './scripts.js';
 
@@ -25,13 +27,6 @@ export interface EmulatorLimits {
    * ConnectionClosedEvent and closes it (Genesys' "session limit reached"). 0 = no limit.
    */
   readonly maxConnectionsPerSession: number;
-}
-
-export interface EmulatorLogger {
-  debug(...args: unknown[]): void;
-  info(...args: unknown[]): void;
-  warn(...args: unknown[]): void;
-  error(...args: unknown[]): void;
 }
 
 export interface EmulatorOptions {
@@ -69,7 +64,7 @@ export interface EmulatorOptions {
   /** Default: the system clock. Expiry, bot delays, typing and fault delays all go through it. */
   clock?: Clock | undefined;
   /** Default: silent. */
-  logger?: EmulatorLogger | undefined;
+  logger?: Log | undefined;
 }
 
 export interface ResolvedOptions {
@@ -87,22 +82,8 @@ export interface ResolvedOptions {
   readonly typingCountsTowardRateLimit: boolean;
   readonly oauthClients: readonly { readonly clientId: string; readonly clientSecret: string }[];
   readonly clock: Clock;
-  readonly logger: EmulatorLogger;
+  readonly logger: Log;
 }
-
-export const systemClock: Clock = Object.freeze({
-  now: () => Date.now(),
-  setTimeout: (callback: () => void, ms: number): unknown => setTimeout(callback, ms),
-  clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-});
-
-const noop = (): void => {};
-export const silentLogger: EmulatorLogger = Object.freeze({
-  debug: noop,
-  info: noop,
-  warn: noop,
-  error: noop,
-});
 
 /**
  * The file types a default deployment accepts: concrete types, as in published samples (reference §4,
@@ -126,25 +107,27 @@ export const DEFAULT_LIMITS: EmulatorLimits = Object.freeze({
   maxConnectionsPerSession: 0,
 });
 
-export const DEFAULTS: Omit<ResolvedOptions, 'script'> & { readonly script: BotScript } = Object.freeze({
-  host: '127.0.0.1',
-  port: 0,
-  deploymentId: DEFAULT_DEPLOYMENT_ID,
-  allowedOrigins: Object.freeze([]),
-  script: DEFAULT_SCRIPT,
-  limits: DEFAULT_LIMITS,
-  allowedFileTypes: DEFAULT_FILE_TYPES,
-  blockedExtensions: Object.freeze(['.exe', '.bat', '.cmd', '.js', '.vbs']),
-  conversationDisconnect: 'ReadOnly',
-  conversationClear: true,
-  autoStart: false,
-  typingCountsTowardRateLimit: true,
-  oauthClients: Object.freeze([
-    Object.freeze({ clientId: 'emulator-client', clientSecret: 'emulator-secret' }),
-  ]),
-  clock: systemClock,
-  logger: silentLogger,
-});
+/** Every option with its default. */
+export const DEFAULTS: { readonly [K in keyof EmulatorOptions]-?: Exclude<EmulatorOptions[K], undefined> } =
+  Object.freeze({
+    host: '127.0.0.1',
+    port: 0,
+    deploymentId: DEFAULT_DEPLOYMENT_ID,
+    allowedOrigins: Object.freeze([]),
+    script: DEFAULT_SCRIPT,
+    limits: DEFAULT_LIMITS,
+    allowedFileTypes: DEFAULT_FILE_TYPES,
+    blockedExtensions: Object.freeze(['.exe', '.bat', '.cmd', '.js', '.vbs']),
+    conversationDisconnect: 'ReadOnly',
+    conversationClear: true,
+    autoStart: false,
+    typingCountsTowardRateLimit: true,
+    oauthClients: Object.freeze([
+      Object.freeze({ clientId: 'emulator-client', clientSecret: 'emulator-secret' }),
+    ]),
+    clock: systemClock,
+    logger: silentLog,
+  });
 
 const LIMIT_RULES: Readonly<Record<keyof EmulatorLimits, [(value: number) => boolean, string]>> = {
   messagesPerSecond: [
@@ -158,18 +141,15 @@ const LIMIT_RULES: Readonly<Record<keyof EmulatorLimits, [(value: number) => boo
   maxConnectionsPerSession: [(v) => Number.isSafeInteger(v) && v >= 0, 'an integer >= 0 (0 = no limit)'],
 };
 
-function resolveLimits(limits: Partial<EmulatorLimits> | undefined): EmulatorLimits {
-  const merged: Record<string, number> = { ...DEFAULT_LIMITS };
-  for (const [key, value] of Object.entries(limits ?? {})) {
-    if (!Object.hasOwn(LIMIT_RULES, key)) throw new TypeError(`Unknown emulator limit "${key}"`);
-    if (value === undefined) continue;
-    const [valid, expected] = LIMIT_RULES[key as keyof EmulatorLimits];
+function resolveLimits(limits: Partial<EmulatorLimits>): EmulatorLimits {
+  const merged = withDefaults('startGenesysEmulator limits', DEFAULT_LIMITS, limits);
+  for (const [key, [valid, expected]] of Object.entries(LIMIT_RULES)) {
+    const value: unknown = merged[key as keyof EmulatorLimits];
     if (typeof value !== 'number' || !valid(value)) {
       throw new RangeError(`Emulator limit "${key}" must be ${expected}, got ${String(value)}`);
     }
-    merged[key] = value;
   }
-  return Object.freeze(merged as unknown as EmulatorLimits);
+  return merged;
 }
 
 function nonEmptyStrings(key: string, values: readonly unknown[]): string[] {
@@ -188,47 +168,39 @@ function nonEmptyStrings(key: string, values: readonly unknown[]): string[] {
  *   ScriptValidationError for an invalid script.
  */
 export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
-  for (const key of Object.keys(options)) {
-    if (!Object.hasOwn(DEFAULTS, key)) throw new TypeError(`Unknown emulator option "${key}"`);
-  }
-  const port = options.port ?? DEFAULTS.port;
+  const merged = withDefaults('startGenesysEmulator', DEFAULTS, options);
+  const { port, deploymentId, oauthClients, conversationDisconnect, script } = merged;
   if (!Number.isSafeInteger(port) || port < 0 || port > 65_535) {
     throw new RangeError(`Emulator option "port" must be an integer from 0 to 65535, got ${port}`);
   }
-  const deploymentId = options.deploymentId ?? DEFAULTS.deploymentId;
   if (deploymentId.trim() === '') throw new RangeError('Emulator option "deploymentId" must not be empty');
-  const oauthClients = options.oauthClients ?? DEFAULTS.oauthClients;
   for (const client of oauthClients) nonEmptyStrings('oauthClients', [client.clientId, client.clientSecret]);
-  const disconnect = options.conversationDisconnect ?? DEFAULTS.conversationDisconnect;
-  if (disconnect !== 'ReadOnly' && disconnect !== 'Send') {
+  if (conversationDisconnect !== 'ReadOnly' && conversationDisconnect !== 'Send') {
     throw new RangeError(`Emulator option "conversationDisconnect" must be 'ReadOnly' or 'Send'`);
   }
   return Object.freeze({
-    host: options.host ?? DEFAULTS.host,
+    host: merged.host,
     port,
     deploymentId,
-    allowedOrigins: Object.freeze([...nonEmptyStrings('allowedOrigins', options.allowedOrigins ?? [])]),
-    script: options.script === undefined ? DEFAULTS.script : options.script && parseBotScript(options.script),
-    limits: resolveLimits(options.limits),
+    allowedOrigins: Object.freeze([...nonEmptyStrings('allowedOrigins', merged.allowedOrigins)]),
+    // The default script is valid by construction; any other is checked.
+    script: script === DEFAULT_SCRIPT ? script : script && parseBotScript(script),
+    limits: resolveLimits(merged.limits),
     allowedFileTypes: Object.freeze(
-      nonEmptyStrings('allowedFileTypes', options.allowedFileTypes ?? DEFAULTS.allowedFileTypes).map((t) =>
-        t.trim().toLowerCase(),
-      ),
+      nonEmptyStrings('allowedFileTypes', merged.allowedFileTypes).map((t) => t.trim().toLowerCase()),
     ),
     blockedExtensions: Object.freeze(
-      nonEmptyStrings('blockedExtensions', options.blockedExtensions ?? DEFAULTS.blockedExtensions).map(
-        (e) => {
-          const ext = e.trim().toLowerCase();
-          return ext.startsWith('.') ? ext : `.${ext}`;
-        },
-      ),
+      nonEmptyStrings('blockedExtensions', merged.blockedExtensions).map((e) => {
+        const ext = e.trim().toLowerCase();
+        return ext.startsWith('.') ? ext : `.${ext}`;
+      }),
     ),
-    conversationDisconnect: disconnect,
-    conversationClear: options.conversationClear ?? DEFAULTS.conversationClear,
-    autoStart: options.autoStart ?? DEFAULTS.autoStart,
-    typingCountsTowardRateLimit: options.typingCountsTowardRateLimit ?? DEFAULTS.typingCountsTowardRateLimit,
+    conversationDisconnect,
+    conversationClear: merged.conversationClear,
+    autoStart: merged.autoStart,
+    typingCountsTowardRateLimit: merged.typingCountsTowardRateLimit,
     oauthClients: Object.freeze(oauthClients.map((c) => Object.freeze({ ...c }))),
-    clock: options.clock ?? DEFAULTS.clock,
-    logger: options.logger ?? DEFAULTS.logger,
+    clock: merged.clock,
+    logger: merged.logger,
   });
 }

@@ -3,14 +3,14 @@
  * message, then disconnect if asked. Replies queued while others play wait their turn. Everything waits
  * on the emulator's clock, and a queue dies with its conversation (cleared, expired, restarted, ended).
  */
-import type { EmulatorLogger } from './options.js';
+import type { Log } from '../../logging/log.js';
 import { hasContent, type Reply } from './scripts.js';
 import type { Session } from './sessions.js';
 import type { Cancel, Timers } from './timers.js';
 
 export interface PlayerTarget {
   readonly timers: Timers;
-  readonly logger: EmulatorLogger;
+  readonly logger: Log;
   /** Whether the session can still take agent pushes (not cleared, not expired). */
   isLive(session: Session): boolean;
   /** Sends the reply's message now, and its disconnect if it has one. */

@@ -1,5 +1,5 @@
 import type { Clock } from '../../domain/clock.js';
-import type { EmulatorLogger } from './options.js';
+import type { Log } from '../../logging/log.js';
 
 /** setTimeout's ceiling (about 24.8 days); longer waits are re-armed by their owner. */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -12,11 +12,11 @@ export type Cancel = () => void;
  */
 export class Timers {
   readonly #clock: Clock;
-  readonly #logger: EmulatorLogger;
+  readonly #logger: Log;
   readonly #live = new Map<symbol, unknown>();
   #closed = false;
 
-  constructor(clock: Clock, logger: EmulatorLogger) {
+  constructor(clock: Clock, logger: Log) {
     this.#clock = clock;
     this.#logger = logger;
   }

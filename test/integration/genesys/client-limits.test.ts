@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
+import { systemClock } from '../../../src/domain/clock.js';
 import { putToSlot } from '../../../src/genesys/client/attachments.js';
 import { fetchHistoryPage } from '../../../src/genesys/client/history.js';
 import {
@@ -23,7 +24,6 @@ import {
   uploadUrlCheck,
   type WebSocketConstructor,
 } from '../../../src/genesys/client/index.js';
-import { systemClock } from '../../../src/genesys/emulator/index.js';
 import { fencedWebSocket } from '../../../worker/fenced-socket.js';
 
 const cleanups: (() => Promise<void>)[] = [];

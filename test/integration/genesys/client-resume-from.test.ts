@@ -5,17 +5,14 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import { systemClock } from '../../../src/domain/clock.js';
 import {
   GuestSession,
   type GuestSessionOptions,
   genesysEndpoint,
   type MessageEvent,
 } from '../../../src/genesys/client/index.js';
-import {
-  type GenesysEmulator,
-  startGenesysEmulator,
-  systemClock,
-} from '../../../src/genesys/emulator/index.js';
+import { type GenesysEmulator, startGenesysEmulator } from '../../../src/genesys/emulator/index.js';
 
 let emulator: GenesysEmulator;
 const guests: GuestSession[] = [];

@@ -4,20 +4,17 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import { systemClock } from '../../../src/domain/clock.js';
 import {
   GuestSession,
   type GuestSessionEvents,
   type GuestSessionOptions,
   genesysEndpoint,
-  type Logger,
   type MessageEvent,
 } from '../../../src/genesys/client/index.js';
-import {
-  type GenesysEmulator,
-  startGenesysEmulator,
-  systemClock,
-} from '../../../src/genesys/emulator/index.js';
+import { type GenesysEmulator, startGenesysEmulator } from '../../../src/genesys/emulator/index.js';
 import type { StructuredMessage } from '../../../src/genesys/responses.js';
+import type { Log } from '../../../src/logging/log.js';
 
 let emulator: GenesysEmulator;
 let logLines: string[];
@@ -32,7 +29,7 @@ const waitFor = (predicate: () => boolean, timeout = 10_000) =>
     { timeout, interval: 10 },
   );
 
-const logger: Logger = {
+const logger: Log = {
   debug: (message, fields) => logLines.push(`debug ${message} ${JSON.stringify(fields)}`),
   info: (message, fields) => logLines.push(`info ${message} ${JSON.stringify(fields)}`),
   warn: (message, fields) => logLines.push(`warn ${message} ${JSON.stringify(fields)}`),

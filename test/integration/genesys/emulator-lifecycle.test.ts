@@ -41,11 +41,11 @@ describe('emulator lifecycle', () => {
 
   it('refuses unknown options and out-of-range limits at start', async () => {
     await expect(startGenesysEmulator({ colour: 'red' } as never)).rejects.toThrow(
-      /Unknown emulator option "colour"/,
+      /startGenesysEmulator: unknown option "colour"/,
     );
     await expect(startGenesysEmulator({ limits: { messagesPerSecond: 0 } })).rejects.toThrow(RangeError);
     await expect(startGenesysEmulator({ limits: { burst: 2 } as never })).rejects.toThrow(
-      /Unknown emulator limit "burst"/,
+      /startGenesysEmulator limits: unknown option "burst"/,
     );
     await expect(startGenesysEmulator({ port: 70_000 })).rejects.toThrow(RangeError);
   });

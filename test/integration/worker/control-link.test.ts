@@ -6,10 +6,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createControlHandlers } from '../../../src/control/index.js';
+import { systemClock } from '../../../src/domain/clock.js';
 import { startWebSocketApi, type WebSocketApi } from '../../../src/gateway/emulator/index.js';
-import { systemClock } from '../../../src/gateway/emulator/options.js';
 import { createManagementSdk, ManagementClient } from '../../../src/gateway/management-client.js';
-import { silentLogger } from '../../../src/genesys/client/index.js';
+import { silentLog } from '../../../src/logging/log.js';
 import { ControlLink, type Doorbell } from '../../../worker/control-link.js';
 import { sleep, waitUntil } from './harness.js';
 
@@ -42,7 +42,7 @@ describe('control connection', () => {
       registerTimeoutMs: 2_000,
       clock: systemClock,
       random: Math.random,
-      log: silentLogger,
+      log: silentLog,
     });
     link.start();
     await waitUntil(() => link?.connectionId !== undefined, 5_000, 'registered');
@@ -97,7 +97,7 @@ describe('control connection', () => {
       registerTimeoutMs: 2_000,
       clock: systemClock,
       random: Math.random,
-      log: silentLogger,
+      log: silentLog,
     });
     link.start();
     await waitUntil(() => link?.connectionId !== undefined, 5_000, 'registered');

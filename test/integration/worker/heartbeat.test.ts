@@ -6,7 +6,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandQueue } from '../../../src/commands/queue.js';
 import { ManagementClient } from '../../../src/gateway/management-client.js';
-import { silentLogger } from '../../../src/genesys/client/index.js';
+import { silentLog } from '../../../src/logging/log.js';
 import { ConnectionStore } from '../../../src/store/connections.js';
 import { provisionTables } from '../../../src/store/provision.js';
 import { SessionStore } from '../../../src/store/sessions.js';
@@ -15,11 +15,11 @@ import { tableNames } from '../../../src/store/tables.js';
 import { TranscriptStore } from '../../../src/store/transcript.js';
 import { TranscriptWriter } from '../../../src/store/transcript-writer.js';
 import { type HeartbeatInput, WorkerStore } from '../../../src/store/workers.js';
+import { type Engine, startDynaliteEngine } from '../../../support/engines.js';
 import { leaseDurationMs } from '../../../worker/config.js';
 import { Fanout } from '../../../worker/fanout.js';
 import { Lease } from '../../../worker/lease.js';
 import { Worker } from '../../../worker/worker.js';
-import { type Engine, startDynaliteEngine } from '../../store/engines.js';
 
 /** A WorkerStore whose beats take `delayMs` longer to land, as on a store busy with other work. */
 class SlowBeats extends WorkerStore {
@@ -79,13 +79,13 @@ describe('worker heartbeat on a slow store', () => {
         fanout: new Fanout({
           connections,
           gateway: new ManagementClient({ sdk: { send: async () => ({}) }, connections }),
-          log: silentLogger,
+          log: silentLog,
         }),
         lease,
         openGuest: () => {
           throw new Error('no session is opened here');
         },
-        log: silentLogger,
+        log: silentLog,
         now: Date.now,
         control: { start() {}, stop() {}, connectionId: undefined },
       },

@@ -120,7 +120,13 @@ describe('authorizer decision', () => {
 describe('emulator options', () => {
   it('rejects unknown options and limits, and bad expressions', () => {
     expect(() => resolveOptions({ routes: {}, prot: 1 } as never)).toThrow(TypeError);
-    expect(() => resolveOptions({ routes: {}, limits: { maxMsg: 1 } as never })).toThrow(TypeError);
+    expect(() => resolveOptions({ routes: {}, prot: 1 } as never)).toThrow(
+      /^startWebSocketApi: unknown option "prot" \(known options: host, port, /,
+    );
+    expect(() => resolveOptions({ routes: {}, limits: { maxMsg: 1 } as never })).toThrow(
+      /startWebSocketApi limits: unknown option "maxMsg"/,
+    );
+    expect(() => resolveOptions({} as never)).toThrow(/"routes" option is required/);
     expect(() => resolveOptions({ routes: {}, routeSelectionExpression: '$request.header.x' })).toThrow(
       RangeError,
     );

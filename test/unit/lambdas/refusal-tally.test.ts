@@ -6,10 +6,11 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { RefusalTally } from '../../../lambdas/middleware/refusal-tally.js';
-import type { WsFrameEvent, WsLog } from '../../../lambdas/middleware/types.js';
+import type { WsFrameEvent } from '../../../lambdas/middleware/types.js';
 import { wsBodyParser } from '../../../lambdas/middleware/ws-body-parser.js';
 import { wsErrorHandler } from '../../../lambdas/middleware/ws-error-handler.js';
 import { ManualClock } from '../../../src/genesys/emulator/manual-clock.js';
+import type { Log } from '../../../src/logging/log.js';
 import { ProtocolError } from '../../../src/protocol/index.js';
 
 interface Line {
@@ -26,14 +27,12 @@ function capturedLogger() {
     (message: unknown, fields?: unknown): void => {
       lines.push({ level, message: String(message), fields });
     };
-  // The methods the middlewares and the tally call, with Powertools' signatures (they take the same
-  // arguments: a message, then fields).
-  const logger = {
+  const logger: Log = {
     debug: at('debug'),
     info: at('info'),
     warn: at('warn'),
     error: at('error'),
-  } as unknown as Pick<WsLog, 'debug' | 'info' | 'warn' | 'error'>;
+  };
   return {
     lines,
     logger,

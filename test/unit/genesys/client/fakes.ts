@@ -9,11 +9,10 @@ import type {
   FetchLike,
   FetchResponse,
   GuestSessionOptions,
-  LogFields,
-  Logger,
   SocketLike,
   SocketOptions,
 } from '../../../../src/genesys/client/index.js';
+import type { Log } from '../../../../src/logging/log.js';
 
 export class FakeClock implements Clock {
   time = 1_700_000_000_000;
@@ -220,21 +219,21 @@ export const flush = async (): Promise<void> => {
   for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 };
 
-export class MemoryLogger implements Logger {
+export class MemoryLogger implements Log {
   readonly lines: string[] = [];
-  #log(level: string, message: string, fields?: LogFields): void {
+  #log(level: string, message: string, fields?: unknown): void {
     this.lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
   }
-  debug(message: string, fields?: LogFields): void {
+  debug(message: string, fields?: unknown): void {
     this.#log('debug', message, fields);
   }
-  info(message: string, fields?: LogFields): void {
+  info(message: string, fields?: unknown): void {
     this.#log('info', message, fields);
   }
-  warn(message: string, fields?: LogFields): void {
+  warn(message: string, fields?: unknown): void {
     this.#log('warn', message, fields);
   }
-  error(message: string, fields?: LogFields): void {
+  error(message: string, fields?: unknown): void {
     this.#log('error', message, fields);
   }
 }

@@ -29,9 +29,13 @@ describe('guest session options', () => {
     expect(resolveOptions({ ...options, newId: () => 'fresh' }).token).toBe('fresh');
   });
 
-  it('refuses unknown keys', () => {
-    expect(() => resolveOptions({ ...baseOptions(new FakeClock()), pingInterval: 5 } as never)).toThrow(
-      /Unknown guest session option "pingInterval"/,
+  it('refuses unknown keys with GENESYS_CONFIG_INVALID, naming the key and the known ones', () => {
+    const options = { ...baseOptions(new FakeClock()), pingInterval: 5 } as never;
+    expect(() => resolveOptions(options)).toThrow(
+      /^GuestSession: unknown option "pingInterval" \(known options: pingIntervalMs, /,
+    );
+    expect(() => resolveOptions(options)).toThrow(
+      expect.objectContaining({ code: 'GENESYS_CONFIG_INVALID' }),
     );
   });
 

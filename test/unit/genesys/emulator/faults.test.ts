@@ -2,13 +2,13 @@ import { describe, expect, it, vi } from 'vitest';
 import { FaultLayer, REORDER_FLUSH_MS } from '../../../../src/genesys/emulator/faults.js';
 import { frames, type ServerFrame } from '../../../../src/genesys/emulator/frames.js';
 import { ManualClock } from '../../../../src/genesys/emulator/manual-clock.js';
-import { silentLogger } from '../../../../src/genesys/emulator/options.js';
 import { Session } from '../../../../src/genesys/emulator/sessions.js';
 import { Timers } from '../../../../src/genesys/emulator/timers.js';
+import { silentLog } from '../../../../src/logging/log.js';
 
 function setup() {
   const clock = new ManualClock(0);
-  const timers = new Timers(clock, silentLogger);
+  const timers = new Timers(clock, silentLog);
   const delivered: { token: string; text: string }[] = [];
   const faults = new FaultLayer({
     timers,
@@ -129,7 +129,7 @@ describe('Timers', () => {
   it('logs a callback that throws instead of crashing, and clears everything on close', () => {
     const clock = new ManualClock(0);
     const error = vi.fn();
-    const timers = new Timers(clock, { ...silentLogger, error });
+    const timers = new Timers(clock, { ...silentLog, error });
     timers.after(10, () => {
       throw new Error('boom');
     });

@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../../../src/domain/clock.js';
 import type { ChannelConstraints } from '../../../../src/domain/constraints.js';
 import { uploadRefusal } from '../../../../src/genesys/emulator/attachments.js';
 import { DEFAULT_SCRIPT } from '../../../../src/genesys/emulator/default-script.js';
-import {
-  DEFAULT_DEPLOYMENT_ID,
-  resolveOptions,
-  systemClock,
-} from '../../../../src/genesys/emulator/options.js';
+import { DEFAULT_DEPLOYMENT_ID, resolveOptions } from '../../../../src/genesys/emulator/options.js';
 import { ScriptValidationError } from '../../../../src/genesys/emulator/scripts.js';
 
 describe('resolveOptions', () => {
@@ -57,7 +54,12 @@ describe('resolveOptions', () => {
   });
 
   it('refuses unknown keys, bad modes and an invalid script, naming them', () => {
-    expect(() => resolveOptions({ prot: 1 } as never)).toThrow(/"prot"/);
+    expect(() => resolveOptions({ prot: 1 } as never)).toThrow(
+      /^startGenesysEmulator: unknown option "prot"/,
+    );
+    expect(() => resolveOptions({ limits: { rate: 1 } as never })).toThrow(
+      /^startGenesysEmulator limits: unknown option "rate" \(known options: messagesPerSecond, /,
+    );
     expect(() => resolveOptions({ conversationDisconnect: 'Close' as never })).toThrow(
       /conversationDisconnect/,
     );
