@@ -1,7 +1,9 @@
 /** `guest-relay start` / `npm start`: local mode, until Ctrl-C. */
 
 import { type LocalOptions, startLocalStack } from '../local/stack.js';
-import { genesysEndpoint, regionDomain } from '../src/genesys/client/index.js';
+import { ConfigError, optional } from '../src/config/index.js';
+import type { GenesysEndpoint } from '../src/genesys/client/index.js';
+import { genesysEndpointFromEnv, WORKER_ENV } from '../worker/config.js';
 import { CliError, type Io } from './io.js';
 
 export interface StartOptions {
@@ -14,26 +16,30 @@ export interface StartOptions {
   readonly logLevel: LocalOptions['logLevel'];
 }
 
-/** Real Genesys (or another guest-API endpoint) from the environment; undefined = the emulator. */
+/**
+ * Real Genesys (or another guest-API endpoint) from the environment; undefined = the emulator. The
+ * endpoint keys are the worker's own (worker/config.ts reads them for both); a bad one exits 2 naming it.
+ */
 export function genesysFromEnv(env: Io['env']): LocalOptions['genesys'] {
-  const deploymentId = env.GENESYS_DEPLOYMENT_ID?.trim();
-  const region = env.GENESYS_REGION?.trim();
-  const wsUrl = env.GENESYS_WS_URL?.trim();
-  const apiUrl = env.GENESYS_API_URL?.trim();
-  const origin = env.GENESYS_ORIGIN?.trim();
-  if (!deploymentId && !region && !wsUrl && !apiUrl) return undefined;
-  if (!deploymentId) throw new CliError('GENESYS_DEPLOYMENT_ID is required to talk to Genesys.', 2);
-  let endpoint: { wsUrl: string; apiUrl: string };
-  if (wsUrl || apiUrl) {
-    if (!wsUrl || !apiUrl) throw new CliError('GENESYS_WS_URL and GENESYS_API_URL go together.', 2);
-    endpoint = genesysEndpoint({ wsUrl, apiUrl });
-  } else {
-    const domain = region ? regionDomain(region) : undefined;
-    if (!domain)
-      throw new CliError('GENESYS_REGION must be a region name (eu_west_1) or domain (mypurecloud.ie).', 2);
-    endpoint = genesysEndpoint({ domain });
+  const deploymentId = optional(env, 'GENESYS_DEPLOYMENT_ID');
+  let endpoint: GenesysEndpoint | undefined;
+  try {
+    endpoint = genesysEndpointFromEnv(env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, 2);
+    throw error;
   }
-  return { deploymentId, endpoint, ...(origin ? { origin } : {}) };
+  if (deploymentId === undefined && endpoint === undefined) return undefined;
+  if (deploymentId === undefined)
+    throw new CliError('GENESYS_DEPLOYMENT_ID is required to talk to Genesys.', 2);
+  if (endpoint === undefined) {
+    throw new CliError(
+      `Set ${WORKER_ENV.genesysRegion} (e.g. eu_west_1), or ${WORKER_ENV.genesysWsUrl} with ${WORKER_ENV.genesysApiUrl}, to talk to Genesys.`,
+      2,
+    );
+  }
+  const origin = optional(env, WORKER_ENV.genesysOrigin);
+  return { deploymentId, endpoint, ...(origin === undefined ? {} : { origin }) };
 }
 
 /** The WebSocket URL with an access token in its query string: what a client opens, ready to paste. */

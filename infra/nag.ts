@@ -28,7 +28,7 @@ export function acknowledgeFindings(stack: GuestRelayStack): void {
   nag.acknowledge({
     id: 'AwsSolutions-ECS2',
     reason:
-      'The worker environment holds configuration only: table names, endpoint URLs, the Genesys region and origin, the team policy, tuning values, and the ARNs of the secrets the task role reads at run time. No secret value is in it (the execution role can read no secret).',
+      'The worker environment holds configuration only: table names, endpoint URLs, the Genesys region and origin, the team policy, tuning values, and the ARN of the guest-token key, which the task role reads at run time. No secret value is in it (the execution role can read no secret).',
   });
   Validations.of(stack.signingKey).acknowledge({
     id: 'AwsSolutions-SMG4',
@@ -40,13 +40,6 @@ export function acknowledgeFindings(stack: GuestRelayStack): void {
     reason:
       'The workers derive every Genesys guest token from this key (worker/guest-token.ts); a new key would give every open session a different token, and Genesys would not resume those conversations. It is replaced by the operator, deliberately, when every session it served has ended (docs/deploy.md).',
   });
-  if (stack.genesysOAuthClient !== undefined) {
-    Validations.of(stack.genesysOAuthClient).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'The Genesys OAuth client secret is issued by Genesys Cloud, not generated here: the operator rotates it in Genesys and stores the new value (docs/deploy.md).',
-    });
-  }
   const executionRole = stack.worker.taskDefinition.executionRole;
   if (executionRole !== undefined) {
     Validations.of(executionRole).acknowledge({

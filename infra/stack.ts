@@ -38,8 +38,6 @@ export class GuestRelayStack extends Stack {
   readonly signingKey: Secret;
   /** The key the workers derive Genesys guest tokens from: the worker's task role alone may read it. */
   readonly guestTokenKey: Secret;
-  /** Only with `-c genesysOAuthClient=true`. */
-  readonly genesysOAuthClient?: Secret;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, props);
@@ -124,7 +122,7 @@ export class GuestRelayStack extends Stack {
         [WORKER_ENV.publicManagementEndpoint]: this.publicApi.stage.callbackUrl,
         [WORKER_ENV.controlUrl]: this.controlApi.stage.url,
         [WORKER_ENV.controlAuth]: 'iam',
-        GENESYS_REGION: genesysRegion.valueAsString,
+        [WORKER_ENV.genesysRegion]: genesysRegion.valueAsString,
         // Empty means "no Origin header" (worker/config.ts reads an empty value as unset).
         [WORKER_ENV.genesysOrigin]: genesysOrigin.valueAsString,
         // Empty: only hosts under the region domain (worker/config.ts reads an empty value as unset).
@@ -136,28 +134,6 @@ export class GuestRelayStack extends Stack {
     });
     const taskRole = this.worker.taskDefinition.taskRole;
     this.guestTokenKey.grantRead(taskRole);
-    // Optional (`cdk deploy -c genesysOAuthClient=true`): a Genesys OAuth client (client credentials) for
-    // Platform API reads such as participant data; the operator stores {clientId, clientSecret} in it.
-    if (
-      this.node.tryGetContext('genesysOAuthClient') === true ||
-      this.node.tryGetContext('genesysOAuthClient') === 'true'
-    ) {
-      // Nothing reads GENESYS_OAUTH_SECRET_ARN yet (the worker's config does not list it).
-      const oauth = new Secret(this, 'GenesysOAuthClient', {
-        description: 'guest-relay: Genesys Cloud OAuth client credentials {clientId, clientSecret}',
-        generateSecretString: {
-          secretStringTemplate: JSON.stringify({ clientId: 'set-me' }),
-          generateStringKey: 'clientSecret',
-        },
-      });
-      oauth.grantRead(taskRole);
-      this.worker.taskDefinition.defaultContainer?.addEnvironment(
-        'GENESYS_OAUTH_SECRET_ARN',
-        oauth.secretArn,
-      );
-      new CfnOutput(this, 'GenesysOAuthClientArn', { value: oauth.secretArn });
-      this.genesysOAuthClient = oauth;
-    }
     this.tables.grant(taskRole, WORKER_PERMISSIONS.tables);
     if (WORKER_PERMISSIONS.manage.includes('public')) this.publicApi.stage.grantManagementApiAccess(taskRole);
     this.controlApi.grantConnect(taskRole);

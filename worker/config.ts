@@ -1,18 +1,26 @@
 /**
- * The worker's configuration, in one place: read once from the environment, typed, frozen. A missing or
- * bad value fails at start with a WorkerConfigError naming the key (never showing a value). The
- * defaults keep a dead worker's sessions moving within DESIGN's "within 15 s": a stale heartbeat after
- * 10 s, noticed by the next sweep (≤ 3 s later).
+ * The worker's configuration, in one place: typed, checked and frozen by `workerConfig` (every rule is
+ * there), read from the environment by `loadWorkerConfig` (which only parses strings), and written back
+ * by `workerEnv` for a worker started as a child process. A missing or bad value fails at start with a
+ * WorkerConfigError naming the environment variable (never showing a value). The defaults keep a dead
+ * worker's sessions moving within DESIGN's "within 15 s": a stale heartbeat after 10 s, noticed by the
+ * next sweep (≤ 3 s later).
  */
 import { randomBytes } from 'node:crypto';
+import { ConfigError, configChecks, type Env, nonEmpty, numberFrom, optional } from '../src/config/index.js';
 import { DEFAULT_RECONNECT_PACING } from '../src/domain/reconnect-pacer.js';
-import { endpointFromEnv, type GenesysEndpoint, isUploadHostEntry } from '../src/genesys/client/index.js';
+import {
+  type GenesysEndpoint,
+  genesysEndpoint,
+  isUploadHostEntry,
+  regionDomain,
+} from '../src/genesys/client/index.js';
 import { TEAM_POLICY_ENV, TeamPolicy } from '../src/policy/team-policy.js';
 import { DEFAULT_WORKER_STALE_AFTER_MS } from '../src/relay/config.js';
 import { TABLE_ENV, type TableKey, type TableNames } from '../src/store/tables.js';
 import { MIN_GUEST_TOKEN_KEY_BYTES } from './guest-token.js';
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env } from '../src/config/index.js';
 
 export const WORKER_ENV = Object.freeze({
   workerId: 'WORKER_ID',
@@ -34,6 +42,10 @@ export const WORKER_ENV = Object.freeze({
   upstreamUnavailableAfterMs: 'UPSTREAM_UNAVAILABLE_AFTER_MS',
   reconnectRatePerSecond: 'RECONNECT_RATE_PER_SECOND',
   reconnectBurst: 'RECONNECT_BURST',
+  /** The default endpoint: GENESYS_WS_URL with GENESYS_API_URL (an emulator, a proxy), else GENESYS_REGION. */
+  genesysWsUrl: 'GENESYS_WS_URL',
+  genesysApiUrl: 'GENESYS_API_URL',
+  genesysRegion: 'GENESYS_REGION',
   genesysOrigin: 'GENESYS_ORIGIN',
   logLevel: 'LOG_LEVEL',
   genesysUploadHosts: 'GENESYS_UPLOAD_HOSTS',
@@ -50,7 +62,10 @@ export type GuestTokenKeySource =
   | { readonly kind: 'value'; readonly key: Uint8Array }
   | { readonly kind: 'arn'; readonly arn: string };
 
-export type ControlAuth = 'iam' | 'none';
+export const CONTROL_AUTHS = ['iam', 'none'] as const;
+export type ControlAuth = (typeof CONTROL_AUTHS)[number];
+
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
 
 export interface WorkerConfig {
   readonly workerId: string;
@@ -99,7 +114,7 @@ export interface WorkerConfig {
   /** Sessions without a stored endpoint or region use this one (GENESYS_WS_URL + GENESYS_API_URL, or GENESYS_REGION). */
   readonly defaultEndpoint?: GenesysEndpoint;
   readonly genesysOrigin?: string;
-  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly guestTokenKey: GuestTokenKeySource;
   /**
    * Hosts presigned upload URLs may name besides the region's own (`s3.example.com` that host only,
@@ -134,225 +149,356 @@ export function leaseDurationMs(staleAfterMs: number): number {
   return staleAfterMs - Math.max(1_000, staleAfterMs / 5);
 }
 
-export class WorkerConfigError extends Error {
+export class WorkerConfigError extends ConfigError {
   override readonly name = 'WorkerConfigError';
-  readonly key: string;
-  constructor(key: string, message: string) {
-    super(message);
-    this.key = key;
-  }
 }
 
+const check = configChecks(WorkerConfigError);
+
+type RequiredInput =
+  | 'region'
+  | 'tables'
+  | 'publicManagementEndpoint'
+  | 'controlUrl'
+  | 'guestTokenKey'
+  | 'teamPolicy';
+
+/**
+ * WorkerConfig as given in code (`createSystem`): the fields a worker cannot guess, and any other to
+ * override its default (workerId: a random `w-…`; controlAuth: by the control URL's scheme; healthHost
+ * 127.0.0.1; logLevel INFO; uploadHosts none; the rest WORKER_DEFAULTS).
+ */
+export type WorkerConfigInput = Pick<WorkerConfig, RequiredInput> & {
+  readonly [K in Exclude<keyof WorkerConfig, RequiredInput>]?: WorkerConfig[K] | undefined;
+};
+
+/** Parses the environment's strings; `workerConfig` checks them. */
 export function loadWorkerConfig(env: Env): WorkerConfig {
+  const text = (key: string) => optional(env, key);
+  const number = (key: string) => numberFrom(env, key);
+  let teamPolicy: TeamPolicy;
+  try {
+    teamPolicy = TeamPolicy.fromEnv(env);
+  } catch (error) {
+    throw new WorkerConfigError(WORKER_ENV.teamPolicy, (error as Error).message, { cause: error });
+  }
+  return workerConfig({
+    workerId: text(WORKER_ENV.workerId),
+    region: text(WORKER_ENV.region) ?? '',
+    tables: Object.fromEntries(
+      (Object.keys(TABLE_ENV) as TableKey[]).map((key) => [key, text(TABLE_ENV[key]) ?? '']),
+    ) as Record<TableKey, string>,
+    dynamodbEndpoint: text(WORKER_ENV.dynamodbEndpoint),
+    publicManagementEndpoint: text(WORKER_ENV.publicManagementEndpoint) ?? '',
+    controlUrl: text(WORKER_ENV.controlUrl) ?? '',
+    // The casts name what workerConfig checks the text against.
+    controlAuth: text(WORKER_ENV.controlAuth) as ControlAuth | undefined,
+    heartbeatIntervalMs: number(WORKER_ENV.heartbeatIntervalMs),
+    staleAfterMs: number(WORKER_ENV.staleAfterMs),
+    sweepIntervalMs: number(WORKER_ENV.sweepIntervalMs),
+    connectionsRefreshMs: number(WORKER_ENV.connectionsRefreshMs),
+    controlPingIntervalMs: number(WORKER_ENV.controlPingIntervalMs),
+    controlRotateAfterMs: number(WORKER_ENV.controlRotateAfterMs),
+    controlOverlapMs: number(WORKER_ENV.controlOverlapMs),
+    healthHost: text(WORKER_ENV.healthHost),
+    healthPort: number(WORKER_ENV.healthPort),
+    reorderWindowMs: number(WORKER_ENV.reorderWindowMs),
+    upstreamUnavailableAfterMs: number(WORKER_ENV.upstreamUnavailableAfterMs),
+    reconnectRatePerSecond: number(WORKER_ENV.reconnectRatePerSecond),
+    reconnectBurst: number(WORKER_ENV.reconnectBurst),
+    defaultEndpoint: genesysEndpointFromEnv(env),
+    genesysOrigin: text(WORKER_ENV.genesysOrigin),
+    logLevel: text(WORKER_ENV.logLevel)?.toUpperCase() as WorkerConfig['logLevel'] | undefined,
+    guestTokenKey: guestTokenKeyFrom(env),
+    uploadHosts: text(WORKER_ENV.genesysUploadHosts)
+      ?.split(',')
+      .map((host) => host.trim())
+      .filter((host) => host !== ''),
+    teamPolicy,
+  });
+}
+
+/**
+ * The worker's configuration, checked: every rule of the worker's configuration is here, once, and its
+ * errors name the environment variable an operator would set.
+ */
+export function workerConfig(input: WorkerConfigInput): WorkerConfig {
   const tables = Object.fromEntries(
-    (Object.keys(TABLE_ENV) as TableKey[]).map((key) => [key, required(env, TABLE_ENV[key])]),
+    (Object.keys(TABLE_ENV) as TableKey[]).map((key) => [
+      key,
+      check.required(input.tables[key], TABLE_ENV[key]),
+    ]),
   ) as Record<TableKey, string>;
-  const controlUrl = required(env, WORKER_ENV.controlUrl);
-  if (!/^wss?:\/\//.test(controlUrl)) {
-    throw new WorkerConfigError(WORKER_ENV.controlUrl, `${WORKER_ENV.controlUrl} must be a ws(s) URL.`);
-  }
-  const authText =
-    nonEmpty(env[WORKER_ENV.controlAuth]) ?? (controlUrl.startsWith('wss://') ? 'iam' : 'none');
-  if (authText !== 'iam' && authText !== 'none') {
-    throw new WorkerConfigError(WORKER_ENV.controlAuth, `${WORKER_ENV.controlAuth} must be "iam" or "none".`);
-  }
-  const heartbeatIntervalMs = millis(
-    env,
+  const controlUrl = check.wsUrl(input.controlUrl, WORKER_ENV.controlUrl);
+  const controlAuth = check.oneOf(
+    input.controlAuth ?? (controlUrl.startsWith('wss://') ? 'iam' : 'none'),
+    WORKER_ENV.controlAuth,
+    CONTROL_AUTHS,
+  );
+  const heartbeatIntervalMs = check.millis(
+    input.heartbeatIntervalMs,
     WORKER_ENV.heartbeatIntervalMs,
     WORKER_DEFAULTS.heartbeatIntervalMs,
   );
-  const staleAfterMs = millis(env, WORKER_ENV.staleAfterMs, WORKER_DEFAULTS.staleAfterMs);
+  const staleAfterMs = check.millis(
+    input.staleAfterMs,
+    WORKER_ENV.staleAfterMs,
+    WORKER_DEFAULTS.staleAfterMs,
+  );
   if (staleAfterMs < 2 * heartbeatIntervalMs) {
-    throw new WorkerConfigError(
+    throw check.error(
+      'config_invalid',
       WORKER_ENV.staleAfterMs,
       `${WORKER_ENV.staleAfterMs} must be at least twice ${WORKER_ENV.heartbeatIntervalMs}, or live workers look stale.`,
     );
   }
   if (leaseDurationMs(staleAfterMs) < 1.5 * heartbeatIntervalMs) {
-    throw new WorkerConfigError(
+    throw check.error(
+      'config_invalid',
       WORKER_ENV.staleAfterMs,
       `${WORKER_ENV.staleAfterMs} leaves too short a lease for ${WORKER_ENV.heartbeatIntervalMs}: ` +
         'the lease (the staleness window minus max(1 s, 20 %)) must last 1.5 heartbeats.',
     );
   }
-  const dynamodbEndpoint = nonEmpty(env[WORKER_ENV.dynamodbEndpoint]);
-  if (dynamodbEndpoint !== undefined && !/^https?:\/\//.test(dynamodbEndpoint)) {
-    throw new WorkerConfigError(
-      WORKER_ENV.dynamodbEndpoint,
-      `${WORKER_ENV.dynamodbEndpoint} must be an http(s) URL.`,
-    );
-  }
-  const publicManagementEndpoint = required(env, WORKER_ENV.publicManagementEndpoint);
-  if (!/^https?:\/\//.test(publicManagementEndpoint)) {
-    throw new WorkerConfigError(
-      WORKER_ENV.publicManagementEndpoint,
-      `${WORKER_ENV.publicManagementEndpoint} must be an http(s) URL.`,
-    );
-  }
-  const healthPort = integer(env, WORKER_ENV.healthPort, WORKER_DEFAULTS.healthPort, 0);
-  if (healthPort > 65_535)
-    throw new WorkerConfigError(WORKER_ENV.healthPort, `${WORKER_ENV.healthPort} must be a port.`);
-  const logLevel = (nonEmpty(env[WORKER_ENV.logLevel]) ?? 'INFO').toUpperCase();
-  if (!['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'].includes(logLevel)) {
-    throw new WorkerConfigError(
-      WORKER_ENV.logLevel,
-      `${WORKER_ENV.logLevel} must be DEBUG, INFO, WARN, ERROR or SILENT.`,
-    );
-  }
-  const hasGenesys =
-    nonEmpty(env.GENESYS_WS_URL) !== undefined ||
-    nonEmpty(env.GENESYS_API_URL) !== undefined ||
-    nonEmpty(env.GENESYS_REGION) !== undefined;
-  let defaultEndpoint: GenesysEndpoint | undefined;
-  if (hasGenesys) {
-    try {
-      defaultEndpoint = endpointFromEnv(env);
-    } catch {
-      // The client's message quotes the value; ours names the key only.
-      const ws = nonEmpty(env.GENESYS_WS_URL) !== undefined;
-      const api = nonEmpty(env.GENESYS_API_URL) !== undefined;
-      const key =
-        ws && !api
-          ? 'GENESYS_API_URL'
-          : api && !ws
-            ? 'GENESYS_WS_URL'
-            : ws
-              ? 'GENESYS_WS_URL'
-              : 'GENESYS_REGION';
-      throw new WorkerConfigError(
-        key,
-        ws !== api
-          ? `${key} is missing: GENESYS_WS_URL and GENESYS_API_URL go together.`
-          : key === 'GENESYS_REGION'
-            ? 'GENESYS_REGION must be a Genesys region name (e.g. eu_west_1) or domain (e.g. mypurecloud.ie).'
-            : 'GENESYS_WS_URL must be a ws(s) URL and GENESYS_API_URL an http(s) URL.',
-      );
-    }
-  }
-  const genesysOrigin = nonEmpty(env[WORKER_ENV.genesysOrigin]);
-  let teamPolicy: TeamPolicy;
-  try {
-    teamPolicy = TeamPolicy.fromEnv(env);
-  } catch (error) {
-    throw new WorkerConfigError(WORKER_ENV.teamPolicy, (error as Error).message);
-  }
+  const dynamodbEndpoint =
+    input.dynamodbEndpoint === undefined
+      ? undefined
+      : check.httpUrl(input.dynamodbEndpoint, WORKER_ENV.dynamodbEndpoint);
+  const defaultEndpoint = input.defaultEndpoint === undefined ? undefined : endpoint(input.defaultEndpoint);
+  const genesysOrigin = nonEmpty(input.genesysOrigin);
+  const count = (value: number | undefined, key: string, fallback: number, min: number) =>
+    check.integer(value, key, { min, fallback });
   return Object.freeze({
-    guestTokenKey: guestTokenKey(env),
-    uploadHosts: uploadHosts(env),
-    teamPolicy,
-    workerId: nonEmpty(env[WORKER_ENV.workerId]) ?? `w-${randomBytes(6).toString('hex')}`,
-    region: required(env, WORKER_ENV.region),
+    workerId: nonEmpty(input.workerId) ?? `w-${randomBytes(6).toString('hex')}`,
+    region: check.required(input.region, WORKER_ENV.region),
     tables: Object.freeze(tables),
-    publicManagementEndpoint,
+    publicManagementEndpoint: check.httpUrl(
+      input.publicManagementEndpoint,
+      WORKER_ENV.publicManagementEndpoint,
+    ),
     controlUrl,
-    controlAuth: authText,
+    controlAuth,
     heartbeatIntervalMs,
     staleAfterMs,
-    sweepIntervalMs: millis(env, WORKER_ENV.sweepIntervalMs, WORKER_DEFAULTS.sweepIntervalMs),
-    connectionsRefreshMs: millis(env, WORKER_ENV.connectionsRefreshMs, WORKER_DEFAULTS.connectionsRefreshMs),
-    controlPingIntervalMs: millis(
-      env,
+    sweepIntervalMs: check.millis(
+      input.sweepIntervalMs,
+      WORKER_ENV.sweepIntervalMs,
+      WORKER_DEFAULTS.sweepIntervalMs,
+    ),
+    connectionsRefreshMs: check.millis(
+      input.connectionsRefreshMs,
+      WORKER_ENV.connectionsRefreshMs,
+      WORKER_DEFAULTS.connectionsRefreshMs,
+    ),
+    controlPingIntervalMs: check.millis(
+      input.controlPingIntervalMs,
       WORKER_ENV.controlPingIntervalMs,
       WORKER_DEFAULTS.controlPingIntervalMs,
     ),
-    controlRotateAfterMs: millis(env, WORKER_ENV.controlRotateAfterMs, WORKER_DEFAULTS.controlRotateAfterMs),
-    controlOverlapMs: integer(env, WORKER_ENV.controlOverlapMs, WORKER_DEFAULTS.controlOverlapMs, 0),
-    healthHost: nonEmpty(env[WORKER_ENV.healthHost]) ?? '127.0.0.1',
-    healthPort,
-    reorderWindowMs: integer(env, WORKER_ENV.reorderWindowMs, WORKER_DEFAULTS.reorderWindowMs, 0),
-    upstreamUnavailableAfterMs: integer(
-      env,
+    controlRotateAfterMs: check.millis(
+      input.controlRotateAfterMs,
+      WORKER_ENV.controlRotateAfterMs,
+      WORKER_DEFAULTS.controlRotateAfterMs,
+    ),
+    controlOverlapMs: count(
+      input.controlOverlapMs,
+      WORKER_ENV.controlOverlapMs,
+      WORKER_DEFAULTS.controlOverlapMs,
+      0,
+    ),
+    healthHost: nonEmpty(input.healthHost) ?? '127.0.0.1',
+    healthPort: check.integer(input.healthPort, WORKER_ENV.healthPort, {
+      min: 0,
+      max: 65_535,
+      fallback: WORKER_DEFAULTS.healthPort,
+    }),
+    reorderWindowMs: count(
+      input.reorderWindowMs,
+      WORKER_ENV.reorderWindowMs,
+      WORKER_DEFAULTS.reorderWindowMs,
+      0,
+    ),
+    upstreamUnavailableAfterMs: count(
+      input.upstreamUnavailableAfterMs,
       WORKER_ENV.upstreamUnavailableAfterMs,
       WORKER_DEFAULTS.upstreamUnavailableAfterMs,
       1,
     ),
-    reconnectRatePerSecond: integer(
-      env,
+    reconnectRatePerSecond: count(
+      input.reconnectRatePerSecond,
       WORKER_ENV.reconnectRatePerSecond,
       WORKER_DEFAULTS.reconnectRatePerSecond,
       0,
     ),
-    reconnectBurst: integer(env, WORKER_ENV.reconnectBurst, WORKER_DEFAULTS.reconnectBurst, 1),
-    logLevel: logLevel as WorkerConfig['logLevel'],
+    reconnectBurst: count(input.reconnectBurst, WORKER_ENV.reconnectBurst, WORKER_DEFAULTS.reconnectBurst, 1),
+    logLevel: check.oneOf(input.logLevel ?? 'INFO', WORKER_ENV.logLevel, LOG_LEVELS),
+    guestTokenKey: guestTokenKey(input.guestTokenKey),
+    uploadHosts: uploadHosts(input.uploadHosts ?? []),
+    teamPolicy: input.teamPolicy,
     ...(dynamodbEndpoint === undefined ? {} : { dynamodbEndpoint }),
     ...(defaultEndpoint === undefined ? {} : { defaultEndpoint }),
     ...(genesysOrigin === undefined ? {} : { genesysOrigin }),
   });
 }
 
-function uploadHosts(env: Env): readonly string[] {
-  const text = nonEmpty(env[WORKER_ENV.genesysUploadHosts]);
-  if (text === undefined) return Object.freeze([]);
-  const hosts = text
-    .split(',')
-    .map((host) => host.trim().toLowerCase())
-    .filter((host) => host !== '');
-  for (const host of hosts) {
+/**
+ * The environment `loadWorkerConfig` reads `config` back from, for a worker started as a child process
+ * (tests, benchmarks): every key WORKER_ENV and TABLE_ENV declare, blank for an absent field, so nothing
+ * in the parent's environment leaks into the child's configuration. The default endpoint is written as
+ * its URLs, the team policy as its JSON document, the guest-token key as its text or ARN.
+ *
+ * @throws WorkerConfigError naming GUEST_TOKEN_KEY for a key that is not text (random bytes): an
+ *   environment variable cannot carry it; give the worker a text key.
+ */
+export function workerEnv(config: WorkerConfig): Record<string, string> {
+  const env: Record<string, string> = Object.fromEntries(
+    [...Object.values(WORKER_ENV), ...Object.values(TABLE_ENV)].map((key) => [key, '']),
+  );
+  for (const key of Object.keys(TABLE_ENV) as TableKey[]) env[TABLE_ENV[key]] = config.tables[key];
+  Object.assign(env, {
+    [WORKER_ENV.workerId]: config.workerId,
+    [WORKER_ENV.region]: config.region,
+    [WORKER_ENV.dynamodbEndpoint]: config.dynamodbEndpoint ?? '',
+    [WORKER_ENV.publicManagementEndpoint]: config.publicManagementEndpoint,
+    [WORKER_ENV.controlUrl]: config.controlUrl,
+    [WORKER_ENV.controlAuth]: config.controlAuth,
+    [WORKER_ENV.heartbeatIntervalMs]: String(config.heartbeatIntervalMs),
+    [WORKER_ENV.staleAfterMs]: String(config.staleAfterMs),
+    [WORKER_ENV.sweepIntervalMs]: String(config.sweepIntervalMs),
+    [WORKER_ENV.connectionsRefreshMs]: String(config.connectionsRefreshMs),
+    [WORKER_ENV.controlPingIntervalMs]: String(config.controlPingIntervalMs),
+    [WORKER_ENV.controlRotateAfterMs]: String(config.controlRotateAfterMs),
+    [WORKER_ENV.controlOverlapMs]: String(config.controlOverlapMs),
+    [WORKER_ENV.healthHost]: config.healthHost,
+    [WORKER_ENV.healthPort]: String(config.healthPort),
+    [WORKER_ENV.reorderWindowMs]: String(config.reorderWindowMs),
+    [WORKER_ENV.upstreamUnavailableAfterMs]: String(config.upstreamUnavailableAfterMs),
+    [WORKER_ENV.reconnectRatePerSecond]: String(config.reconnectRatePerSecond),
+    [WORKER_ENV.reconnectBurst]: String(config.reconnectBurst),
+    [WORKER_ENV.genesysWsUrl]: config.defaultEndpoint?.wsUrl ?? '',
+    [WORKER_ENV.genesysApiUrl]: config.defaultEndpoint?.apiUrl ?? '',
+    [WORKER_ENV.genesysOrigin]: config.genesysOrigin ?? '',
+    [WORKER_ENV.logLevel]: config.logLevel,
+    [WORKER_ENV.genesysUploadHosts]: config.uploadHosts.join(','),
+    [WORKER_ENV.teamPolicy]: JSON.stringify(config.teamPolicy),
+  });
+  if (config.guestTokenKey.kind === 'arn') env[WORKER_ENV.guestTokenKeyArn] = config.guestTokenKey.arn;
+  else env[WORKER_ENV.guestTokenKey] = keyText(config.guestTokenKey.key);
+  return env;
+}
+
+/** The guest-token key as the text GUEST_TOKEN_KEY held: UTF-8 that reads back to the same bytes. */
+function keyText(key: Uint8Array): string {
+  let text: string | undefined;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(key);
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined || text.trim() !== text) {
+    throw check.error(
+      'config_invalid',
+      WORKER_ENV.guestTokenKey,
+      `${WORKER_ENV.guestTokenKey} cannot carry this key: it is not text (UTF-8 without surrounding spaces).`,
+    );
+  }
+  return text;
+}
+
+/**
+ * The Genesys endpoint the environment names: GENESYS_WS_URL with GENESYS_API_URL (an emulator, a proxy;
+ * they win), else GENESYS_REGION's; neither: none. The one reader of these keys (the worker's default
+ * endpoint, and `npm start` against real Genesys). Throws WorkerConfigError naming the key.
+ */
+export function genesysEndpointFromEnv(env: Env): GenesysEndpoint | undefined {
+  const ws = WORKER_ENV.genesysWsUrl;
+  const api = WORKER_ENV.genesysApiUrl;
+  const wsUrl = optional(env, ws);
+  const apiUrl = optional(env, api);
+  if (wsUrl !== undefined || apiUrl !== undefined) {
+    const missing = wsUrl === undefined ? ws : apiUrl === undefined ? api : undefined;
+    if (missing !== undefined) {
+      throw check.error('config_missing', missing, `${missing} is missing: ${ws} and ${api} go together.`);
+    }
+    return endpoint({ wsUrl: wsUrl as string, apiUrl: apiUrl as string });
+  }
+  const region = optional(env, WORKER_ENV.genesysRegion);
+  if (region === undefined) return undefined;
+  const domain = regionDomain(region);
+  if (domain === undefined) {
+    throw check.error(
+      'config_invalid',
+      WORKER_ENV.genesysRegion,
+      `${WORKER_ENV.genesysRegion} must be a Genesys region name (e.g. eu_west_1) or domain (e.g. mypurecloud.ie).`,
+    );
+  }
+  return genesysEndpoint({ domain });
+}
+
+/** Explicit URLs (an emulator, a proxy) or a region's: ws(s) and http(s), no query, no trailing slash. */
+function endpoint(value: GenesysEndpoint): GenesysEndpoint {
+  const checked = {
+    wsUrl: check.wsUrl(value.wsUrl, WORKER_ENV.genesysWsUrl),
+    apiUrl: check.httpUrl(value.apiUrl, WORKER_ENV.genesysApiUrl),
+  };
+  for (const [url, key] of [
+    [checked.wsUrl, WORKER_ENV.genesysWsUrl],
+    [checked.apiUrl, WORKER_ENV.genesysApiUrl],
+  ] as const) {
+    if (/[?#]/.test(url)) throw check.error('config_invalid', key, `${key} must have no query or fragment.`);
+  }
+  return Object.freeze({
+    wsUrl: checked.wsUrl.replace(/\/+$/, ''),
+    apiUrl: checked.apiUrl.replace(/\/+$/, ''),
+  });
+}
+
+function uploadHosts(hosts: readonly string[]): readonly string[] {
+  const checked = hosts.map((host) => host.trim().toLowerCase());
+  for (const host of checked) {
     if (!isUploadHostEntry(host)) {
-      throw new WorkerConfigError(
+      throw check.error(
+        'config_invalid',
         WORKER_ENV.genesysUploadHosts,
         `${WORKER_ENV.genesysUploadHosts} must list host names (s3.example.com) or domains (.example.com), separated by commas.`,
       );
     }
   }
-  return Object.freeze(hosts);
+  return Object.freeze(checked);
 }
 
-function guestTokenKey(env: Env): GuestTokenKeySource {
-  const value = nonEmpty(env[WORKER_ENV.guestTokenKey]);
-  const arn = nonEmpty(env[WORKER_ENV.guestTokenKeyArn]);
+/** GUEST_TOKEN_KEY or GUEST_TOKEN_KEY_ARN, exactly one. */
+function guestTokenKeyFrom(env: Env): GuestTokenKeySource {
+  const value = optional(env, WORKER_ENV.guestTokenKey);
+  const arn = optional(env, WORKER_ENV.guestTokenKeyArn);
   if (value !== undefined && arn !== undefined) {
-    throw new WorkerConfigError(
+    throw check.error(
+      'config_conflict',
       WORKER_ENV.guestTokenKey,
       `Set ${WORKER_ENV.guestTokenKey} or ${WORKER_ENV.guestTokenKeyArn}, not both.`,
     );
   }
-  if (arn !== undefined) {
-    if (!arn.startsWith('arn:')) {
-      throw new WorkerConfigError(
-        WORKER_ENV.guestTokenKeyArn,
-        `${WORKER_ENV.guestTokenKeyArn} must be an ARN.`,
-      );
-    }
-    return Object.freeze({ kind: 'arn', arn });
-  }
+  if (arn !== undefined) return { kind: 'arn', arn };
   if (value === undefined) {
-    throw new WorkerConfigError(
+    throw check.error(
+      'config_missing',
       WORKER_ENV.guestTokenKey,
       `Missing ${WORKER_ENV.guestTokenKeyArn} (the cloud) or ${WORKER_ENV.guestTokenKey} (local): the key guest tokens are derived from.`,
     );
   }
-  const key = new TextEncoder().encode(value);
-  if (key.byteLength < MIN_GUEST_TOKEN_KEY_BYTES) {
-    throw new WorkerConfigError(
+  return { kind: 'value', key: new TextEncoder().encode(value) };
+}
+
+function guestTokenKey(source: GuestTokenKeySource): GuestTokenKeySource {
+  if (source.kind === 'arn') {
+    return Object.freeze({ kind: 'arn', arn: check.arn(source.arn, WORKER_ENV.guestTokenKeyArn) });
+  }
+  if (!(source.key instanceof Uint8Array) || source.key.byteLength < MIN_GUEST_TOKEN_KEY_BYTES) {
+    throw check.error(
+      'config_invalid',
       WORKER_ENV.guestTokenKey,
       `${WORKER_ENV.guestTokenKey} must be at least ${MIN_GUEST_TOKEN_KEY_BYTES} bytes.`,
     );
   }
-  return Object.freeze({ kind: 'value', key });
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed === undefined || trimmed.length === 0 ? undefined : trimmed;
-}
-
-function required(env: Env, key: string): string {
-  const value = nonEmpty(env[key]);
-  if (value === undefined) throw new WorkerConfigError(key, `Missing ${key}.`);
-  return value;
-}
-
-function integer(env: Env, key: string, fallback: number, min: number): number {
-  const text = nonEmpty(env[key]);
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new WorkerConfigError(key, `${key} must be an integer ≥ ${min}.`);
-  }
-  return value;
-}
-
-function millis(env: Env, key: string, fallback: number): number {
-  return integer(env, key, fallback, 1);
+  return Object.freeze({ kind: 'value', key: source.key });
 }

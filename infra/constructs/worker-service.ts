@@ -20,6 +20,7 @@ import {
 } from 'aws-cdk-lib/aws-ecs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { WORKER_ENV } from '../../worker/config.js';
 
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -32,12 +33,15 @@ export interface WorkerServiceProps {
   readonly memoryMiB?: number;
 }
 
+/** Where the worker answers `GET /health` inside its task (HEALTH_PORT). */
+const HEALTH_PORT = 8080;
+
 /** The container's health check: the worker's own `GET /health` (worker/health.ts), from inside. */
 export const HEALTH_CHECK_COMMAND = [
   'CMD',
   'node',
   '-e',
-  "fetch('http://127.0.0.1:8080/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))",
+  `fetch('http://127.0.0.1:${HEALTH_PORT}/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
 ];
 
 export class WorkerService extends Construct {
@@ -78,9 +82,9 @@ export class WorkerService extends Construct {
       }),
       logging: new AwsLogDriver({ logGroup, streamPrefix: 'worker' }),
       environment: {
-        HEALTH_HOST: '127.0.0.1',
-        HEALTH_PORT: '8080',
-        LOG_LEVEL: 'INFO',
+        [WORKER_ENV.healthHost]: '127.0.0.1',
+        [WORKER_ENV.healthPort]: String(HEALTH_PORT),
+        [WORKER_ENV.logLevel]: 'INFO',
         // Half the task's memory for the V8 heap, stated rather than left to Node's guess: the memory per
         // session docs/performance.md reports (bench/capacity.ts) is measured with this same ceiling.
         NODE_OPTIONS: `--max-old-space-size=${Math.floor(memoryMiB / 2)}`,

@@ -1,3 +1,4 @@
+import { configChecks, type Env, nonEmpty, numberFrom, optional } from '../config/index.js';
 import { AuthConfigError } from './errors.js';
 import { secretFromString } from './secret.js';
 import { DEFAULT_ISSUER } from './tokens.js';
@@ -41,43 +42,76 @@ export interface AuthConfig {
   readonly keyMaxAgeMs: number;
 }
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env } from '../config/index.js';
+
+/** Local mode, in code: the same rules as the environment (the secret given as its text form). */
+export interface AuthConfigInput {
+  /** The signing secret (base64/base64url of ≥ 32 bytes, or a raw string of ≥ 32 bytes). */
+  readonly secret: string;
+  /** The previous secret, still accepted during a rotation. */
+  readonly previousSecret?: string | undefined;
+  readonly audience: string;
+  /** Default DEFAULT_ISSUER. */
+  readonly issuer?: string | undefined;
+  /** Whole seconds (a multiple of 1000), 1 s to one day; default DEFAULT_KEY_TTL_SECONDS. */
+  readonly keyTtlMs?: number | undefined;
+  /** Whole seconds, 1 s to one day, at least keyTtlMs; default DEFAULT_KEY_MAX_AGE_SECONDS. */
+  readonly keyMaxAgeMs?: number | undefined;
+}
+
+const check = configChecks(AuthConfigError);
 
 /**
  * Reads the auth configuration once, at start. Fails naming the missing or bad key, never showing a
  * secret's value. Exactly one of ACCESS_TOKEN_SECRET / ACCESS_TOKEN_SECRET_ARN must be set.
  */
 export function loadAuthConfig(env: Env): AuthConfig {
-  const value = nonEmpty(env[AUTH_ENV.secret]);
-  const arn = nonEmpty(env[AUTH_ENV.secretArn]);
+  const value = optional(env, AUTH_ENV.secret);
+  const arn = optional(env, AUTH_ENV.secretArn);
   if (value !== undefined && arn !== undefined) {
-    throw new AuthConfigError(AUTH_ENV.secret, `Set ${AUTH_ENV.secret} or ${AUTH_ENV.secretArn}, not both.`);
+    throw check.error(
+      'config_conflict',
+      AUTH_ENV.secret,
+      `Set ${AUTH_ENV.secret} or ${AUTH_ENV.secretArn}, not both.`,
+    );
   }
-  let secret: SecretSource;
+  const rest = {
+    audience: optional(env, AUTH_ENV.audience) ?? '',
+    issuer: optional(env, AUTH_ENV.issuer),
+    keyTtlMs: secondsAsMillis(numberFrom(env, AUTH_ENV.keyTtlSeconds)),
+    keyMaxAgeMs: secondsAsMillis(numberFrom(env, AUTH_ENV.keyMaxAgeSeconds)),
+  };
   if (value !== undefined) {
-    const secrets = [secretFromString(value, AUTH_ENV.secret)];
-    const previous = nonEmpty(env[AUTH_ENV.previousSecret]);
-    if (previous !== undefined) secrets.push(secretFromString(previous, AUTH_ENV.previousSecret));
-    secret = Object.freeze({ kind: 'value', secrets: Object.freeze(secrets) });
-  } else if (arn !== undefined) {
-    if (!arn.startsWith('arn:')) {
-      throw new AuthConfigError(AUTH_ENV.secretArn, `${AUTH_ENV.secretArn} must be a Secrets Manager ARN.`);
-    }
-    secret = Object.freeze({ kind: 'arn', arn });
-  } else {
-    throw new AuthConfigError(
+    return authConfig({ secret: value, previousSecret: optional(env, AUTH_ENV.previousSecret), ...rest });
+  }
+  if (arn === undefined) {
+    throw check.error(
+      'config_missing',
       AUTH_ENV.secret,
       `Missing ${AUTH_ENV.secret} (the signing secret, local mode) or ${AUTH_ENV.secretArn} (cloud mode).`,
     );
   }
-  const audience = nonEmpty(env[AUTH_ENV.audience]);
-  if (audience === undefined) {
-    throw new AuthConfigError(AUTH_ENV.audience, `Missing ${AUTH_ENV.audience} (for example "guest-relay").`);
-  }
-  const keyTtlSeconds = seconds(env, AUTH_ENV.keyTtlSeconds, DEFAULT_KEY_TTL_SECONDS);
-  const keyMaxAgeSeconds = seconds(env, AUTH_ENV.keyMaxAgeSeconds, DEFAULT_KEY_MAX_AGE_SECONDS);
-  if (keyMaxAgeSeconds < keyTtlSeconds) {
-    throw new AuthConfigError(
+  return withSecret(Object.freeze({ kind: 'arn', arn: check.arn(arn, AUTH_ENV.secretArn) }), rest);
+}
+
+/** Local mode in code (`createSystem`): the secret as text, checked as ACCESS_TOKEN_SECRET would be. */
+export function authConfig(input: AuthConfigInput): AuthConfig {
+  const secrets = [secretFromString(check.required(input.secret, AUTH_ENV.secret), AUTH_ENV.secret)];
+  const previous = nonEmpty(input.previousSecret);
+  if (previous !== undefined) secrets.push(secretFromString(previous, AUTH_ENV.previousSecret));
+  return withSecret(Object.freeze({ kind: 'value', secrets: Object.freeze(secrets) }), input);
+}
+
+function withSecret(
+  secret: SecretSource,
+  input: Omit<AuthConfigInput, 'secret' | 'previousSecret'>,
+): AuthConfig {
+  const audience = check.required(input.audience, AUTH_ENV.audience, 'for example "guest-relay"');
+  const keyTtlMs = seconds(input.keyTtlMs, AUTH_ENV.keyTtlSeconds, DEFAULT_KEY_TTL_SECONDS);
+  const keyMaxAgeMs = seconds(input.keyMaxAgeMs, AUTH_ENV.keyMaxAgeSeconds, DEFAULT_KEY_MAX_AGE_SECONDS);
+  if (keyMaxAgeMs < keyTtlMs) {
+    throw check.error(
+      'config_invalid',
       AUTH_ENV.keyMaxAgeSeconds,
       `${AUTH_ENV.keyMaxAgeSeconds} must be at least ${AUTH_ENV.keyTtlSeconds}.`,
     );
@@ -85,21 +119,23 @@ export function loadAuthConfig(env: Env): AuthConfig {
   return Object.freeze({
     secret,
     audience,
-    issuer: nonEmpty(env[AUTH_ENV.issuer]) ?? DEFAULT_ISSUER,
-    keyTtlMs: keyTtlSeconds * 1000,
-    keyMaxAgeMs: keyMaxAgeSeconds * 1000,
+    issuer: nonEmpty(input.issuer) ?? DEFAULT_ISSUER,
+    keyTtlMs,
+    keyMaxAgeMs,
   });
 }
 
-/** A whole number of seconds from 1 to one day; the default when unset. */
-function seconds(env: Env, key: string, fallback: number): number {
-  const text = nonEmpty(env[key]);
-  if (text === undefined) return fallback;
-  const value = Number(text.trim());
-  if (!Number.isSafeInteger(value) || value < 1 || value > 86_400) {
-    throw new AuthConfigError(key, `${key} must be a whole number of seconds from 1 to 86400.`);
-  }
-  return value;
+/** The environment says seconds; the config, milliseconds. NaN stays NaN, for the check to refuse. */
+function secondsAsMillis(value: number | undefined): number | undefined {
+  return value === undefined ? undefined : value * 1000;
+}
+
+/** A whole number of seconds from 1 to one day, in milliseconds; the default when unset. */
+function seconds(ms: number | undefined, key: string, fallbackSeconds: number): number {
+  const value = ms === undefined ? undefined : ms / 1000;
+  return (
+    check.integer(value, key, { min: 1, max: 86_400, fallback: fallbackSeconds, unit: 'seconds' }) * 1000
+  );
 }
 
 /** Fetches a secret string by ARN (in the cloud: secretsManagerLoader). Injected. */
@@ -146,8 +182,4 @@ function parseRotation(text: string): { current: string; previous?: string } | u
     );
   }
   return previous === undefined ? { current } : { current, previous };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
 }

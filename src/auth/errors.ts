@@ -1,3 +1,5 @@
+import { ConfigError } from '../config/index.js';
+
 /**
  * Why an access token was refused. Codes are stable: they appear in logs and in docs/auth.md, and the
  * authorizer maps them to its answer. A message never contains the token or the signing secret.
@@ -29,16 +31,10 @@ export class AuthError extends Error {
   }
 }
 
-/** The auth configuration (environment or secret) is missing or unusable; raised at start. */
-export class AuthConfigError extends Error {
+/**
+ * The auth configuration (environment or secret) is missing or unusable; raised at start, or when the
+ * secret is read. Its `code` is ConfigError's (`config_missing`, `config_invalid`, `config_conflict`).
+ */
+export class AuthConfigError extends ConfigError {
   override readonly name = 'AuthConfigError';
-  readonly code = 'AUTH_CONFIG';
-  readonly expose = false;
-  /** The environment variable (or option) at fault. */
-  readonly key: string;
-
-  constructor(key: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.key = key;
-  }
 }

@@ -143,10 +143,16 @@ export type TeamPolicyDocument = z.input<typeof policySchema>;
 export class TeamPolicy {
   readonly #teams: ReadonlyMap<string, TeamRules>;
   readonly #fallback: TeamRules;
+  readonly #document: TeamPolicyDocument;
 
-  private constructor(teams: ReadonlyMap<string, TeamRules>, fallback: TeamRules) {
+  private constructor(
+    teams: ReadonlyMap<string, TeamRules>,
+    fallback: TeamRules,
+    document: TeamPolicyDocument,
+  ) {
     this.#teams = teams;
     this.#fallback = fallback;
+    this.#document = document;
   }
 
   /** A policy that allows nothing: every `connect` is refused, naming TEAM_POLICY. */
@@ -205,7 +211,15 @@ export class TeamPolicy {
       });
     const map = new Map<string, TeamRules>();
     for (const [team, entry] of Object.entries(teams)) map.set(team, rules(team, entry));
-    return new TeamPolicy(map, map.get(ANY_TEAM) ?? rules(ANY_TEAM, undefined));
+    return new TeamPolicy(map, map.get(ANY_TEAM) ?? rules(ANY_TEAM, undefined), parsed.data);
+  }
+
+  /**
+   * The document as checked: `TeamPolicy.from(policy.toJSON())` is the same policy, and
+   * `JSON.stringify(policy)` is what TEAM_POLICY takes (for a worker started as a child process).
+   */
+  toJSON(): TeamPolicyDocument {
+    return structuredClone(this.#document);
   }
 
   /** The team's own rules, else those of `"*"`, else no deployment with the default quotas. */

@@ -1,11 +1,13 @@
 /**
- * The relay Lambdas' configuration, read once per cold start from the environment. Typed and frozen; a
- * missing or bad value fails at start with a RelayConfigError naming the key (never showing a value).
+ * The relay Lambdas' configuration, read once per cold start from the environment (`loadRelayConfig`)
+ * or given in code (`relayConfig`). Typed and frozen; a missing or bad value fails at start with a
+ * RelayConfigError naming the key (never showing a value).
  */
+import { ConfigError, configChecks, type Env, numberFrom, optional } from '../config/index.js';
 import { TEAM_POLICY_ENV, TeamPolicy } from '../policy/team-policy.js';
 import { TABLE_ENV, type TableKey, type TableNames } from '../store/tables.js';
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env } from '../config/index.js';
 
 /** The environment variables the relay reads besides the table names (TABLE_ENV). infra/ imports these. */
 export const RELAY_ENV = Object.freeze({
@@ -34,67 +36,69 @@ export interface RelayConfig {
   readonly teamPolicy: TeamPolicy;
 }
 
-export class RelayConfigError extends Error {
+/** RelayConfig as given in code: the staleness window may be left to its default. */
+export type RelayConfigInput = Omit<RelayConfig, 'dynamodbEndpoint' | 'workerStaleAfterMs'> & {
+  readonly dynamodbEndpoint?: string | undefined;
+  /** Default DEFAULT_WORKER_STALE_AFTER_MS. */
+  readonly workerStaleAfterMs?: number | undefined;
+};
+
+export class RelayConfigError extends ConfigError {
   override readonly name = 'RelayConfigError';
-  readonly key: string;
-  constructor(key: string, message: string) {
-    super(message);
-    this.key = key;
-  }
 }
 
+const check = configChecks(RelayConfigError);
+
+/** Parses the environment's strings, then `relayConfig` checks them. */
 export function loadRelayConfig(env: Env): RelayConfig {
-  const tables = Object.fromEntries(
-    (Object.keys(TABLE_ENV) as TableKey[]).map((key) => [key, required(env, TABLE_ENV[key])]),
-  ) as Record<TableKey, string>;
-  const publicManagementEndpoint = url(env, RELAY_ENV.publicManagementEndpoint);
-  const controlManagementEndpoint = url(env, RELAY_ENV.controlManagementEndpoint);
-  const dynamodbEndpoint = nonEmpty(env[RELAY_ENV.dynamodbEndpoint]);
-  if (dynamodbEndpoint !== undefined && !/^https?:\/\//.test(dynamodbEndpoint)) {
-    throw new RelayConfigError(
-      RELAY_ENV.dynamodbEndpoint,
-      `${RELAY_ENV.dynamodbEndpoint} must be an http(s) URL.`,
-    );
-  }
-  const region = required(env, RELAY_ENV.region);
-  const staleText = nonEmpty(env[RELAY_ENV.workerStaleAfterMs]);
-  const workerStaleAfterMs = staleText === undefined ? DEFAULT_WORKER_STALE_AFTER_MS : Number(staleText);
-  if (!Number.isSafeInteger(workerStaleAfterMs) || workerStaleAfterMs < 1) {
-    throw new RelayConfigError(
-      RELAY_ENV.workerStaleAfterMs,
-      `${RELAY_ENV.workerStaleAfterMs} must be a positive integer (milliseconds).`,
-    );
-  }
   let teamPolicy: TeamPolicy;
   try {
     teamPolicy = TeamPolicy.fromEnv(env);
   } catch (error) {
-    throw new RelayConfigError(RELAY_ENV.teamPolicy, (error as Error).message);
+    throw new RelayConfigError(RELAY_ENV.teamPolicy, (error as Error).message, { cause: error });
   }
-  return Object.freeze({
+  return relayConfig({
+    tables: Object.fromEntries(
+      (Object.keys(TABLE_ENV) as TableKey[]).map((key) => [key, optional(env, TABLE_ENV[key]) ?? '']),
+    ) as Record<TableKey, string>,
+    publicManagementEndpoint: optional(env, RELAY_ENV.publicManagementEndpoint) ?? '',
+    controlManagementEndpoint: optional(env, RELAY_ENV.controlManagementEndpoint) ?? '',
+    dynamodbEndpoint: optional(env, RELAY_ENV.dynamodbEndpoint),
+    region: optional(env, RELAY_ENV.region) ?? '',
+    workerStaleAfterMs: numberFrom(env, RELAY_ENV.workerStaleAfterMs),
     teamPolicy,
-    tables: Object.freeze(tables),
-    publicManagementEndpoint,
-    controlManagementEndpoint,
-    region,
-    workerStaleAfterMs,
-    ...(dynamodbEndpoint === undefined ? {} : { dynamodbEndpoint }),
   });
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed === undefined || trimmed.length === 0 ? undefined : trimmed;
-}
-
-function required(env: Env, key: string): string {
-  const value = nonEmpty(env[key]);
-  if (value === undefined) throw new RelayConfigError(key, `Missing ${key}.`);
-  return value;
-}
-
-function url(env: Env, key: string): string {
-  const value = required(env, key);
-  if (!/^https?:\/\//.test(value)) throw new RelayConfigError(key, `${key} must be an http(s) URL.`);
-  return value;
+/** The relay's configuration in code (`createSystem`): the rules of the environment, errors naming its keys. */
+export function relayConfig(input: RelayConfigInput): RelayConfig {
+  const tables = Object.fromEntries(
+    (Object.keys(TABLE_ENV) as TableKey[]).map((key) => [
+      key,
+      check.required(input.tables[key], TABLE_ENV[key]),
+    ]),
+  ) as Record<TableKey, string>;
+  const dynamodbEndpoint =
+    input.dynamodbEndpoint === undefined
+      ? undefined
+      : check.httpUrl(input.dynamodbEndpoint, RELAY_ENV.dynamodbEndpoint);
+  return Object.freeze({
+    tables: Object.freeze(tables),
+    publicManagementEndpoint: check.httpUrl(
+      input.publicManagementEndpoint,
+      RELAY_ENV.publicManagementEndpoint,
+    ),
+    controlManagementEndpoint: check.httpUrl(
+      input.controlManagementEndpoint,
+      RELAY_ENV.controlManagementEndpoint,
+    ),
+    region: check.required(input.region, RELAY_ENV.region),
+    workerStaleAfterMs: check.millis(
+      input.workerStaleAfterMs,
+      RELAY_ENV.workerStaleAfterMs,
+      DEFAULT_WORKER_STALE_AFTER_MS,
+    ),
+    teamPolicy: input.teamPolicy,
+    ...(dynamodbEndpoint === undefined ? {} : { dynamodbEndpoint }),
+  });
 }

@@ -18,19 +18,12 @@ import type { GuestRelayStack } from '../../infra/stack.js';
 import { ROUTE_KEYS } from '../../lambdas/routes.js';
 import { CONTROL_ROUTE_KEYS } from '../../src/control/handlers.js';
 import { TABLE_ENV, TABLES, type TableKey, TTL_ATTRIBUTE } from '../../src/store/tables.js';
+import { environments, fastApp, type Resources } from './template.js';
 
 type Json = Record<string, unknown>;
-type Resources = Record<string, { Type: string; Properties: Json }>;
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 
 const TEAM_POLICY_FILE = fileURLToPath(new URL('../fixtures/team-policy.json', import.meta.url));
-
-function fastApp(context: Record<string, unknown> = {}): App {
-  return new App({
-    context: { 'aws:cdk:bundling-stacks': [], ...context },
-    builtinCloudFormationValidation: false,
-  } as ConstructorParameters<typeof App>[0]);
-}
 
 /** The statements of every policy attached to the role, by the role's logical id. */
 function statementsOf(resources: Resources, roleId: string): Statement[] {
@@ -250,7 +243,7 @@ describe('the CDK stack (template)', () => {
     const actions = new Set(statements.flatMap((s) => [s.Action as string | string[]].flat()));
     expect(actions.has('execute-api:ManageConnections')).toBe(true);
     expect(actions.has('execute-api:Invoke')).toBe(true);
-    // Its own guest-token key is the only secret it reads (the optional OAuth client aside).
+    // Its own guest-token key is the only secret it reads.
     expect(
       [...actions].every(
         (a) =>
@@ -385,23 +378,9 @@ describe('the CDK stack (template)', () => {
 });
 
 describe('the team policy (cdk context teamPolicyFile)', () => {
-  const envOf = (resources: Resources) => {
-    const lambdas = Object.entries(resources)
-      .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
-      .map(([id, r]) => [id, (r.Properties.Environment as { Variables: Json }).Variables] as const);
-    const [task] = Object.values(resources).filter((r) => r.Type === 'AWS::ECS::TaskDefinition') as [
-      { Properties: Json },
-    ];
-    const container = (task.Properties.ContainerDefinitions as Json[])[0] as Json;
-    const worker = Object.fromEntries(
-      (container.Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]),
-    );
-    return { lambdas, worker };
-  };
-
   it('sets TEAM_POLICY, minified, on every route Lambda and the worker', () => {
     const { stack } = buildApp(fastApp({ teamPolicyFile: TEAM_POLICY_FILE }));
-    const { lambdas, worker } = envOf(Template.fromStack(stack).toJSON().Resources as Resources);
+    const { lambdas, worker } = environments(Template.fromStack(stack).toJSON().Resources as Resources);
     const policy = JSON.stringify({
       teams: {
         'team-a': { deployments: [{ id: '11111111-1111-4111-8111-111111111111', region: 'eu_west_1' }] },
@@ -419,7 +398,7 @@ describe('the team policy (cdk context teamPolicyFile)', () => {
 
   it('without a file sets none and warns that every deployment will be refused', () => {
     const { stack } = buildApp(fastApp());
-    const { lambdas, worker } = envOf(Template.fromStack(stack).toJSON().Resources as Resources);
+    const { lambdas, worker } = environments(Template.fromStack(stack).toJSON().Resources as Resources);
     for (const [id, env] of lambdas) expect(env.TEAM_POLICY, id).toBeUndefined();
     expect(worker.TEAM_POLICY).toBeUndefined();
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('refuses every Genesys deployment'));
@@ -437,30 +416,14 @@ describe('the team policy (cdk context teamPolicyFile)', () => {
   });
 });
 
-describe('the optional Genesys OAuth client secret', () => {
-  it('exists only when asked for, readable by the worker alone', () => {
-    const without = Template.fromStack(buildApp(fastApp()).stack);
-    // The access-token key and the guest-token key.
-    without.resourceCountIs('AWS::SecretsManager::Secret', 2);
-    const app = new App({
-      context: { 'aws:cdk:bundling-stacks': [], genesysOAuthClient: 'true' },
-      builtinCloudFormationValidation: false,
-    } as ConstructorParameters<typeof App>[0]);
-    const { stack } = buildApp(app);
+describe('the secrets', () => {
+  it('are the access-token key and the guest-token key, and no other (no OAuth client: nothing would read it)', () => {
+    const { stack } = buildApp(fastApp());
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::SecretsManager::Secret', 3);
-    const json = JSON.stringify(template.toJSON());
-    const secretId = Object.entries(template.findResources('AWS::SecretsManager::Secret')).find(([id]) =>
-      id.startsWith('GenesysOAuthClient'),
-    )?.[0] as string;
-    const readers = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
-      JSON.stringify(p).includes(secretId),
+    expect(Object.keys(template.findResources('AWS::SecretsManager::Secret')).sort()).toEqual(
+      [ref(stack, stack.signingKey), ref(stack, stack.guestTokenKey)].sort(),
     );
-    expect(readers).toHaveLength(1);
-    expect(JSON.stringify(readers[0])).toContain(
-      stack.getLogicalId(stack.worker.taskDefinition.taskRole.node.defaultChild as never),
-    );
-    expect(json).toContain('GENESYS_OAUTH_SECRET_ARN');
+    expect(JSON.stringify(template.toJSON())).not.toContain('GENESYS_OAUTH');
   });
 });
 

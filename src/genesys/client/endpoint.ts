@@ -128,33 +128,6 @@ export function endpointRegionDomain(endpoint: GenesysEndpoint): string | undefi
   return KNOWN_DOMAINS.has(domain) ? domain : undefined;
 }
 
-/**
- * The endpoint from configuration: `GENESYS_WS_URL` and `GENESYS_API_URL` together (they win), else
- * `GENESYS_REGION`, which must be a known region domain or name. Fails naming the key that is missing
- * or wrong.
- *
- * @throws GenesysError `GENESYS_CONFIG_INVALID`.
- */
-export function endpointFromEnv(env: Readonly<Record<string, string | undefined>>): GenesysEndpoint {
-  const wsUrl = env.GENESYS_WS_URL?.trim() || undefined;
-  const apiUrl = env.GENESYS_API_URL?.trim() || undefined;
-  if (wsUrl !== undefined && apiUrl !== undefined) return genesysEndpoint({ wsUrl, apiUrl });
-  if (wsUrl !== undefined) throw configError('GENESYS_API_URL is not set (GENESYS_WS_URL is)');
-  if (apiUrl !== undefined) throw configError('GENESYS_WS_URL is not set (GENESYS_API_URL is)');
-  const region = env.GENESYS_REGION?.trim();
-  if (!region) {
-    throw configError('GENESYS_REGION is not set (nor GENESYS_WS_URL and GENESYS_API_URL)');
-  }
-  const domain = regionDomain(region);
-  if (domain === undefined) {
-    throw configError(
-      `GENESYS_REGION "${region}" is neither a known region domain (${[...KNOWN_DOMAINS].join(', ')}) ` +
-        `nor a known region name (${Object.keys(REGION_DOMAINS).join(', ')})`,
-    );
-  }
-  return genesysEndpoint({ domain });
-}
-
 /** `${wsUrl}?deploymentId=…[&application=…]`, as Genesys' own SDKs build it (reference §1). */
 export function socketUrl(endpoint: GenesysEndpoint, deploymentId: string, application?: string): string {
   const query = new URLSearchParams({ deploymentId });

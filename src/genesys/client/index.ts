@@ -4,7 +4,6 @@ export type { AttachmentInfo, UploadResult, UploadSlot } from './attachments.js'
 export { uploadHeaders } from './attachments.js';
 export type { GenesysEndpoint } from './endpoint.js';
 export {
-  endpointFromEnv,
   endpointRegionDomain,
   genesysEndpoint,
   isKnownRegion,
@@ -38,13 +37,11 @@ export type {
   FetchLike,
   FetchResponse,
   GuestSessionOptions,
-  LogFields,
-  Logger,
   SocketLike,
   SocketOptions,
   WebSocketConstructor,
 } from './options.js';
-export { BACKFILL_SLACK_MS, DEFAULTS, isUploadHostEntry, silentLogger, tokenTag } from './options.js';
+export { BACKFILL_SLACK_MS, DEFAULTS, isUploadHostEntry, tokenTag } from './options.js';
 export { SessionState, TRANSITIONS } from './states.js';
 export type { RefusedUpgrade, UpgradeResponse } from './upgrade-refusal.js';
 export { readRefusal, refusalWords } from './upgrade-refusal.js';

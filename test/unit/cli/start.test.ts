@@ -37,6 +37,11 @@ describe('genesysFromEnv (npm start against real Genesys)', () => {
       { GENESYS_DEPLOYMENT_ID: 'd' },
       { GENESYS_DEPLOYMENT_ID: 'd', GENESYS_REGION: 'moon' },
       { GENESYS_DEPLOYMENT_ID: 'd', GENESYS_WS_URL: 'ws://127.0.0.1:9/v1' },
+      {
+        GENESYS_DEPLOYMENT_ID: 'd',
+        GENESYS_WS_URL: 'http://127.0.0.1:9/v1',
+        GENESYS_API_URL: 'http://127.0.0.1:9',
+      },
     ]) {
       let thrown: unknown;
       try {

@@ -83,4 +83,15 @@ describe('TeamPolicy', () => {
       TeamPolicy.fromEnv({ TEAM_POLICY: '{"teams":{"blue":{"deployments":[{"id":"x y"}]}}}' }),
     ).toThrow(/teams\.blue\.deployments\.0\.id/);
   });
+
+  it('gives its document back: read again (as TEAM_POLICY), it is the same policy', () => {
+    const again = TeamPolicy.fromEnv({ TEAM_POLICY: JSON.stringify(policy) });
+    expect(again.toJSON()).toEqual(policy.toJSON());
+    for (const team of ['blue', 'green']) expect(again.forTeam(team)).toEqual(policy.forTeam(team));
+    expect(TeamPolicy.none().toJSON()).toEqual({ teams: {} });
+    // A copy: changing it changes nothing.
+    const document = policy.toJSON();
+    document.teams = {};
+    expect(policy.toJSON().teams).toHaveProperty('blue');
+  });
 });

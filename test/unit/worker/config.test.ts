@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../src/config/index.js';
 import { TeamPolicy } from '../../../src/policy/team-policy.js';
 import { TABLE_ENV } from '../../../src/store/tables.js';
 import {
+  genesysEndpointFromEnv,
   leaseDurationMs,
   loadWorkerConfig,
   WORKER_DEFAULTS,
+  WORKER_ENV,
+  type WorkerConfig,
   WorkerConfigError,
+  type WorkerConfigInput,
+  workerConfig,
+  workerEnv,
 } from '../../../worker/config.js';
 
 /** A complete minimal environment: every value is distinctive, so a leak into a message is detectable. */
@@ -414,6 +421,17 @@ describe('loadWorkerConfig: Genesys endpoint', () => {
     expect(error.message).not.toContain('tok_SECRET_1');
   });
 
+  it('reads the endpoint alone (genesysEndpointFromEnv): explicit URLs win over GENESYS_REGION', () => {
+    expect(genesysEndpointFromEnv({})).toBeUndefined();
+    expect(
+      genesysEndpointFromEnv({
+        GENESYS_WS_URL: 'ws://127.0.0.1:1/v1',
+        GENESYS_API_URL: 'http://127.0.0.1:1',
+        GENESYS_REGION: 'eu_west_1',
+      }),
+    ).toEqual({ wsUrl: 'ws://127.0.0.1:1/v1', apiUrl: 'http://127.0.0.1:1' });
+  });
+
   it('refuses a malformed GENESYS_WS_URL without quoting it', () => {
     const error = refusal({ GENESYS_WS_URL: 'not-a-url tok_SECRET_2', GENESYS_API_URL: 'http://h' });
     expect(error.key).toBe('GENESYS_WS_URL');
@@ -451,5 +469,180 @@ describe('loadWorkerConfig: guest-token key and team policy', () => {
     for (const bad of ['https://s3.example.com', 's3.example.com/path', '*.example.com', 'localhost:9000']) {
       expect(refusal({ GENESYS_UPLOAD_HOSTS: bad }).key).toBe('GENESYS_UPLOAD_HOSTS');
     }
+  });
+});
+
+describe('WorkerConfigError codes', () => {
+  it('is a ConfigError: config_missing naming an absent key', () => {
+    const error = refusal({ CONTROL_URL: undefined });
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error).toMatchObject({ code: 'config_missing', key: 'CONTROL_URL' });
+    expect(refusal({ GUEST_TOKEN_KEY: undefined })).toMatchObject({
+      code: 'config_missing',
+      key: 'GUEST_TOKEN_KEY',
+    });
+    expect(refusal({ GENESYS_WS_URL: 'ws://127.0.0.1:4000/v1' })).toMatchObject({
+      code: 'config_missing',
+      key: 'GENESYS_API_URL',
+    });
+  });
+
+  it('config_invalid for a bad value, config_conflict for both forms of the guest-token key', () => {
+    for (const [key, value] of [
+      ['HEALTH_PORT', '70000'],
+      ['LOG_LEVEL', 'verbose'],
+      ['CONTROL_URL', 'https://h'],
+      ['GENESYS_REGION', 'mars_north_1'],
+      ['TEAM_POLICY', '{'],
+    ]) {
+      expect(refusal({ [key as string]: value }), key).toMatchObject({ code: 'config_invalid', key });
+    }
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:k';
+    const both = refusal({ GUEST_TOKEN_KEY_ARN: arn });
+    expect(both).toMatchObject({ code: 'config_conflict', key: 'GUEST_TOKEN_KEY' });
+    expect(both.message).toContain('GUEST_TOKEN_KEY_ARN');
+  });
+});
+
+const KEY = new TextEncoder().encode(env.GUEST_TOKEN_KEY);
+
+/** The least workerConfig takes: what `env` says. */
+const input: WorkerConfigInput = Object.freeze<WorkerConfigInput>({
+  region: 'eu-west-1',
+  tables: {
+    sessions: 'tbl-sessions-7f3a',
+    transcript: 'tbl-transcript-91c2',
+    connections: 'tbl-connections-55de',
+    workers: 'tbl-workers-0b8e',
+  },
+  publicManagementEndpoint: env.PUBLIC_MANAGEMENT_ENDPOINT as string,
+  controlUrl: env.CONTROL_URL as string,
+  guestTokenKey: { kind: 'value', key: KEY },
+  teamPolicy: TeamPolicy.none(),
+});
+
+/** A config as plain data, the team policy as its document (TeamPolicy keeps its rules private). */
+function plain(config: WorkerConfig): unknown {
+  return { ...config, teamPolicy: config.teamPolicy.toJSON() };
+}
+
+describe('workerConfig (in code)', () => {
+  it('fills the defaults as loadWorkerConfig does', () => {
+    const config = workerConfig({ ...input, workerId: 'w-fixed' });
+    expect(plain(config)).toEqual(plain(loadWorkerConfig({ ...env, WORKER_ID: 'w-fixed' })));
+    expect(workerConfig(input).workerId).toMatch(/^w-[0-9a-f]{12}$/);
+    expect(workerConfig({ ...input, controlUrl: 'ws://127.0.0.1:3001' }).controlAuth).toBe('none');
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.tables)).toBe(true);
+    expect(Object.hasOwn(config, 'defaultEndpoint')).toBe(false);
+  });
+
+  it('holds every rule, naming the environment variable an operator would set', () => {
+    const cases: [Partial<WorkerConfigInput>, string, string][] = [
+      [{ heartbeatIntervalMs: 5_001 }, 'WORKER_STALE_AFTER_MS', 'config_invalid'],
+      [{ heartbeatIntervalMs: 1_000, staleAfterMs: 2_000 }, 'WORKER_STALE_AFTER_MS', 'config_invalid'],
+      [{ healthPort: 65_536 }, 'HEALTH_PORT', 'config_invalid'],
+      [{ reconnectBurst: 0 }, 'RECONNECT_BURST', 'config_invalid'],
+      [{ sweepIntervalMs: 0.5 }, 'SWEEP_INTERVAL_MS', 'config_invalid'],
+      [{ controlUrl: 'https://h' }, 'CONTROL_URL', 'config_invalid'],
+      [{ controlAuth: 'sigv4' as 'iam' }, 'CONTROL_AUTH', 'config_invalid'],
+      [{ logLevel: 'info' as 'INFO' }, 'LOG_LEVEL', 'config_invalid'],
+      [{ publicManagementEndpoint: '' }, 'PUBLIC_MANAGEMENT_ENDPOINT', 'config_missing'],
+      [{ dynamodbEndpoint: 'dynamodb' }, 'DYNAMODB_ENDPOINT', 'config_invalid'],
+      [{ region: ' ' }, 'AWS_REGION', 'config_missing'],
+      [{ tables: { ...input.tables, sessions: '' } }, 'SESSIONS_TABLE', 'config_missing'],
+      [{ guestTokenKey: { kind: 'value', key: new Uint8Array(31) } }, 'GUEST_TOKEN_KEY', 'config_invalid'],
+      [{ guestTokenKey: { kind: 'arn', arn: 'name' } }, 'GUEST_TOKEN_KEY_ARN', 'config_invalid'],
+      [{ uploadHosts: ['https://s3.example.com'] }, 'GENESYS_UPLOAD_HOSTS', 'config_invalid'],
+      [{ defaultEndpoint: { wsUrl: 'http://h/v1', apiUrl: 'http://h' } }, 'GENESYS_WS_URL', 'config_invalid'],
+      [
+        { defaultEndpoint: { wsUrl: 'ws://h/v1', apiUrl: 'http://h?x=1' } },
+        'GENESYS_API_URL',
+        'config_invalid',
+      ],
+    ];
+    for (const [change, key, code] of cases) {
+      let error: unknown;
+      try {
+        workerConfig({ ...input, ...change });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, JSON.stringify(change)).toBeInstanceOf(WorkerConfigError);
+      expect(error, JSON.stringify(change)).toMatchObject({ key, code });
+    }
+  });
+
+  it('normalises what the environment would: upload hosts lower-cased, endpoint URLs without a trailing slash', () => {
+    const config = workerConfig({
+      ...input,
+      uploadHosts: [' S3.Example.com '],
+      defaultEndpoint: { wsUrl: 'ws://127.0.0.1:4000/v1/', apiUrl: 'http://127.0.0.1:4000/' },
+    });
+    expect(config.uploadHosts).toEqual(['s3.example.com']);
+    expect(config.defaultEndpoint).toEqual({
+      wsUrl: 'ws://127.0.0.1:4000/v1',
+      apiUrl: 'http://127.0.0.1:4000',
+    });
+  });
+});
+
+describe('workerEnv', () => {
+  const full = workerConfig({
+    ...input,
+    workerId: 'w-every-field',
+    dynamodbEndpoint: 'http://127.0.0.1:8000',
+    controlUrl: 'ws://127.0.0.1:3001',
+    controlAuth: 'iam',
+    heartbeatIntervalMs: 1_000,
+    staleAfterMs: 5_000,
+    sweepIntervalMs: 700,
+    connectionsRefreshMs: 30_000,
+    controlPingIntervalMs: 60_000,
+    controlRotateAfterMs: 120_000,
+    controlOverlapMs: 0,
+    healthHost: '0.0.0.0',
+    healthPort: 0,
+    reorderWindowMs: 0,
+    upstreamUnavailableAfterMs: 10_000,
+    reconnectRatePerSecond: 0,
+    reconnectBurst: 5,
+    defaultEndpoint: { wsUrl: 'ws://127.0.0.1:4000/v1', apiUrl: 'http://127.0.0.1:4000' },
+    genesysOrigin: 'https://example.test',
+    logLevel: 'DEBUG',
+    uploadHosts: ['s3.example.com', '.uploads.example.net'],
+    teamPolicy: TeamPolicy.from({
+      defaults: { idleTimeoutSeconds: 600 },
+      teams: {
+        blue: { deployments: [{ id: 'dep-9', region: 'eu_west_1' }], quotas: { openSessionsPerTeam: 3 } },
+      },
+    }),
+  });
+
+  it('is the inverse of loadWorkerConfig, for a config with every optional field set and one with none', () => {
+    for (const config of [full, workerConfig(input)]) {
+      expect(plain(loadWorkerConfig(workerEnv(config)))).toEqual(plain(config));
+    }
+    const arn = workerConfig({ ...input, guestTokenKey: { kind: 'arn', arn: 'arn:aws:secretsmanager:x' } });
+    expect(plain(loadWorkerConfig(workerEnv(arn)))).toEqual(plain(arn));
+  });
+
+  it('writes every declared key, blank for an absent field, so the parent environment cannot fill one in', () => {
+    const written = workerEnv(workerConfig(input));
+    expect(Object.keys(written).sort()).toEqual(
+      [...Object.values(WORKER_ENV), ...Object.values(TABLE_ENV)].sort(),
+    );
+    expect(written[WORKER_ENV.genesysRegion]).toBe('');
+    expect(written[WORKER_ENV.guestTokenKeyArn]).toBe('');
+    const inherited = { GENESYS_REGION: 'eu_west_1', GUEST_TOKEN_KEY_ARN: 'arn:aws:x', ...written };
+    expect(loadWorkerConfig(inherited).defaultEndpoint).toBeUndefined();
+  });
+
+  it('refuses a guest-token key that is not text, naming GUEST_TOKEN_KEY', () => {
+    const binary = workerConfig({
+      ...input,
+      guestTokenKey: { kind: 'value', key: new Uint8Array(32).fill(0xff) },
+    });
+    expect(() => workerEnv(binary)).toThrow(expect.objectContaining({ key: 'GUEST_TOKEN_KEY' }));
   });
 });

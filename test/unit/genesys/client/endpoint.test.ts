@@ -1,13 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
-  endpointFromEnv,
   endpointRegionDomain,
   GuestSession,
   genesysEndpoint,
   isKnownRegion,
   REGION_DOMAINS,
   regionDomain,
-  socketUrl,
 } from '../../../../src/genesys/client/index.js';
 import { GenesysError } from '../../../../src/genesys/errors.js';
 import { baseOptions, FakeClock, FakeSocket } from './fakes.js';
@@ -147,63 +145,5 @@ describe('endpointRegionDomain', () => {
     ]) {
       expect(endpointRegionDomain({ wsUrl: 'wss://x/v1', apiUrl }), apiUrl).toBeUndefined();
     }
-  });
-});
-
-describe('endpointFromEnv', () => {
-  it('prefers explicit URLs', () => {
-    expect(
-      endpointFromEnv({
-        GENESYS_WS_URL: 'ws://127.0.0.1:1/v1',
-        GENESYS_API_URL: 'http://127.0.0.1:1',
-        GENESYS_REGION: 'eu_west_1',
-      }),
-    ).toEqual({ wsUrl: 'ws://127.0.0.1:1/v1', apiUrl: 'http://127.0.0.1:1' });
-  });
-
-  it('reads GENESYS_REGION as a domain or an AWS-style name', () => {
-    expect(endpointFromEnv({ GENESYS_REGION: 'mypurecloud.de' }).wsUrl).toBe(
-      'wss://webmessaging.mypurecloud.de/v1',
-    );
-    expect(endpointFromEnv({ GENESYS_REGION: 'ca_central_1' }).apiUrl).toBe('https://api.cac1.pure.cloud');
-  });
-
-  it('names the missing key', () => {
-    expect(() => endpointFromEnv({})).toThrow(/GENESYS_REGION is not set/);
-    expect(() => endpointFromEnv({ GENESYS_WS_URL: 'ws://x/v1' })).toThrow(/GENESYS_API_URL is not set/);
-    expect(() => endpointFromEnv({ GENESYS_API_URL: 'http://x' })).toThrow(/GENESYS_WS_URL is not set/);
-    expect(() => endpointFromEnv({ GENESYS_REGION: '  ' })).toThrow(/GENESYS_REGION is not set/);
-  });
-
-  it.each(HOSTILE.filter((region) => region.trim() !== ''))(
-    'refuses GENESYS_REGION=%j, naming the key',
-    (region) => {
-      expect(() => endpointFromEnv({ GENESYS_REGION: region })).toThrow(/GENESYS_REGION ".*" is neither/);
-    },
-  );
-
-  it('says which value of GENESYS_REGION it cannot read', () => {
-    try {
-      endpointFromEnv({ GENESYS_REGION: 'mars_north_1' });
-      expect.unreachable();
-    } catch (error) {
-      expect(error).toBeInstanceOf(GenesysError);
-      expect((error as GenesysError).code).toBe('GENESYS_CONFIG_INVALID');
-      expect((error as GenesysError).message).toMatch(/GENESYS_REGION "mars_north_1"/);
-    }
-  });
-});
-
-describe('socketUrl', () => {
-  const endpoint = genesysEndpoint({ domain: 'mypurecloud.ie' });
-
-  it('puts the deploymentId in the query', () => {
-    expect(socketUrl(endpoint, 'dep-1')).toBe('wss://webmessaging.mypurecloud.ie/v1?deploymentId=dep-1');
-  });
-
-  it('adds application when given, encoded', () => {
-    expect(socketUrl(endpoint, 'd&1', 'guest-relay-0.1.0')).toBe(
-      'wss://webmessaging.mypurecloud.ie/v1?deploymentId=d%261&application=guest-relay-0.1.0',
-    );
   });
 });
