@@ -4,7 +4,11 @@
 // to any stack.
 //
 //   app.js      starts the page: configuration, settings, the panes
-//   guest.js    the guest pane (connection, session state, transcript, actions)
+//   guest.js    the guest pane (session state, the relay's events, the guest's actions)
+//   connection.js  its socket: reconnects, the countdown, a stack that is down or restarted
+//   backoff.js  the reconnect policy (the relay's: src/domain/backoff.ts)
+//   context.js  UI state as custom attributes (the relay's rules: src/domain/context.ts)
+//   transcript.js, uploads.js  the guest's transcript and typing line; its file uploads
 //   agent.js    the agent pane (the emulator's console API)
 //   console.js  the raw frame console
 //   render.js   one transcript entry as HTML, for both panes

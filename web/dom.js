@@ -63,10 +63,6 @@ export function showError(id, message) {
   line.hidden = message === '';
 }
 
-export function utf8Bytes(text) {
-  return new TextEncoder().encode(text).length;
-}
-
 /** Keeps a scrolled list at its newest item. */
 export function scrollToEnd(list) {
   list.scrollTop = list.scrollHeight;

@@ -1,6 +1,7 @@
+import { readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StaticServer, startStaticServer } from '../../../local/static-server.js';
+import { type StaticServer, startStaticServer, WEB_ROOT } from '../../../local/static-server.js';
 
 /** A raw request: fetch() would normalise `..` away before it is sent. */
 function get(
@@ -46,17 +47,10 @@ describe('local static server', () => {
     expect((await get(server.port, '/app.js')).type).toBe('text/javascript; charset=utf-8');
     const config = await get(server.port, '/config.json');
     expect(JSON.parse(config.body)).toEqual({ wsUrl: 'ws://x', token: 't' });
-    // Every module of the page and its icon, with a type a browser accepts.
-    for (const asset of [
-      'guest.js',
-      'agent.js',
-      'render.js',
-      'dom.js',
-      'settings.js',
-      'console.js',
-      'genesys-content.js',
-      'upload-refusal.js',
-    ])
+    // Every module of the page (each .js in web/) and its icon, with a type a browser accepts.
+    const modules = readdirSync(WEB_ROOT).filter((name) => name.endsWith('.js'));
+    expect(modules).toContain('guest.js');
+    for (const asset of modules)
       expect((await get(server.port, `/${asset}`)).type, asset).toBe('text/javascript; charset=utf-8');
     expect((await get(server.port, '/favicon.svg')).type).toBe('image/svg+xml');
   });
