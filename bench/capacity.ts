@@ -24,6 +24,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { WorkerOverrides } from '../local/system.js';
 import { Fleet } from './support/fleet.js';
 import { cpuTimeMs, rssBytes } from './support/proc.js';
 import { type Figure, formatTable, writeResults } from './support/report.js';
@@ -39,7 +40,7 @@ export interface CapacityOptions {
   /** Sessions started at once. Default 40. */
   readonly concurrency?: number;
   /** Extra environment of the worker process. */
-  readonly workerEnv?: Record<string, string>;
+  readonly worker?: WorkerOverrides;
 }
 
 const SECTION = 'worker capacity';
@@ -65,7 +66,7 @@ interface Window {
 export async function measureCapacity(options: CapacityOptions = {}): Promise<Figure[]> {
   const sizes = [...new Set(options.sessions ?? [1000, 5000])].sort((a, b) => a - b);
   const concurrency = options.concurrency ?? 40;
-  const fleet = await Fleet.start(options.workerEnv ? { workerEnv: options.workerEnv } : {});
+  const fleet = await Fleet.start(options.worker ? { worker: options.worker } : {});
   try {
     await sleep(SETTLE_MS);
     const empty = await watchIdle(fleet.pid, EMPTY_WINDOW_MS);

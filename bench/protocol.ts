@@ -9,7 +9,7 @@
  */
 import { constraintsFromSessionResponse } from '../src/domain/constraints.js';
 import { parseClientFrame } from '../src/protocol/index.js';
-import { PNG_1X1_BASE64 } from '../test/fixtures/seed-frames.js';
+import { PNG_1X1_BASE64 } from '../support/seed-frames.js';
 
 const ROUNDS = 200;
 const BATCH = 50;

@@ -33,12 +33,7 @@ import { type Fence, readSessionItem, SessionStore } from '../src/store/sessions
 import { createStoreContext, type StoreContext } from '../src/store/store-context.js';
 import { tableNames } from '../src/store/tables.js';
 import { fingerprintOf, TranscriptStore } from '../src/store/transcript.js';
-import {
-  type Engine,
-  javaAvailable,
-  startDynaliteEngine,
-  startDynamoDbLocal,
-} from '../test/store/engines.js';
+import { type Engine, javaAvailable, startDynaliteEngine, startDynamoDbLocal } from '../support/engines.js';
 import type { Figure } from './support/report.js';
 
 const SEQUENTIAL_SENDS = 500;

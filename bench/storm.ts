@@ -18,8 +18,9 @@
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { WorkerOverrides } from '../local/system.js';
 import type { GuestSocketObservation } from '../src/genesys/emulator/index.js';
-import type { Guest } from '../test/integration/worker/harness.js';
+import type { Guest } from '../support/frontend.js';
 import { Fleet } from './support/fleet.js';
 import { cpuTimeMs } from './support/proc.js';
 import { type Figure, formatTable, writeResults } from './support/report.js';
@@ -34,8 +35,8 @@ export interface StormOptions {
   readonly concurrency?: number;
   /** No reconnect pacing in the worker (the behaviour before it existed). Default false. */
   readonly unpaced?: boolean;
-  /** Extra environment of the worker process. */
-  readonly workerEnv?: Record<string, string>;
+  /** The worker's configuration besides the fleet's. */
+  readonly worker?: WorkerOverrides;
 }
 
 const SECTION = 'reconnect storm';
@@ -71,11 +72,11 @@ export async function measureStorm(options: StormOptions = {}): Promise<Figure[]
   const size = options.sessions ?? 2_000;
   const sampleSize = Math.min(options.sample ?? 100, size);
   const label = options.unpaced ? ', unpaced' : '';
-  const workerEnv = {
-    ...(options.unpaced ? { RECONNECT_RATE_PER_SECOND: '0' } : {}),
-    ...options.workerEnv,
+  const worker: WorkerOverrides = {
+    ...(options.unpaced ? { reconnectRatePerSecond: 0 } : {}),
+    ...options.worker,
   };
-  const fleet = await Fleet.start({ workerEnv });
+  const fleet = await Fleet.start({ worker });
   try {
     await fleet.add(size, {
       concurrency: options.concurrency ?? 40,

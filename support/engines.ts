@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { startDynalite } from '../../src/store/dynalite.js';
+import { startDynalite } from '../src/store/dynalite.js';
 
 export interface Engine {
   readonly name: 'dynalite' | 'DynamoDB Local';

@@ -5,8 +5,10 @@
  * frontend drops through the gateway emulator's `dropConnections`, the worker kill through SIGKILL of a
  * worker process. Used by bench/chaos/run.ts.
  */
+
+import type { EmulatedSystem } from '../../local/system.js';
+import type { WorkerProcess } from '../../local/worker-process.js';
 import type { FaultInjector, FaultState } from '../../src/genesys/emulator/index.js';
-import type { System, WorkerProcess } from '../../test/integration/worker/harness.js';
 import type { Random } from '../support/random.js';
 import type { ChaosFrontend } from './frontend.js';
 
@@ -111,7 +113,7 @@ export class Injector {
   killed: KilledWorker | undefined;
   /** Resolves when the killed worker's sessions all have new owners (or never, bounded by the run). */
   takeover: Promise<void> = Promise.resolve();
-  readonly #system: System;
+  readonly #system: EmulatedSystem;
   readonly #workers: WorkerProcess[];
   readonly #targets: readonly Target[];
   readonly #random: Random;
@@ -120,7 +122,7 @@ export class Injector {
   #midSendBudget = 0;
   #stopped = false;
 
-  constructor(system: System, workers: WorkerProcess[], targets: readonly Target[], random: Random) {
+  constructor(system: EmulatedSystem, workers: WorkerProcess[], targets: readonly Target[], random: Random) {
     this.#system = system;
     this.#workers = workers;
     this.#targets = targets;
@@ -155,7 +157,7 @@ export class Injector {
     // A few ms later, so that some frames are handled (stored, answer lost) and some are not.
     setTimeout(
       () => {
-        const cut = this.#system.relay.publicApi.dropConnections((c) => c.userAgent === frontend.label);
+        const cut = this.#system.publicApi.dropConnections((c) => c.userAgent === frontend.label);
         this.tally.midSendDrop.fired += cut.length;
       },
       this.#random.int(0, 5),
@@ -238,7 +240,7 @@ export class Injector {
 
   /** Cuts the connections of about a third of the frontends (of those connected: waits for one). */
   async #dropFrontends(): Promise<void> {
-    const api = this.#system.relay.publicApi;
+    const api = this.#system.publicApi;
     for (let attempt = 0; attempt < RETRIES && !this.#stopped; attempt++) {
       const connected = new Set(api.connections().map((c) => c.userAgent));
       const targets = this.#targets.filter((t) => connected.has(t.frontend.label));

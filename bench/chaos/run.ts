@@ -9,7 +9,16 @@
  * by test/integration/chaos.test.ts (a small size).
  */
 import { writeFile } from 'node:fs/promises';
-import { DEFAULT_TIMING, FAST, type System, startSystem } from '../../test/integration/worker/harness.js';
+import {
+  createSystem,
+  DEFAULT_TIMING,
+  type EmulatedSystem,
+  embeddedSystemConfig,
+  FAST_TIMING,
+  withEmulator,
+} from '../../local/system.js';
+import { COMMAND_QUEUE_DEFAULTS } from '../../src/commands/queue.js';
+import { rejectUnknownOptions } from '../../src/domain/options.js';
 import { type Random, seeded } from '../support/random.js';
 import {
   addCounts,
@@ -114,7 +123,7 @@ interface Conversation extends Target {
 /** What the run shares between its parts, so that a deadline can stop and clean up whatever exists. */
 interface RunState {
   phase: string;
-  system: System | undefined;
+  system: EmulatedSystem | undefined;
   readonly frontends: ChaosFrontend[];
   injector: Injector | undefined;
   stopped: boolean;
@@ -125,11 +134,7 @@ interface RunState {
 const OPTIONAL: ReadonlySet<string> = new Set(['workerLog'] satisfies (keyof ChaosOptions)[]);
 
 function resolveOptions(options: Partial<ChaosOptions>): ChaosOptions {
-  for (const key of Object.keys(options)) {
-    if (!Object.hasOwn(CHAOS_DEFAULTS, key) && !OPTIONAL.has(key)) {
-      throw new TypeError(`runChaos: unknown option "${key}"`);
-    }
-  }
+  rejectUnknownOptions('runChaos', [...Object.keys(CHAOS_DEFAULTS), ...OPTIONAL], options);
   const o = { ...CHAOS_DEFAULTS, ...options };
   for (const key of ['sessions', 'rounds', 'workers', 'faults', 'minGapMs', 'maxGapMs'] as const) {
     if (!Number.isSafeInteger(o[key]) || o[key] < 0) throw new RangeError(`runChaos: bad ${key} ${o[key]}`);
@@ -180,7 +185,7 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
           .join(''),
       );
     }
-    await state.system?.close();
+    await state.system?.stop();
     // After a deadline the abandoned work fails on the closed system: that failure is expected.
     await work.catch(() => {});
   }
@@ -192,10 +197,20 @@ async function chaos(o: ChaosOptions, state: RunState): Promise<ChaosResult> {
   const plan = planFaults(random, o.faults, o.workers);
 
   state.phase = 'starting the system';
-  const system = await startSystem({ timing: o.timing === 'fast' ? FAST : DEFAULT_TIMING });
+  // Upstream: the emulator with no bot (the run plays the agent); a guest may keep sending while no
+  // worker holds its session (the production bound on pending commands).
+  const system = withEmulator(
+    await createSystem(
+      embeddedSystemConfig({
+        genesys: { emulator: { script: null } },
+        timing: o.timing === 'fast' ? FAST_TIMING : DEFAULT_TIMING,
+        relay: { maxPending: COMMAND_QUEUE_DEFAULTS.maxPending, validateResponses: true },
+      }),
+    ),
+  );
   state.system = system;
   const workers = await Promise.all(
-    Array.from({ length: o.workers }, (_, i) => system.spawnWorker(`w-${i + 1}`)),
+    Array.from({ length: o.workers }, (_, i) => system.spawnWorker({ workerId: `w-${i + 1}` })),
   );
   o.log(`system up: ${o.workers} workers; opening ${o.sessions} sessions`);
 
@@ -259,7 +274,7 @@ function sleep(ms: number): Promise<void> {
 async function openConversations(
   o: ChaosOptions,
   state: RunState,
-  system: System,
+  system: EmulatedSystem,
   random: Random,
 ): Promise<Conversation[]> {
   const seeds = Array.from({ length: o.sessions }, () => random.int(0, 2 ** 31 - 1));
@@ -269,7 +284,7 @@ async function openConversations(
     while (next < o.sessions && !state.stopped) {
       const index = next++;
       const frontend = new ChaosFrontend({
-        url: `${system.relay.publicApi.url}?token=${encodeURIComponent(await system.relay.token({ team: 'team-a' }))}`,
+        url: `${system.publicApi.url}?token=${encodeURIComponent(await system.mintToken({ team: 'team-a' }))}`,
         label: `chaos-frontend-${index}`,
         onTransmit: (f) => state.injector?.onTransmit(f),
       });
@@ -279,7 +294,7 @@ async function openConversations(
         index,
         frontend,
         sessionId,
-        token: await system.tokenOf(sessionId),
+        token: await system.guestTokenOf(sessionId),
         reorderArmed: false,
         truth: { guestSaid: [], agentSaid: [] },
         random: seeded(seeds[index] as number),
@@ -294,7 +309,7 @@ async function openConversations(
 async function traffic(
   o: ChaosOptions,
   state: RunState,
-  system: System,
+  system: EmulatedSystem,
   conversations: readonly Conversation[],
   injector: Injector,
   plan: readonly PlannedFault[],
@@ -327,7 +342,7 @@ async function traffic(
 }
 
 /** One message each way: the agent speaks at a random moment while the guest's send is under way. */
-async function round(system: System, c: Conversation, n: number, injector: Injector): Promise<void> {
+async function round(system: EmulatedSystem, c: Conversation, n: number, injector: Injector): Promise<void> {
   const reply = `agent ${c.index} reply ${n}`;
   const agent = sleep(c.random.int(0, 300)).then(() => {
     c.truth.agentSaid.push(reply);
@@ -347,7 +362,7 @@ async function round(system: System, c: Conversation, n: number, injector: Injec
 async function settle(
   o: ChaosOptions,
   state: RunState,
-  system: System,
+  system: EmulatedSystem,
   conversations: readonly Conversation[],
   injector: Injector,
 ): Promise<boolean> {
@@ -376,7 +391,7 @@ async function settle(
 }
 
 /** Stored (every guest entry settled as sent), received by Genesys, and seen by the frontend. */
-async function complete(system: System, c: Conversation): Promise<boolean> {
+async function complete(system: EmulatedSystem, c: Conversation): Promise<boolean> {
   const entries = await system.transcript(c.sessionId);
   const guest = entries.filter((e) => e.direction === 'guest');
   const agent = entries.filter((e) => e.direction === 'agent');
@@ -392,7 +407,7 @@ async function complete(system: System, c: Conversation): Promise<boolean> {
 }
 
 async function compareAll(
-  system: System,
+  system: EmulatedSystem,
   conversations: readonly Conversation[],
   problems: string[],
 ): Promise<{ checks: ChaosResult['checks']; failedSends: number }> {
@@ -433,7 +448,7 @@ async function compareAll(
  * and when they were said), and everything the workers logged about the session, newest last.
  */
 function describeStored(
-  system: System,
+  system: EmulatedSystem,
   c: Conversation,
   entries: readonly { direction: string; text?: string | undefined }[],
 ): string {
@@ -465,7 +480,7 @@ function describeStored(
  * stored sequenceId and when Genesys had it, and what the workers logged about the session.
  */
 function describeUpstream(
-  system: System,
+  system: EmulatedSystem,
   c: Conversation,
   entries: readonly { seq: number; direction: string; text?: string | undefined }[],
 ): string {
@@ -488,7 +503,7 @@ function describeUpstream(
 
 /** For a failing frontend check: what it missed, where that is stored, and what the workers said. */
 function describeFrontend(
-  system: System,
+  system: EmulatedSystem,
   c: Conversation,
   entries: readonly { seq: number; direction: string; text?: string | undefined; time: string }[],
 ): string {

@@ -25,7 +25,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { WebSocket, WebSocketServer } from 'ws';
-import { localDynamoClient } from '../../local/stack.js';
+import { localDynamoClient } from '../../local/system.js';
 import { CommandQueue, type Settlement } from '../../src/commands/queue.js';
 import { Settlements } from '../../src/commands/settlements.js';
 import { type RecordCommand, sendCommandId } from '../../src/commands/types.js';

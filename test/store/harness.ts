@@ -10,7 +10,7 @@ import { StoreError } from '../../src/store/errors.js';
 import { provisionTables } from '../../src/store/provision.js';
 import { createStoreContext, type StoreContext } from '../../src/store/store-context.js';
 import { tableNames } from '../../src/store/tables.js';
-import { type Engine, engineStarters } from './engines.js';
+import { type Engine, engineStarters } from '../../support/engines.js';
 
 export interface EngineFixture {
   readonly engine: Engine['name'];

@@ -20,7 +20,7 @@ import { tableNames } from '../../../src/store/tables.js';
 import { fingerprintOf, TranscriptStore } from '../../../src/store/transcript.js';
 import { TranscriptWriter } from '../../../src/store/transcript-writer.js';
 import { WorkerStore } from '../../../src/store/workers.js';
-import { type Engine, startDynaliteEngine } from '../../store/engines.js';
+import { type Engine, startDynaliteEngine } from '../../../support/engines.js';
 import { uniqueId } from '../../store/harness.js';
 
 let engine: Engine | undefined;

@@ -18,7 +18,7 @@ import { ConnectionStore } from '../../../src/store/connections.js';
 import { provisionTables } from '../../../src/store/provision.js';
 import { createStoreContext } from '../../../src/store/store-context.js';
 import { tableNames } from '../../../src/store/tables.js';
-import { type Engine, startDynaliteEngine } from '../../store/engines.js';
+import { type Engine, startDynaliteEngine } from '../../../support/engines.js';
 import { closed, nextMessage, open } from './helpers.js';
 
 describe('ManagementClient against the emulator and dynalite', () => {

@@ -1,44 +1,33 @@
 /**
- * The relay under test, all real and on loopback: dynalite with the provisioned tables, the gateway
- * emulator as the public API (the REAL authorizer, the REAL route handlers from lambdas/routes.ts) and as
- * the control API, a `ws` client acting as a worker on the control API, and the real
- * @aws-sdk/client-apigatewaymanagementapi behind ManagementClient.
+ * The relay under test, all real and on loopback (local/system.ts assembles it): dynalite with the
+ * provisioned tables, the gateway emulator as the public API (the REAL authorizer, the REAL route
+ * handlers from lambdas/routes.ts) and as the control API, a `ws` client acting as a worker on the control
+ * API, and the real @aws-sdk/client-apigatewaymanagementapi behind ManagementClient, over HTTP.
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Context } from 'aws-lambda';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { WebSocket } from 'ws';
-import { createRedactingLogger } from '../../../lambdas/middleware/ws-logger.js';
-import { createRoutes, ROUTE_KEYS, type RouteHandler, type RouteKey } from '../../../lambdas/routes.js';
 import {
-  createAuthorizer,
-  loadAuthConfig,
-  mintAccessToken,
-  secretFromString,
-} from '../../../src/auth/index.js';
+  createSystem,
+  DEFAULT_TIMING,
+  embeddedSystemConfig,
+  type GenesysChoice,
+  type System,
+  type Timing,
+} from '../../../local/system.js';
+import { mintAccessToken, secretFromString } from '../../../src/auth/index.js';
 import type { AccessTokenRole } from '../../../src/auth/tokens.js';
-import { createControlHandlers } from '../../../src/control/index.js';
 import { type ChannelConstraints, DEFAULT_CONSTRAINTS } from '../../../src/domain/constraints.js';
-import type { Authorizer, LambdaLike, WebSocketApi } from '../../../src/gateway/emulator/index.js';
-import { startWebSocketApi } from '../../../src/gateway/emulator/index.js';
-import {
-  ANY_TEAM,
-  TeamPolicy,
-  type TeamPolicyDocument,
-  UNLIMITED_QUOTAS,
-} from '../../../src/policy/team-policy.js';
+import type { WebSocketApi } from '../../../src/gateway/emulator/index.js';
+import type { TeamPolicyDocument } from '../../../src/policy/team-policy.js';
 import { parseServerEvent, type ServerEvent } from '../../../src/protocol/index.js';
-import { createRelayDeps, type RelayDeps } from '../../../src/relay/index.js';
+import type { RelayDeps } from '../../../src/relay/index.js';
 import { ScanCommand, UpdateCommand } from '../../../src/store/document.js';
-import {
-  createStoreContext,
-  type EmbeddedDynamo,
-  provisionTables,
-  type StoreContext,
-  startDynalite,
-  type TableNames,
-  tableNames,
-} from '../../../src/store/index.js';
+import { createStoreContext, type StoreContext, type TableNames } from '../../../src/store/index.js';
+import { openSocket } from '../../../support/frontend.js';
+
+export { LOCAL_CREDENTIALS } from '../../../local/system.js';
+export { openSocket };
 
 /** A test constant, not a secret of any deployment. */
 export const TEST_SECRET = 'relay-integration-test-secret-0123456789abcdef';
@@ -47,17 +36,16 @@ export const DEPLOYMENT_ID = 'dep-1234';
 /** The worker's guest-token key in tests and benchmarks (a worker derives each session's token from it). */
 export const TEST_GUEST_TOKEN_KEY = 'test-guest-token-key-0123456789abcdef';
 export const MAX_PENDING = 8;
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export interface Relay {
+  /** Everything the harness started (local/system.ts): its emulator, its worker processes. */
+  readonly system: System;
   readonly dynamoEndpoint: string;
   readonly publicApi: WebSocketApi;
   readonly controlApi: WebSocketApi;
   readonly deps: RelayDeps;
   readonly ctx: StoreContext;
   readonly tables: TableNames;
-  /** The team policy the handlers enforce, as a worker's TEAM_POLICY would carry it. */
-  readonly teamPolicy: string;
   /** Public connection ids in the order their handshakes completed. */
   readonly connectionIds: string[];
   /** Control connection ids in the order workers connected. */
@@ -133,87 +121,44 @@ export interface RelayOptions {
   dynamodb?: (endpoint: string) => DynamoDBClient;
   /** The Genesys deployment of sessions started without one (default DEPLOYMENT_ID). */
   deploymentId?: string;
-  /** What the Lambdas call stale (default 15 s). */
-  workerStaleAfterMs?: number;
+  /** When the Lambdas (and the workers) call a worker stale, how often workers beat (default: 15 s stale). */
+  timing?: Timing;
   /** Asked on every control API `$connect`: false refuses it (403), as an outage of the control API. */
   acceptControl?: () => boolean;
   /** Commands a session may have pending (default MAX_PENDING, small so that tests can fill it). */
   maxPending?: number;
-  /** The team policy (default: every team may open `deploymentId`, default quotas). */
+  /** The team policy (default: every team may open the deployment, no quotas). */
   teamPolicy?: TeamPolicyDocument;
+  /** Upstream (default: none, deployment `deploymentId`). */
+  genesys?: GenesysChoice;
 }
 
 export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
-  const dynamo: EmbeddedDynamo = await startDynalite();
-  const client = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    credentials: LOCAL_CREDENTIALS,
-  });
-  const tables = tableNames(`relay-${randomUUID().slice(0, 8)}-`);
-  // Tests of other things than quotas start many sessions as one subject: the quotas are out of the way.
-  const policyDocument: TeamPolicyDocument = options.teamPolicy ?? {
-    defaults: { quotas: UNLIMITED_QUOTAS },
-    teams: { [ANY_TEAM]: { deployments: [{ id: options.deploymentId ?? DEPLOYMENT_ID }] } },
-  };
-  await provisionTables(client, tables);
-  const ctx = createStoreContext({ client, tables, now: Date.now });
-
-  const controlIds: string[] = [];
-  const control = createControlHandlers();
-  const controlApi = await startWebSocketApi({
-    routes: {
-      $connect: async (event) => {
-        if (options.acceptControl && !options.acceptControl()) return { statusCode: 403 };
-        controlIds.push(event.requestContext.connectionId);
-        return control.$connect(event);
-      },
-      $disconnect: (event) => control.$disconnect(event),
-      register: (event) => control.register(event),
-      ping: (event) => control.ping(event),
-      $default: (event) => control.$default(event),
-    },
-  });
-
-  const logger = createRedactingLogger({ serviceName: 'relay-test', logLevel: options.logLevel ?? 'SILENT' });
-  let routes: Record<RouteKey, RouteHandler> | undefined;
   const connectionIds: string[] = [];
-  const forward =
-    (key: RouteKey): LambdaLike =>
-    async (event, context) => {
-      if (routes === undefined) throw new Error('routes not ready');
-      const result = await routes[key](event as never, context as Context);
-      if (key === '$connect' && result.statusCode === 200)
-        connectionIds.push(event.requestContext.connectionId);
-      return result;
-    };
-  const auth = createAuthorizer({
-    config: loadAuthConfig({ ACCESS_TOKEN_SECRET: TEST_SECRET, ACCESS_TOKEN_AUDIENCE: AUDIENCE }),
-    logger,
-  });
-  const publicApi = await startWebSocketApi({
-    routes: Object.fromEntries(ROUTE_KEYS.map((key) => [key, forward(key)])),
-    authorizer: auth as unknown as Authorizer,
-  });
-
-  const deps = createRelayDeps(
-    {
-      tables,
-      publicManagementEndpoint: publicApi.managementEndpoint,
-      controlManagementEndpoint: controlApi.managementEndpoint,
-      dynamodbEndpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      workerStaleAfterMs: options.workerStaleAfterMs ?? 15_000,
-      teamPolicy: TeamPolicy.from(policyDocument),
-    },
-    {
-      logger,
-      credentials: LOCAL_CREDENTIALS,
-      maxPending: options.maxPending ?? MAX_PENDING,
-      ...(options.dynamodb ? { dynamodb: options.dynamodb(dynamo.endpoint) } : {}),
-    },
+  const controlIds: string[] = [];
+  const system = await createSystem(
+    embeddedSystemConfig({
+      logLevel: options.logLevel ?? 'SILENT',
+      genesys: options.genesys ?? { deploymentId: options.deploymentId ?? DEPLOYMENT_ID },
+      accessTokens: { secret: TEST_SECRET, audience: AUDIENCE },
+      guestTokenKey: TEST_GUEST_TOKEN_KEY,
+      // Tests of other things than quotas start many sessions as one subject: the default policy has none.
+      ...(options.teamPolicy === undefined ? {} : { teamPolicy: options.teamPolicy }),
+      timing: options.timing ?? { ...DEFAULT_TIMING, staleAfterMs: 15_000 },
+      relay: {
+        maxPending: options.maxPending ?? MAX_PENDING,
+        validateResponses: true,
+      },
+      hooks: {
+        ...(options.dynamodb === undefined ? {} : { dynamodb: options.dynamodb }),
+        ...(options.acceptControl === undefined ? {} : { acceptControl: options.acceptControl }),
+        publicConnected: (id) => connectionIds.push(id),
+        controlConnected: (id) => controlIds.push(id),
+      },
+    }),
   );
-  routes = createRoutes(deps, logger, { validate: true });
+  const { deps, tables, publicApi, controlApi } = system;
+  const ctx = createStoreContext({ client: system.dynamodb, tables, now: Date.now });
 
   const sockets: WebSocket[] = [];
   const token: Relay['token'] = (claims, options = {}) =>
@@ -232,8 +177,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     );
 
   return {
-    dynamoEndpoint: dynamo.endpoint,
-    teamPolicy: JSON.stringify(policyDocument),
+    system,
+    dynamoEndpoint: system.dynamo.endpoint,
     publicApi,
     controlApi,
     deps,
@@ -266,26 +211,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     },
     async close() {
       for (const ws of sockets) ws.terminate();
-      await publicApi.close();
-      await controlApi.close();
-      client.destroy();
-      await dynamo.close();
+      await system.stop();
     },
   };
 }
 
 type ServerEventLike = Record<string, unknown>;
-
-export function openSocket(url: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) =>
-      reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })),
-    );
-    ws.once('error', reject);
-  });
-}
 
 /** A queue of parsed messages with an awaitable `next`. */
 class Inbox<T> {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONSTRAINTS } from '../../../src/domain/constraints.js';
 import type { ServerEvent } from '../../../src/protocol/index.js';
 import { MAX_REPLAY } from '../../../src/relay/index.js';
-import { PNG_1X1_BASE64, seedFrames } from '../../fixtures/seed-frames.js';
+import { PNG_1X1_BASE64, seedFrames } from '../../../support/seed-frames.js';
 import {
   allowMedia,
   closedSocket,

@@ -4,7 +4,7 @@
  * access token expires even if they stay silent.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ANY_TEAM, UNLIMITED_QUOTAS } from '../../../src/policy/team-policy.js';
+import { ANY_TEAM, TeamPolicy, UNLIMITED_QUOTAS } from '../../../src/policy/team-policy.js';
 import { openSocket } from '../relay/harness.js';
 import { Guest, is, type System, sleep, startSystem, waitUntil } from './harness.js';
 
@@ -18,7 +18,7 @@ describe('worker: the team policy, idle sessions and expired tokens', () => {
   it('ends a session its team policy does not allow without opening anything upstream, and says why', async () => {
     system = await startSystem();
     // The relay allowed the start; this worker's policy (changed since) does not.
-    await system.spawnWorker('w-policy', { TEAM_POLICY: JSON.stringify({ teams: {} }) });
+    await system.spawnWorker('w-policy', { teamPolicy: TeamPolicy.from({ teams: {} }) });
     const sockets = system.emulator.sessions().length;
     const guest = await system.guest();
     const sessionId = await guest.start();
@@ -41,11 +41,7 @@ describe('worker: the team policy, idle sessions and expired tokens', () => {
   it('ends a session that names no Genesys region on a worker with no default endpoint, and says what to set', async () => {
     system = await startSystem();
     // A worker started by hand without GENESYS_*: nowhere to open a session whose deployment has no region.
-    await system.spawnWorker('w-no-endpoint', {
-      GENESYS_WS_URL: '',
-      GENESYS_API_URL: '',
-      GENESYS_REGION: '',
-    });
+    await system.spawnWorker('w-no-endpoint', { defaultEndpoint: null });
     const sockets = system.emulator.sessions().length;
     const guest = await system.guest();
     const sessionId = await guest.start();

@@ -43,8 +43,8 @@ describe('worker: upstream failures reach the frontend with their reason', () =>
     const wsUrl = new URL(system.emulator.wsUrl);
     wsUrl.port = String(port);
     await system.spawnWorker('w-refused', {
-      GENESYS_WS_URL: wsUrl.href,
-      UPSTREAM_UNAVAILABLE_AFTER_MS: '2500',
+      defaultEndpoint: { wsUrl: wsUrl.href, apiUrl: system.emulator.httpUrl },
+      upstreamUnavailableAfterMs: 2500,
     });
     const guest = await system.guest();
     const sessionId = await guest.start();
@@ -101,7 +101,7 @@ describe('worker: upstream failures reach the frontend with their reason', () =>
     timeout: 60_000,
   }, async () => {
     system = await startSystem();
-    await system.spawnWorker('w-upload-down', { UPSTREAM_UNAVAILABLE_AFTER_MS: '2500' });
+    await system.spawnWorker('w-upload-down', { upstreamUnavailableAfterMs: 2500 });
     const guest = await system.guest();
     const sessionId = await guest.start();
     await guest.waitFor(is('connect', (e) => e.status === 'active'));
@@ -149,7 +149,7 @@ describe('worker: upstream failures reach the frontend with their reason', () =>
     const sessionId = await guest.start();
     await guest.waitFor(is('connect', (e) => e.status === 'active'));
     // The next owner's bound is short, and Genesys refuses it until reset.
-    await system.spawnWorker('w-next', { UPSTREAM_UNAVAILABLE_AFTER_MS: '2500' });
+    await system.spawnWorker('w-next', { upstreamUnavailableAfterMs: 2500 });
     system.emulator.faults.refuseConnects(120_000);
     await first.kill('SIGKILL');
     const unavailable = await guest.waitFor(

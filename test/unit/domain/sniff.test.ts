@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type MediaType, parseMediaType } from '../../../src/domain/media-type.js';
 import { contentMismatch, SNIFFED_TYPES } from '../../../src/domain/sniff.js';
-import { PNG_1X1_BASE64 } from '../../fixtures/seed-frames.js';
+import { PNG_1X1_BASE64 } from '../../../support/seed-frames.js';
 
 const type = (value: string): MediaType => {
   const parsed = parseMediaType(value);

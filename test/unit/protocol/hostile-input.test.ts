@@ -13,7 +13,7 @@ import {
   parseClientFrame,
   serializeEvent,
 } from '../../../src/protocol/index.js';
-import { PNG_1X1_BASE64 } from '../../fixtures/seed-frames.js';
+import { PNG_1X1_BASE64 } from '../../../support/seed-frames.js';
 
 const SESSION = 'sess_0123456789abcdefABCDEF';
 

@@ -10,7 +10,7 @@ import {
   type ParseResult,
   parseClientFrame,
 } from '../../../src/protocol/index.js';
-import { PNG_1X1_BASE64, seedFrames } from '../../fixtures/seed-frames.js';
+import { PNG_1X1_BASE64, seedFrames } from '../../../support/seed-frames.js';
 
 /** A deployment that allows images and text files, as a SessionResponse would describe it. */
 const imagesAllowed = constraintsFromSessionResponse({
