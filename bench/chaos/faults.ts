@@ -10,6 +10,7 @@ import type { EmulatedSystem } from '../../local/system.js';
 import type { WorkerProcess } from '../../local/worker-process.js';
 import type { FaultInjector, FaultState } from '../../src/genesys/emulator/index.js';
 import type { Random } from '../support/random.js';
+import { sleep } from '../support/stats.js';
 import type { ChaosFrontend } from './frontend.js';
 
 export const FAULT_KINDS = [
@@ -98,10 +99,6 @@ export interface KilledWorker {
 /** A drop that finds nothing connected tries again this often, this many times. */
 const RETRIES = 50;
 const RETRY_MS = 100;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Upstream drop codes: 1006 (cut, no close frame), and close frames a server sends when it goes away. */
 const DROP_CODES: readonly (number | undefined)[] = [undefined, 1011, 1001];

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { parseServerEvent, type ServerEvent } from '../../src/protocol/index.js';
+import { sleep } from '../support/stats.js';
 import type { SeenMessage } from './compare.js';
 
 /** How long an answer (to `send` or `connect`) may take before the frame is sent again. */
@@ -72,10 +73,6 @@ const isConnect = (e: ServerEvent): e is ConnectEvent => e.type === 'connect';
 function backoff(attempt: number): number {
   const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
   return ceiling / 2 + Math.random() * (ceiling / 2);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export interface FrontendOptions {

@@ -20,6 +20,7 @@ import {
 import { COMMAND_QUEUE_DEFAULTS } from '../../src/commands/queue.js';
 import { rejectUnknownOptions } from '../../src/domain/options.js';
 import { type Random, seeded } from '../support/random.js';
+import { sleep } from '../support/stats.js';
 import {
   addCounts,
   type Counts,
@@ -264,10 +265,6 @@ function withoutLog(o: ChaosOptions): Omit<ChaosOptions, 'log'> {
 
 function sum(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Starts every session (a few at a time) and waits for each to be active upstream. */

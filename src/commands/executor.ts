@@ -22,6 +22,7 @@
 import { randomUUID } from 'node:crypto';
 import { BoundedMap } from '../domain/bounded-map.js';
 import { contextByteSize } from '../domain/context.js';
+import { withDefaults } from '../domain/options.js';
 import type { GuestSession, SendOptions, SendResult, UploadResult } from '../genesys/client/index.js';
 import { uploadHeaders } from '../genesys/client/index.js';
 import { GenesysError } from '../genesys/errors.js';
@@ -179,7 +180,7 @@ export class CommandExecutor {
 
   constructor(host: ExecutorHost, options: Partial<ExecutorOptions> = {}) {
     this.#host = host;
-    this.#options = { ...EXECUTOR_DEFAULTS, ...options };
+    this.#options = withDefaults('CommandExecutor', EXECUTOR_DEFAULTS, options);
     this.#done = new BoundedMap(this.#options.rememberIds);
     this.#genesysIds = new BoundedMap(this.#options.rememberIds);
     this.#guestSeqs = new BoundedMap(this.#options.rememberIds);
