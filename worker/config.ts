@@ -15,8 +15,8 @@ import {
   isUploadHostEntry,
   regionDomain,
 } from '../src/genesys/client/index.js';
-import { TEAM_POLICY_ENV, TeamPolicy } from '../src/policy/team-policy.js';
-import { DEFAULT_WORKER_STALE_AFTER_MS } from '../src/relay/config.js';
+import { TEAM_POLICY_ENV, type TeamPolicy } from '../src/policy/team-policy.js';
+import { checkedTableNames, DEFAULT_WORKER_STALE_AFTER_MS, sharedFromEnv } from '../src/relay/config.js';
 import { TABLE_ENV, type TableKey, type TableNames } from '../src/store/tables.js';
 import { MIN_GUEST_TOKEN_KEY_BYTES } from './guest-token.js';
 
@@ -176,18 +176,11 @@ export type WorkerConfigInput = Pick<WorkerConfig, RequiredInput> & {
 export function loadWorkerConfig(env: Env): WorkerConfig {
   const text = (key: string) => optional(env, key);
   const number = (key: string) => numberFrom(env, key);
-  let teamPolicy: TeamPolicy;
-  try {
-    teamPolicy = TeamPolicy.fromEnv(env);
-  } catch (error) {
-    throw new WorkerConfigError(WORKER_ENV.teamPolicy, (error as Error).message, { cause: error });
-  }
+  const { tables, teamPolicy } = sharedFromEnv(env, WorkerConfigError);
   return workerConfig({
     workerId: text(WORKER_ENV.workerId),
     region: text(WORKER_ENV.region) ?? '',
-    tables: Object.fromEntries(
-      (Object.keys(TABLE_ENV) as TableKey[]).map((key) => [key, text(TABLE_ENV[key]) ?? '']),
-    ) as Record<TableKey, string>,
+    tables,
     dynamodbEndpoint: text(WORKER_ENV.dynamodbEndpoint),
     publicManagementEndpoint: text(WORKER_ENV.publicManagementEndpoint) ?? '',
     controlUrl: text(WORKER_ENV.controlUrl) ?? '',
@@ -223,12 +216,7 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
  * errors name the environment variable an operator would set.
  */
 export function workerConfig(input: WorkerConfigInput): WorkerConfig {
-  const tables = Object.fromEntries(
-    (Object.keys(TABLE_ENV) as TableKey[]).map((key) => [
-      key,
-      check.required(input.tables[key], TABLE_ENV[key]),
-    ]),
-  ) as Record<TableKey, string>;
+  const tables = checkedTableNames(input.tables, check);
   const controlUrl = check.wsUrl(input.controlUrl, WORKER_ENV.controlUrl);
   const controlAuth = check.oneOf(
     input.controlAuth ?? (controlUrl.startsWith('wss://') ? 'iam' : 'none'),
@@ -271,7 +259,7 @@ export function workerConfig(input: WorkerConfigInput): WorkerConfig {
   return Object.freeze({
     workerId: nonEmpty(input.workerId) ?? `w-${randomBytes(6).toString('hex')}`,
     region: check.required(input.region, WORKER_ENV.region),
-    tables: Object.freeze(tables),
+    tables,
     publicManagementEndpoint: check.httpUrl(
       input.publicManagementEndpoint,
       WORKER_ENV.publicManagementEndpoint,

@@ -3,7 +3,15 @@
  * or given in code (`relayConfig`). Typed and frozen; a missing or bad value fails at start with a
  * RelayConfigError naming the key (never showing a value).
  */
-import { ConfigError, configChecks, type Env, numberFrom, optional } from '../config/index.js';
+import {
+  type ConfigChecks,
+  ConfigError,
+  type ConfigErrorClass,
+  configChecks,
+  type Env,
+  numberFrom,
+  optional,
+} from '../config/index.js';
 import { TEAM_POLICY_ENV, TeamPolicy } from '../policy/team-policy.js';
 import { TABLE_ENV, type TableKey, type TableNames } from '../store/tables.js';
 
@@ -49,18 +57,41 @@ export class RelayConfigError extends ConfigError {
 
 const check = configChecks(RelayConfigError);
 
-/** Parses the environment's strings, then `relayConfig` checks them. */
-export function loadRelayConfig(env: Env): RelayConfig {
+/**
+ * What the Lambdas and the workers both read: the table names (TABLE_ENV, blank when unset; the typed
+ * constructor refuses a blank one naming its key) and the team policy (TEAM_POLICY), refused with the
+ * caller's error class.
+ */
+export function sharedFromEnv(
+  env: Env,
+  ErrorClass: ConfigErrorClass,
+): { readonly tables: Record<TableKey, string>; readonly teamPolicy: TeamPolicy } {
   let teamPolicy: TeamPolicy;
   try {
     teamPolicy = TeamPolicy.fromEnv(env);
   } catch (error) {
-    throw new RelayConfigError(RELAY_ENV.teamPolicy, (error as Error).message, { cause: error });
+    throw new ErrorClass(TEAM_POLICY_ENV, (error as Error).message, { cause: error });
   }
-  return relayConfig({
-    tables: Object.fromEntries(
-      (Object.keys(TABLE_ENV) as TableKey[]).map((key) => [key, optional(env, TABLE_ENV[key]) ?? '']),
+  const tables = Object.fromEntries(
+    (Object.keys(TABLE_ENV) as TableKey[]).map((key) => [key, optional(env, TABLE_ENV[key]) ?? '']),
+  ) as Record<TableKey, string>;
+  return { tables, teamPolicy };
+}
+
+/** Every table named, or `config_missing` naming the table's TABLE_ENV key. */
+export function checkedTableNames(tables: TableNames, check: ConfigChecks): TableNames {
+  return Object.freeze(
+    Object.fromEntries(
+      (Object.keys(TABLE_ENV) as TableKey[]).map((key) => [key, check.required(tables[key], TABLE_ENV[key])]),
     ) as Record<TableKey, string>,
+  );
+}
+
+/** Parses the environment's strings, then `relayConfig` checks them. */
+export function loadRelayConfig(env: Env): RelayConfig {
+  const { tables, teamPolicy } = sharedFromEnv(env, RelayConfigError);
+  return relayConfig({
+    tables,
     publicManagementEndpoint: optional(env, RELAY_ENV.publicManagementEndpoint) ?? '',
     controlManagementEndpoint: optional(env, RELAY_ENV.controlManagementEndpoint) ?? '',
     dynamodbEndpoint: optional(env, RELAY_ENV.dynamodbEndpoint),
@@ -72,18 +103,13 @@ export function loadRelayConfig(env: Env): RelayConfig {
 
 /** The relay's configuration in code (`createSystem`): the rules of the environment, errors naming its keys. */
 export function relayConfig(input: RelayConfigInput): RelayConfig {
-  const tables = Object.fromEntries(
-    (Object.keys(TABLE_ENV) as TableKey[]).map((key) => [
-      key,
-      check.required(input.tables[key], TABLE_ENV[key]),
-    ]),
-  ) as Record<TableKey, string>;
+  const tables = checkedTableNames(input.tables, check);
   const dynamodbEndpoint =
     input.dynamodbEndpoint === undefined
       ? undefined
       : check.httpUrl(input.dynamodbEndpoint, RELAY_ENV.dynamodbEndpoint);
   return Object.freeze({
-    tables: Object.freeze(tables),
+    tables,
     publicManagementEndpoint: check.httpUrl(
       input.publicManagementEndpoint,
       RELAY_ENV.publicManagementEndpoint,

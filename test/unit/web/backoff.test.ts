@@ -5,19 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BACKOFF, nextDelay, ReconnectBackoff } from '../../../src/domain/backoff.js';
+import { mulberry32 as seeded } from '../../../src/domain/seeded-random.js';
 import { RECONNECT, reconnectBackoff, reconnectDelay } from '../../../web/backoff.js';
-
-/** A seeded PRNG (mulberry32): the same "random" numbers on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A page's backoff on a clock the test moves, with delays at half their ceiling. */
 function onClock() {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONSTRAINTS } from '../../../src/domain/constraints.js';
 import { flattenContext, type JsonValue } from '../../../src/domain/context.js';
 import { ConstraintError } from '../../../src/domain/errors.js';
+import { mulberry32 as seeded } from '../../../src/domain/seeded-random.js';
 import { parseClientFrame } from '../../../src/protocol/parse-client-frame.js';
 import { flattenContext as flattenOnPage, utf8Bytes } from '../../../web/context.js';
 
@@ -77,18 +78,6 @@ const CASES: readonly (readonly [string, string])[] = [
   ['a string, not an object', '"x"'],
   ['a number, not an object', '42'],
 ];
-
-/** A seeded PRNG (mulberry32): the same "random" objects on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = [
   'a',
