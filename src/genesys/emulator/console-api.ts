@@ -47,6 +47,7 @@ export function registerConsoleRoutes(router: Router, core: EmulatorCore, agent:
       script: core.options.script?.name ?? null,
       limits: core.options.limits,
       conversationDisconnect: core.options.conversationDisconnect,
+      bot: { ...core.options.bot, responseTime: core.options.bot.responseTime ?? null, ...core.bot.stats() },
     });
   });
 

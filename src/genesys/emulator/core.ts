@@ -7,6 +7,7 @@ import { WebSocket } from 'ws';
 import type { ChannelConstraints } from '../../domain/constraints.js';
 import type { ChannelParty, StructuredMessage } from '../responses.js';
 import { AttachmentStore } from './attachments.js';
+import { BotTurns } from './bot-behaviour.js';
 import { ConsoleHub } from './console-hub.js';
 import { EmulatorError } from './errors.js';
 import { FaultLayer } from './faults.js';
@@ -88,6 +89,8 @@ export class EmulatorCore {
   readonly hub = new ConsoleHub();
   readonly observers = new Set<GuestSocketObserver>();
   readonly player: ScriptPlayer;
+  /** The bot's response time and error rate: decides and counts each answer to a guest message. */
+  readonly bot: BotTurns;
   readonly #messageIndex = new Map<string, Conversation>();
   readonly #clearedTokens = new Set<string>();
   readonly #jwtKey = newSecret();
@@ -122,6 +125,7 @@ export class EmulatorCore {
       dropSockets: (token, code) => this.dropSockets(token, code),
       expireSession: (token) => this.expire(this.requireSession(token)),
     });
+    this.bot = new BotTurns(options.bot);
     this.player = new ScriptPlayer({
       timers: this.timers,
       logger: options.logger,

@@ -7,6 +7,7 @@ import { contextByteSize } from '../../domain/context.js';
 import { codePointLength } from '../../domain/utf8.js';
 import type { StructuredMessage, WireContent } from '../responses.js';
 import { uploadRefusal } from './attachments.js';
+import { delayFirstReply } from './bot-behaviour.js';
 import type { EmulatorCore } from './core.js';
 import { echoReply, frames, inboundMessage, isoTime } from './frames.js';
 import {
@@ -265,7 +266,10 @@ export class GuestApi {
     return undefined;
   }
 
-  /** The script's answer: the greeting on the conversation's first guest message or Join, then rules. */
+  /**
+   * The script's answer: the greeting on the conversation's first guest message or Join, then rules. An
+   * answer to a guest message (not the Join greeting) takes the `bot` option's response time, or is lost.
+   */
   #react(session: Session, message: GuestMessage): void {
     const script = this.#core.options.script;
     const conversation = session.conversation;
@@ -281,7 +285,14 @@ export class GuestApi {
     const text = message.text !== undefined && message.text !== '' ? message.text : (button?.text ?? '');
     const firstMessage = !conversation.greeted;
     conversation.greeted = true;
-    this.#core.player.play(session, repliesFor(script, { text, payload: button?.payload }, firstMessage));
+    const replies = repliesFor(script, { text, payload: button?.payload }, firstMessage);
+    if (replies.length === 0) return;
+    const turn = this.#core.bot.next();
+    if (!turn.answer) {
+      this.#core.options.logger.debug('emulator bot leaves a guest message unanswered (bot.errorRate)');
+      return;
+    }
+    this.#core.player.play(session, delayFirstReply(replies, turn.delayMs));
   }
 
   #echoOf(

@@ -3,6 +3,17 @@
  * a scripted bot, an agent console and fault injection. See docs/emulator.md.
  */
 export type { AgentConsole } from './agent-console.js';
+export {
+  type BotBehaviour,
+  type BotStats,
+  formatResponseTime,
+  parseErrorRate,
+  parseResponseTime,
+  type ResponseTime,
+  responseTimeMedian,
+  responseTimeP95,
+  sampleResponseTime,
+} from './bot-behaviour.js';
 export type { ConsoleEvent } from './console-hub.js';
 export {
   DEFAULT_AGENT_NICKNAME,

@@ -5,6 +5,7 @@
 import { type Clock, systemClock } from '../../domain/clock.js';
 import { withDefaults } from '../../domain/options.js';
 import { type Log, silentLog } from '../../logging/log.js';
+import { type BotBehaviour, type ResolvedBotBehaviour, resolveBotBehaviour } from './bot-behaviour.js';
 import { DEFAULT_SCRIPT } from './default-script.js';
 import { type BotScript, parseBotScript } from './scripts.js';
 
@@ -40,6 +41,11 @@ export interface EmulatorOptions {
   allowedOrigins?: readonly string[] | undefined;
   /** Default DEFAULT_SCRIPT; null = no bot (tests drive the agent by hand). */
   script?: BotScript | null | undefined;
+  /**
+   * The bot's response time and error rate when it answers a guest message (docs/emulator.md, "Bot
+   * response time and errors"). Default {}: every answer, at once, as scripted.
+   */
+  bot?: BotBehaviour | undefined;
   limits?: Partial<EmulatorLimits> | undefined;
   /**
    * MIME types guests may upload (`type/*` and `*\/*` work as wildcards). Default DEFAULT_FILE_TYPES:
@@ -73,6 +79,7 @@ export interface ResolvedOptions {
   readonly deploymentId: string;
   readonly allowedOrigins: readonly string[];
   readonly script: BotScript | null;
+  readonly bot: ResolvedBotBehaviour;
   readonly limits: EmulatorLimits;
   readonly allowedFileTypes: readonly string[];
   readonly blockedExtensions: readonly string[];
@@ -115,6 +122,7 @@ export const DEFAULTS: { readonly [K in keyof EmulatorOptions]-?: Exclude<Emulat
     deploymentId: DEFAULT_DEPLOYMENT_ID,
     allowedOrigins: Object.freeze([]),
     script: DEFAULT_SCRIPT,
+    bot: Object.freeze({}),
     limits: DEFAULT_LIMITS,
     allowedFileTypes: DEFAULT_FILE_TYPES,
     blockedExtensions: Object.freeze(['.exe', '.bat', '.cmd', '.js', '.vbs']),
@@ -185,6 +193,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     allowedOrigins: Object.freeze([...nonEmptyStrings('allowedOrigins', merged.allowedOrigins)]),
     // The default script is valid by construction; any other is checked.
     script: script === DEFAULT_SCRIPT ? script : script && parseBotScript(script),
+    bot: resolveBotBehaviour(merged.bot),
     limits: resolveLimits(merged.limits),
     allowedFileTypes: Object.freeze(
       nonEmptyStrings('allowedFileTypes', merged.allowedFileTypes).map((t) => t.trim().toLowerCase()),

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { StructuredMessage } from '../responses.js';
 import { type AgentConsole, createAgentConsole } from './agent-console.js';
+import type { BotStats } from './bot-behaviour.js';
 import { registerConsoleRoutes } from './console-api.js';
 import { EmulatorCore, type EmulatorUrls, type GuestSocketObserver } from './core.js';
 import type { FaultInjector } from './faults.js';
@@ -36,6 +37,11 @@ export interface GenesysEmulator {
    * and for every guest message accepted, synchronously, with the emulator clock's time. Returns the function that stops it.
    */
   observeGuestSockets(observer: GuestSocketObserver): () => void;
+  /**
+   * The bot's answers to guest messages so far: `answered` (played or playing, counted when decided) and
+   * `dropped` (left unanswered by the `bot.errorRate` option).
+   */
+  botStats(): BotStats;
   /** Closes every socket (1001) and the server and clears every timer. Idempotent. */
   close(): Promise<void>;
 }
@@ -194,6 +200,7 @@ export async function startGenesysEmulator(options?: EmulatorOptions): Promise<G
         core.observers.delete(observer);
       };
     },
+    botStats: () => core.bot.stats(),
     close,
   };
 }
