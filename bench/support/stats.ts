@@ -3,12 +3,9 @@
  * Figures are reported as medians and tails, never means: one GC pause should not move a headline.
  */
 
-/** The value at quantile `q` (0..1) of an ascending array: the nearest-rank definition. NaN if empty. */
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil(q * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
-}
+import { quantile } from '../../src/domain/quantile.js';
+
+export { quantile };
 
 export interface Summary {
   readonly count: number;

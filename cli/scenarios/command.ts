@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { EMBEDDED, type LocalStack, startLocalStack } from '../../local/stack.js';
+import { EMBEDDED, type LocalOptions, type LocalStack, startLocalStack } from '../../local/stack.js';
 import { CliError, type Io } from '../io.js';
 import { scenarioFiles } from './files.js';
 import { ModelConfigError } from './models/model.js';
@@ -67,7 +67,7 @@ async function loadScenarios(patterns: readonly string[]): Promise<Scenario[]> {
   return scenarios;
 }
 
-function platformApi(options: TestOptions): PlatformApiConfig | undefined {
+function platformApi(options: TargetOptions): PlatformApiConfig | undefined {
   const { genesysClientId: id, genesysClientSecret: secret } = options;
   if (id === undefined && secret === undefined) return undefined;
   if (id === undefined || secret === undefined) {
@@ -123,7 +123,7 @@ async function participantDataFromStack(url: string, io: Io): Promise<Participan
  */
 function generativeModels(
   scenarios: readonly Scenario[],
-  options: TestOptions,
+  options: TargetOptions,
   io: Io,
 ): Pick<Target, 'model' | 'seed'> {
   const settings = scenarios.flatMap((scenario) => (scenario.generative ? [scenario.generative.ai] : []));
@@ -150,7 +150,29 @@ function originNotice(choice: StackChoice, origin: string | undefined): string |
     : '--origin is not used with the emulator: it checks no origin.';
 }
 
-export async function runTest(patterns: readonly string[], options: TestOptions, io: Io): Promise<void> {
+/** What `prepareTarget` reads: the options of where scenarios run (`guest-relay test` and `load`). */
+export type TargetOptions = Omit<TestOptions, 'parallel' | 'failuresOnly' | 'junit' | 'json'>;
+
+/** Where scenarios run: the target, the scenarios as placed there, what to tell the user, and the stack started for the run. */
+export interface PreparedTarget {
+  readonly target: Target;
+  readonly scenarios: Scenario[];
+  readonly notices: string[];
+  /** A local stack started for the run: stop it when done. */
+  readonly stack?: LocalStack;
+}
+
+/**
+ * Checks the options (exit 2, before anything starts) and opens the target: the stack at `--url`, or a
+ * local stack started for the run, with the emulator (`emulator`: extra options of its bot) or in front of
+ * the Genesys deployment the environment names.
+ */
+export async function prepareTarget(
+  patterns: readonly string[],
+  options: TargetOptions,
+  io: Io,
+  emulator: LocalOptions['emulator'] = {},
+): Promise<PreparedTarget> {
   // Bad input first, and all of it before a stack starts or a scenario runs (exit code 2).
   const choice = chooseStack(options, io.env);
   if (choice.kind === 'url' && options.token === undefined)
@@ -167,48 +189,57 @@ export async function runTest(patterns: readonly string[], options: TestOptions,
   const notices = [originNotice(choice, options.origin)].filter((n): n is string => n !== undefined);
   const generative = generativeModels(scenarios, options, io);
 
-  let stack: LocalStack | undefined;
+  if (choice.kind === 'url') {
+    const participantData = api
+      ? new ParticipantData(api)
+      : needsParticipantData(scenarios)
+        ? await participantDataFromStack(choice.url, io)
+        : undefined;
+    const target = {
+      url: choice.url,
+      token: options.token as string,
+      ...(participantData ? { participantData } : {}),
+      ...generative,
+    };
+    return { target, scenarios, notices };
+  }
+  let stack: LocalStack;
+  if (choice.kind === 'emulator') {
+    io.err(io.color.dim('Starting a local stack with the Genesys emulator for this run…\n'));
+    stack = await startLocalStack({ ...EMBEDDED, emulator });
+    const placed = onEmulator(scenarios, stack.deploymentId, flags, choice.explicit);
+    scenarios = placed.scenarios;
+    notices.push(...placed.notices);
+    const target = {
+      url: stack.wsUrl,
+      token: stack.token,
+      participantData: new ParticipantData(emulatorPlatformApi(stack.emulatorUrl as string)),
+      ...generative,
+    };
+    return { target, scenarios, notices, stack };
+  }
+  io.err(
+    io.color.dim(
+      `Starting a local stack in front of Genesys deployment ${choice.genesys.deploymentId} for this run…\n`,
+    ),
+  );
+  stack = await startLocalStack({ ...EMBEDDED, genesys: choice.genesys });
+  const target = {
+    url: stack.wsUrl,
+    token: stack.token,
+    ...(api ? { participantData: new ParticipantData(api) } : {}),
+    ...generative,
+  };
+  return { target, scenarios, notices, stack };
+}
+
+export async function runTest(patterns: readonly string[], options: TestOptions, io: Io): Promise<void> {
+  const prepared = await prepareTarget(patterns, options, io);
   try {
-    let target: Target;
-    if (choice.kind === 'url') {
-      const participantData = api
-        ? new ParticipantData(api)
-        : needsParticipantData(scenarios)
-          ? await participantDataFromStack(choice.url, io)
-          : undefined;
-      target = {
-        url: choice.url,
-        token: options.token as string,
-        ...(participantData ? { participantData } : {}),
-      };
-    } else if (choice.kind === 'emulator') {
-      io.err(io.color.dim('Starting a local stack with the Genesys emulator for this run…\n'));
-      stack = await startLocalStack(EMBEDDED);
-      const placed = onEmulator(scenarios, stack.deploymentId, flags, choice.explicit);
-      scenarios = placed.scenarios;
-      notices.push(...placed.notices);
-      target = {
-        url: stack.wsUrl,
-        token: stack.token,
-        participantData: new ParticipantData(emulatorPlatformApi(stack.emulatorUrl as string)),
-      };
-    } else {
-      io.err(
-        io.color.dim(
-          `Starting a local stack in front of Genesys deployment ${choice.genesys.deploymentId} for this run…\n`,
-        ),
-      );
-      stack = await startLocalStack({ ...EMBEDDED, genesys: choice.genesys });
-      target = {
-        url: stack.wsUrl,
-        token: stack.token,
-        ...(api ? { participantData: new ParticipantData(api) } : {}),
-      };
-    }
-    for (const notice of notices) io.err(`${notice}\n`);
-    await run(scenarios, { ...target, ...generative }, options, io);
+    for (const notice of prepared.notices) io.err(`${notice}\n`);
+    await run(prepared.scenarios, prepared.target, options, io);
   } finally {
-    await stack?.stop();
+    await prepared.stack?.stop();
   }
 }
 

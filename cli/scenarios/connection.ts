@@ -6,9 +6,18 @@
 import { RelayClient } from '../relay-client.js';
 import { type RunnerEvent, readFrame } from './events.js';
 
-/** A step cannot go on: the message says why, for the report. */
+/**
+ * A step cannot go on: the message says why, for the report; `reason` is a short stable word for counting
+ * failures (`guest-relay load`): `timeout`, `error:<code>` (the stack refused), `genesys:<code>`,
+ * `unexpected_reply`, `upstream`, `connection`, or `failed`.
+ */
 export class StepFailure extends Error {
   override readonly name = 'StepFailure';
+  readonly reason: string;
+  constructor(message: string, reason = 'failed') {
+    super(message);
+    this.reason = reason;
+  }
 }
 
 export type RunnerConnection = RelayClient<RunnerEvent>;
@@ -17,6 +26,10 @@ export type RunnerConnection = RelayClient<RunnerEvent>;
 export function openRunnerConnection(url: string, token: string): Promise<RunnerConnection> {
   return RelayClient.open(url, token, {
     read: readFrame,
-    fail: (message, code) => new StepFailure(code === undefined ? message : `${code}: ${message}`),
+    fail: (message, code) =>
+      new StepFailure(
+        code === undefined ? message : `${code}: ${message}`,
+        code === undefined ? 'connection' : `error:${code}`,
+      ),
   });
 }

@@ -36,6 +36,8 @@ export class Conversation {
   /** The last upstream progress shown ("state/reason"), so that a retry loop prints one line, not one per attempt. */
   #upstreamShown: string | undefined;
   readonly entries = new Map<number, Entry>();
+  /** When each entry first arrived (epoch ms): what `guest-relay load` times replies by. */
+  readonly arrivedAt = new Map<number, number>();
   /** Typing notices from the agent or bot, with how many entries had arrived at the time. */
   readonly typing: { readonly at: number; readonly after: number }[] = [];
   readonly uploads = new Map<string, RunnerEvent>();
@@ -126,7 +128,10 @@ export class Conversation {
    */
   until<T>(check: () => T | undefined, ms: number, what: string | (() => string)): Promise<T> {
     return this.#wait(ms, check, () => {
-      throw new StepFailure(`${typeof what === 'string' ? what : what()} within ${(ms / 1000).toFixed(1)} s`);
+      throw new StepFailure(
+        `${typeof what === 'string' ? what : what()} within ${(ms / 1000).toFixed(1)} s`,
+        'timeout',
+      );
     });
   }
 
@@ -142,7 +147,37 @@ export class Conversation {
     );
   }
 
-  #wait<T>(ms: number, check: () => T | undefined, onTimeout: () => T): Promise<T> {
+  /**
+   * Ends every wait at once with `failure` (the run is stopping); later steps fail with it too. `end()`
+   * still works.
+   */
+  interrupt(failure: StepFailure): void {
+    if (this.fatal === undefined) this.fatal = failure;
+    this.#wake();
+  }
+
+  /**
+   * Ends the session (`end`, then its `sessionEnded`), reconnecting first if a step left it disconnected.
+   * True when the stack confirmed within `ms`; false otherwise (no session, the stack gone, no answer).
+   */
+  async end(ms: number): Promise<boolean> {
+    if (this.sessionId === undefined) return false;
+    if (this.ended !== undefined) return true;
+    try {
+      if (this.#client === undefined) await this.reconnect();
+      this.send({ action: 'end' });
+      return await this.#wait(
+        ms,
+        () => (this.ended === undefined ? undefined : true),
+        () => false,
+        false,
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  #wait<T>(ms: number, check: () => T | undefined, onTimeout: () => T, failOnFatal = true): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const attempt = (): boolean => {
         try {
@@ -151,7 +186,7 @@ export class Conversation {
             resolve(answer);
             return true;
           }
-          if (this.fatal !== undefined) throw this.fatal;
+          if (failOnFatal && this.fatal !== undefined) throw this.fatal;
           return false;
         } catch (error) {
           reject(error);
@@ -209,6 +244,7 @@ export class Conversation {
       case 'message': {
         const { type: _type, replay: _replay, queued: _queued, ...entry } = event;
         this.entries.set(entry.sequenceId, { ...this.entries.get(entry.sequenceId), ...entry });
+        if (!this.arrivedAt.has(entry.sequenceId)) this.arrivedAt.set(entry.sequenceId, Date.now());
         this.lastSeq = Math.max(this.lastSeq, entry.sequenceId);
         break;
       }
@@ -251,7 +287,7 @@ export class Conversation {
         break;
     }
     const reason = fatalReason(event, { clientMessageIds: this.#sentIds, actions: this.#sentActions });
-    if (reason !== undefined && this.fatal === undefined) this.fatal = new StepFailure(reason);
+    if (reason !== undefined && this.fatal === undefined) this.fatal = new StepFailure(reason, 'upstream');
     this.#wake();
   }
 

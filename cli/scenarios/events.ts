@@ -17,6 +17,8 @@ const errorNoticeSchema = z.object({
   retryable: z.boolean().optional(),
   action: z.string().optional(),
   clientMessageId: z.string().optional(),
+  /** With `rate_limited`: how long to wait before sending again. */
+  retryAfterMs: z.number().optional(),
 });
 
 const sessionEndSchema = z.object({

@@ -83,7 +83,7 @@ function latestQuickReplies(conversation: Conversation): Entry | undefined {
     .at(-1);
 }
 
-async function sendGuest(
+export async function sendGuest(
   conversation: Conversation,
   frame: Record<string, unknown>,
   ms: number,
@@ -95,7 +95,11 @@ async function sendGuest(
   const entry = await conversation.until(
     () => {
       const refused = conversation.errors.slice(before).find((e) => e.clientMessageId === clientMessageId);
-      if (refused) throw new StepFailure(`${what}: refused with ${refused.code}: ${refused.message}`);
+      if (refused)
+        throw new StepFailure(
+          `${what}: refused with ${refused.code}: ${refused.message}`,
+          `error:${refused.code}`,
+        );
       return conversation
         .ordered()
         .find((e) => e.clientMessageId === clientMessageId && e.status !== 'pending');
@@ -106,11 +110,12 @@ async function sendGuest(
   if (entry.status === 'failed') {
     throw new StepFailure(
       `${what}: Genesys refused it (${entry.failure?.code ?? 'unknown'}: ${entry.failure?.message ?? ''})`,
+      `genesys:${entry.failure?.code ?? 'unknown'}`,
     );
   }
 }
 
-async function runStep(
+export async function runStep(
   conversation: Conversation,
   placed: PlacedStep,
   ms: number,
@@ -156,6 +161,7 @@ async function runStep(
       if (JSON.stringify(labels) !== JSON.stringify(step.labels)) {
         throw new StepFailure(
           `expected quick replies [${step.labels.join(', ')}], #${entry.sequenceId} offers [${labels.join(', ')}]`,
+          'unexpected_reply',
         );
       }
       conversation.cursor = Math.max(conversation.cursor, entry.sequenceId);
@@ -209,7 +215,11 @@ async function runStep(
       await conversation.until(
         () => {
           const refused = conversation.errors.slice(before).find((e) => e.action === 'context');
-          if (refused) throw new StepFailure(`setContext: refused with ${refused.code}: ${refused.message}`);
+          if (refused)
+            throw new StepFailure(
+              `setContext: refused with ${refused.code}: ${refused.message}`,
+              `error:${refused.code}`,
+            );
           return conversation.contextApplied > applied ? true : undefined;
         },
         ms,
@@ -224,7 +234,10 @@ async function runStep(
       const refused = (): undefined => {
         const error = conversation.errors.slice(before).find((e) => e.action === 'upload');
         if (error)
-          throw new StepFailure(`upload ${step.filename}: refused with ${error.code}: ${error.message}`);
+          throw new StepFailure(
+            `upload ${step.filename}: refused with ${error.code}: ${error.message}`,
+            `error:${error.code}`,
+          );
         return failedUpload(conversation, uploadId);
       };
       conversation.send({
@@ -321,7 +334,10 @@ async function runStep(
       await conversation.hold(step.ms, () => {
         const reply = conversation.repliesAfter(since)[0];
         if (reply)
-          throw new StepFailure(`expected no reply within ${step.ms / 1000} s, got ${describe(reply)}`);
+          throw new StepFailure(
+            `expected no reply within ${step.ms / 1000} s, got ${describe(reply)}`,
+            'unexpected_reply',
+          );
       });
       return;
     }
@@ -331,7 +347,7 @@ async function runStep(
 function failedUpload(conversation: Conversation, uploadId: string): never | undefined {
   const failed = conversation.uploads.get(`uploadFailed:${uploadId}`);
   if (failed?.type === 'uploadFailed')
-    throw new StepFailure(`upload refused: ${failed.code}: ${failed.message}`);
+    throw new StepFailure(`upload refused: ${failed.code}: ${failed.message}`, `error:${failed.code}`);
   return undefined;
 }
 
@@ -356,7 +372,8 @@ export async function runScenario(
   let generative: GenerativeOutcome | undefined;
   const timeout = new Promise<never>((_, reject) => {
     const timer = setTimeout(
-      () => reject(new StepFailure(`the scenario took longer than ${scenario.timeoutMs / 1000} s`)),
+      () =>
+        reject(new StepFailure(`the scenario took longer than ${scenario.timeoutMs / 1000} s`, 'timeout')),
       scenario.timeoutMs,
     );
     timer.unref();
