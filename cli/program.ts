@@ -5,9 +5,11 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ACCESS_TOKEN_ROLES } from '../src/auth/tokens.js';
+import type { ResponseTime } from '../src/genesys/emulator/index.js';
 import { COMMANDS, runChat } from './chat.js';
-import { runEmulator } from './emulator.js';
+import { argParser, botErrorRateArg, botLatencyArg, runEmulator } from './emulator.js';
 import { CliError, type Io } from './io.js';
+import { parseDuration, parseRamp, parseThink, runLoadCommand } from './load/command.js';
 import { runTest } from './scenarios/command.js';
 import { expandTestAliases } from './scenarios/legacy-flags.js';
 import { resolveSecretOptions, type SecretOption, secretHelp } from './secrets.js';
@@ -45,6 +47,13 @@ function seed(value: string): number {
   return n;
 }
 
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError('a fraction from 0 to 1, e.g. 0.01');
+  return n;
+}
+
 function seconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds greater than 0');
@@ -62,6 +71,38 @@ function regionDomain(value: string): string {
   if (!/^[a-z0-9._-]{2,64}$/.test(value))
     throw new InvalidArgumentError('a Genesys region domain such as mypurecloud.ie');
   return value;
+}
+
+/**
+ * Where scenarios run, for `test` and `load` alike: a running stack (`--url`, `--token`), or a local stack
+ * started for the run, with the emulator or in front of real Genesys; the deployment and region of every
+ * scenario.
+ */
+function withTargetOptions(command: Command): Command {
+  return command
+    .option(
+      '--url <url>',
+      'a running stack (ws:// or wss://); without it a local stack is started for the run',
+    )
+    .addOption(new Option('--token <token>', secretHelp('access token for --url', TOKEN)))
+    .addOption(
+      new Option(
+        '--emulator',
+        "run on a local stack's Genesys emulator, whatever deployment the files name (the default without --url and GENESYS_DEPLOYMENT_ID)",
+      ).conflicts('url'),
+    )
+    .addOption(
+      new Option('--deployment-id <id>', 'the Genesys deployment of every scenario (short: -id)').argParser(
+        deploymentId,
+      ),
+    )
+    .addOption(
+      new Option(
+        '-r, --region <region>',
+        'the Genesys region domain of every scenario, e.g. mypurecloud.ie',
+      ).argParser(regionDomain),
+    )
+    .option('-o, --origin <origin>', 'the origin a local stack presents to real Genesys (GENESYS_ORIGIN)');
 }
 
 export function buildProgram(io: Io): Command {
@@ -181,38 +222,17 @@ stdin alone does not end it: send {"action":"end"} or press Ctrl-C). No prompt, 
       runTranscript(await resolveSecretOptions(options, [{ ...TOKEN, required: true }], io), io),
     );
 
-  program
-    .command('test')
-    .description(
-      'Run scripted conversations, and generative ones where a language model plays the guest (YAML scenario files), against a local stack or a running one.',
-    )
-    .argument(
-      '<paths...>',
-      'scenario files, folders (every .yaml, .yml, .json under them) or globs ("tests/**/*.yaml")',
-    )
-    .option(
-      '--url <url>',
-      'a running stack (ws:// or wss://); without it a local stack is started for the run',
-    )
-    .addOption(new Option('--token <token>', secretHelp('access token for --url', TOKEN)))
-    .addOption(
-      new Option(
-        '--emulator',
-        "run on a local stack's Genesys emulator, whatever deployment the files name (the default without --url and GENESYS_DEPLOYMENT_ID)",
-      ).conflicts('url'),
-    )
-    .addOption(
-      new Option('--deployment-id <id>', 'the Genesys deployment of every scenario (short: -id)').argParser(
-        deploymentId,
+  withTargetOptions(
+    program
+      .command('test')
+      .description(
+        'Run scripted conversations, and generative ones where a language model plays the guest (YAML scenario files), against a local stack or a running one.',
+      )
+      .argument(
+        '<paths...>',
+        'scenario files, folders (every .yaml, .yml, .json under them) or globs ("tests/**/*.yaml")',
       ),
-    )
-    .addOption(
-      new Option(
-        '-r, --region <region>',
-        'the Genesys region domain of every scenario, e.g. mypurecloud.ie',
-      ).argParser(regionDomain),
-    )
-    .option('-o, --origin <origin>', 'the origin a local stack presents to real Genesys (GENESYS_ORIGIN)')
+  )
     .addOption(new Option('-p, --parallel <n>', 'scenarios at once').argParser(positive).default(1))
     .addOption(
       new Option(
@@ -264,6 +284,104 @@ Exit codes: 0 all passed, 1 a scenario failed, 2 bad input (nothing ran). Scenar
       runTest(files, await resolveSecretOptions(options, [TOKEN, CLIENT_SECRET], io), io),
     );
 
+  withTargetOptions(
+    program
+      .command('load')
+      .description(
+        'Many simulated guests at once, each running scenario files (as guest-relay test), with a report per step.',
+      )
+      .argument(
+        '<paths...>',
+        'scenario files, folders or globs (scripted scenarios; as for guest-relay test)',
+      ),
+  )
+    .addOption(new Option('-g, --guests <n>', 'guests at most').argParser(positive).default(10))
+    .addOption(
+      new Option('--ramp <rate>', 'guests started a second: "10/s"')
+        .argParser(argParser(parseRamp))
+        .default(5),
+    )
+    .addOption(
+      new Option('-d, --duration <time>', 'keep starting scenarios this long: "60s", "5m"').argParser(
+        argParser(parseDuration),
+      ),
+    )
+    .addOption(
+      new Option(
+        '-n, --iterations <n>',
+        'scenarios each guest runs (default 1 without --duration)',
+      ).argParser(positive),
+    )
+    .addOption(
+      new Option('--think <time>', 'pause before each step after the first: "1s", "1-3s", "0"')
+        .argParser(argParser(parseThink))
+        .default({ min: 1000, max: 1000 }, '1s'),
+    )
+    .addOption(
+      new Option(
+        '--max-p95 <ms>',
+        'fail (exit 1) when the p95 time to the first reply is over this',
+      ).argParser(positive),
+    )
+    .addOption(
+      new Option(
+        '--max-error-rate <fraction>',
+        'fail (exit 1) when more than this share of steps failed',
+      ).argParser(fraction),
+    )
+    .option('--html <file>', 'write a self-contained HTML report with charts')
+    .option('--json <file>', 'write the report as JSON')
+    .addOption(
+      new Option(
+        '-t, --timeout <seconds>',
+        "how long a step waits (every file's stepTimeoutSeconds)",
+      ).argParser(seconds),
+    )
+    .addOption(
+      new Option(
+        '--bot-latency <spec>',
+        "the local emulator's bot: response time, 200ms | 100-400ms | p50=200ms,p95=800ms",
+      ).argParser(botLatencyArg),
+    )
+    .addOption(
+      new Option(
+        '--bot-error-rate <fraction>',
+        "the local emulator's bot: share of messages left unanswered",
+      ).argParser(botErrorRateArg),
+    )
+    .addHelpText(
+      'after',
+      `
+Each guest runs the scenarios one after another (guest N starts with the Nth), sends at most 2 messages a
+second (Genesys' limit per session), waits out a rate_limited refusal and sends again (counted), and
+ends every session it started when the run stops, Ctrl+C included (a second Ctrl+C quits at once).
+The time to the first reply is measured from each message a guest sends to the bot's (or agent's) first
+message after it. Exit codes: 0 thresholds met, 1 a threshold missed or nothing measured, 2 bad input.
+docs/load.md.`,
+    )
+    .action(async (files: string[], options) => {
+      const resolved = await resolveSecretOptions(options, [TOKEN], io);
+      const { botLatency, botErrorRate, ...rest } = resolved as typeof resolved & {
+        botLatency?: ResponseTime;
+        botErrorRate?: number;
+      };
+      await runLoadCommand(
+        files,
+        {
+          ...rest,
+          ...(botLatency === undefined && botErrorRate === undefined
+            ? {}
+            : {
+                bot: {
+                  ...(botLatency === undefined ? {} : { responseTime: botLatency }),
+                  ...(botErrorRate === undefined ? {} : { errorRate: botErrorRate }),
+                },
+              }),
+        },
+        io,
+      );
+    });
+
   program
     .command('emulator')
     .description('Run the Genesys emulator alone (guest API, agent console, faults).')
@@ -273,6 +391,18 @@ Exit codes: 0 all passed, 1 a scenario failed, 2 bad input (nothing ran). Scenar
     .option('--script <file>', 'bot script (YAML or JSON)')
     .option('--no-script', 'no bot: drive the agent yourself')
     .option('--verbose', 'log every guest request')
+    .addOption(
+      new Option(
+        '--bot-latency <spec>',
+        'bot response time before each answer: 200ms (fixed), 100-400ms (uniform), p50=200ms,p95=800ms (lognormal)',
+      ).argParser(botLatencyArg),
+    )
+    .addOption(
+      new Option(
+        '--bot-error-rate <fraction>',
+        'share of guest messages the bot leaves unanswered: 0-1 (0.05) or a percentage (5%)',
+      ).argParser(botErrorRateArg),
+    )
     .action(async (options) => runEmulator(options, io));
 
   return program;

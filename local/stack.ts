@@ -7,7 +7,7 @@
 import type { AccessTokenRole } from '../src/auth/index.js';
 import type { WebSocketApi } from '../src/gateway/emulator/index.js';
 import type { GenesysEndpoint } from '../src/genesys/client/index.js';
-import type { GenesysEmulator } from '../src/genesys/emulator/index.js';
+import type { EmulatorOptions, GenesysEmulator } from '../src/genesys/emulator/index.js';
 import type { EmbeddedDynamo } from '../src/store/index.js';
 import type { WorkerRuntime } from '../worker/runtime.js';
 import { createSystem, DEFAULT_TIMING, LOCAL_TEAM, randomSecret, type SystemConfig } from './system.js';
@@ -38,17 +38,20 @@ export interface LocalOptions {
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** How long the worker holds Genesys pushes to order them (worker default 300 ms; 0 = not held). */
   readonly reorderWindowMs?: number;
+  /** More options of the Genesys emulator (its bot's response time and errors); ignored with real Genesys. */
+  readonly emulator?: Omit<EmulatorOptions, 'host' | 'port'>;
 }
 
-export const LOCAL_DEFAULTS: Omit<LocalOptions, 'genesys' | 'secret' | 'reorderWindowMs'> = Object.freeze({
-  host: '127.0.0.1',
-  port: 3000,
-  apiPort: 3001,
-  controlPort: 3002,
-  emulatorPort: 8787,
-  tokenTtlSeconds: 12 * 60 * 60,
-  logLevel: 'WARN',
-});
+export const LOCAL_DEFAULTS: Omit<LocalOptions, 'genesys' | 'secret' | 'reorderWindowMs' | 'emulator'> =
+  Object.freeze({
+    host: '127.0.0.1',
+    port: 3000,
+    apiPort: 3001,
+    controlPort: 3002,
+    emulatorPort: 8787,
+    tokenTtlSeconds: 12 * 60 * 60,
+    logLevel: 'WARN',
+  });
 
 /** Every server on a free port and no log lines: a stack embedded in a test, a benchmark or `guest-relay test`. */
 export const EMBEDDED: Readonly<Partial<LocalOptions>> = Object.freeze({
@@ -95,7 +98,10 @@ export function localSystemConfig(o: LocalOptions, secret: string): SystemConfig
     dynamo: 'thread',
     transport: 'in-process',
     tablePrefix: 'local-',
-    genesys: o.genesys === undefined ? { emulator: { host: o.host, port: o.emulatorPort } } : o.genesys,
+    genesys:
+      o.genesys === undefined
+        ? { emulator: { ...o.emulator, host: o.host, port: o.emulatorPort } }
+        : o.genesys,
     accessTokens: { secret, audience: AUDIENCE },
     // The worker's own key for guest tokens: random per run, like the store, which lives as long.
     guestTokenKey: randomSecret(),

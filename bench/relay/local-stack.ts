@@ -7,24 +7,35 @@
  * message's requests ran one after the other).
  *
  *   node --import tsx bench/relay/local-stack.ts <guest-api ws url> <api url> <deploymentId> <reorder window ms>
+ *   node --import tsx bench/relay/local-stack.ts emulator      (local mode's own emulator and bot: bench/load.ts)
  */
 import { EMBEDDED, startLocalStack } from '../../local/stack.js';
 import { announceReady, answerReports } from './child.js';
 
 const [wsUrl, apiUrl, deploymentId, windowMs] = process.argv.slice(2);
-if (wsUrl === undefined || apiUrl === undefined || deploymentId === undefined) {
-  console.error('usage: local-stack.ts <guest-api ws url> <api url> <deploymentId> [reorder window ms]');
+const ownEmulator = wsUrl === 'emulator';
+if (!ownEmulator && (wsUrl === undefined || apiUrl === undefined || deploymentId === undefined)) {
+  console.error(
+    'usage: local-stack.ts <guest-api ws url> <api url> <deploymentId> [reorder window ms] | emulator',
+  );
   process.exit(2);
 }
-const stack = await startLocalStack({
-  ...EMBEDDED,
-  genesys: { deploymentId, endpoint: { wsUrl, apiUrl } },
-  reorderWindowMs: Number(windowMs ?? '300'),
-});
+const stack = await startLocalStack(
+  ownEmulator
+    ? EMBEDDED
+    : {
+        ...EMBEDDED,
+        genesys: {
+          deploymentId: deploymentId as string,
+          endpoint: { wsUrl: wsUrl as string, apiUrl: apiUrl as string },
+        },
+        reorderWindowMs: Number(windowMs ?? '300'),
+      },
+);
 stack.dynamo.trace(true);
 answerReports(() => {
   const report = { dynamoRequests: stack.dynamo.requests(), traced: stack.dynamo.traced() };
   stack.dynamo.trace(true); // the next report carries what comes after this one
   return report;
 });
-announceReady({ url: stack.wsUrl, token: stack.token }, () => stack.stop());
+announceReady({ url: stack.wsUrl, token: stack.token, deploymentId: stack.deploymentId }, () => stack.stop());
