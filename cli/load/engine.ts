@@ -401,7 +401,12 @@ function timeReplies(conversation: Conversation, probes: readonly Probe[], into:
     const reply = ordered.find((e) => e.sequenceId > own.sequenceId && e.direction !== 'guest');
     const arrivedAt = reply === undefined ? undefined : conversation.arrivedAt.get(reply.sequenceId);
     if (arrivedAt === undefined) continue;
-    into.push({ key: probe.key, arrivedAt, ms: Math.max(0, arrivedAt - probe.sentAt) });
+    // From the send itself: a step that first waits (a quick reply waits for its offer) is not timed from
+    // its start.
+    const sentAt =
+      (own.clientMessageId === undefined ? undefined : conversation.sentAt.get(own.clientMessageId)) ??
+      probe.sentAt;
+    into.push({ key: probe.key, arrivedAt, ms: Math.max(0, arrivedAt - sentAt) });
   }
 }
 

@@ -38,6 +38,8 @@ export class Conversation {
   readonly entries = new Map<number, Entry>();
   /** When each entry first arrived (epoch ms): what `guest-relay load` times replies by. */
   readonly arrivedAt = new Map<number, number>();
+  /** When each frame with a clientMessageId was sent (epoch ms), by that id. */
+  readonly sentAt = new Map<string, number>();
   /** Typing notices from the agent or bot, with how many entries had arrived at the time. */
   readonly typing: { readonly at: number; readonly after: number }[] = [];
   readonly uploads = new Map<string, RunnerEvent>();
@@ -116,8 +118,10 @@ export class Conversation {
   send(frame: Record<string, unknown>): void {
     if (this.#client === undefined)
       throw new StepFailure('not connected (a "disconnect" step without "reconnect")');
-    if (typeof frame.clientMessageId === 'string') this.#sentIds.add(frame.clientMessageId);
-    else if (typeof frame.action === 'string') this.#sentActions.add(frame.action);
+    if (typeof frame.clientMessageId === 'string') {
+      this.#sentIds.add(frame.clientMessageId);
+      this.sentAt.set(frame.clientMessageId, Date.now());
+    } else if (typeof frame.action === 'string') this.#sentActions.add(frame.action);
     this.#client.send(frame);
   }
 

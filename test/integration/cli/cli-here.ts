@@ -18,3 +18,15 @@ export async function cliHere(
   });
   return { code, out: out.join(''), err: err.join('') };
 }
+
+/**
+ * The environment of a child `guest-relay`: the developer's, without what would send it elsewhere (real
+ * Genesys, a token for another stack).
+ */
+export function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', NODE_NO_WARNINGS: '1' };
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('GENESYS_') || key === 'GUEST_RELAY_TOKEN') delete env[key];
+  }
+  return env;
+}

@@ -3,9 +3,11 @@
  * and an error rate, and the load engine (and the command) against it. The figures the tool reports must
  * be what the emulator was told: that is how the tool itself is tested.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoad } from '../../../cli/load/engine.js';
 import type { LoadReport } from '../../../cli/load/model.js';
@@ -17,7 +19,9 @@ import {
   type ResponseTime,
   responseTimeP95,
 } from '../../../src/genesys/emulator/index.js';
-import { cliHere } from './cli-here.js';
+import { childEnv, cliHere } from './cli-here.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** One rule, no delays and no typing: the time to the first reply is the bot's response time, plus the relay. */
 const PONG: BotScript = {
@@ -205,6 +209,62 @@ describe('guest-relay load (the command)', () => {
     expect(page.startsWith('<!doctype html>')).toBe(true);
     expect(page.match(/<svg/g)?.length).toBeGreaterThanOrEqual(3);
   });
+
+  it('runs against a running stack (--url, --token)', async () => {
+    stack = await startLocalStack(EMBEDDED);
+    const result = await cliHere(
+      ['load', file, '--url', stack.wsUrl, '--guests', '2', '--think', '0', '--max-error-rate', '0'],
+      { GUEST_RELAY_TOKEN: stack.token },
+    );
+    expect(result.err).not.toContain('Starting a local stack');
+    expect(result.out).toMatch(/sessions\s+2 started, 2 ended/);
+    expect(result.code).toBe(0);
+  });
+
+  it('on Ctrl+C (SIGINT to the process): stops, ends every session, prints the report, exits', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'cli/main.ts',
+        'load',
+        file,
+        '--guests',
+        '4',
+        '--ramp',
+        '20/s',
+        '--duration',
+        '60s',
+        '--think',
+        '200ms',
+      ],
+      { cwd: ROOT, env: childEnv() },
+    );
+    let output = '';
+    const seen = (text: string) =>
+      new Promise<void>((resolve) => {
+        const check = (chunk: Buffer): void => {
+          output += chunk.toString('utf8');
+          if (output.includes(text)) resolve();
+        };
+        child.stdout.on('data', check);
+        child.stderr.on('data', check);
+      });
+    // The run has begun (its first line), and the guests are talking: then Ctrl+C.
+    await seen('4 guests, 20/s');
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const started = Date.now();
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(output).toContain('SIGINT: stopping');
+    expect(output).toMatch(/stopped by\s+interrupted/);
+    const sessions = /sessions\s+(\d+) started, (\d+) ended/.exec(output);
+    expect(Number(sessions?.[1])).toBeGreaterThan(0);
+    expect(sessions?.[2]).toBe(sessions?.[1]);
+    expect(code).toBe(0);
+  }, 30_000);
 
   it.each([
     [['--duration', '5s', '--iterations', '2'], /--duration or --iterations/],

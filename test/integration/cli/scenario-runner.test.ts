@@ -16,24 +16,12 @@ import { emulatorPlatformApi, ParticipantData } from '../../../cli/scenarios/par
 import { runScenario, type Target } from '../../../cli/scenarios/runner.js';
 import { parseScenarioFile, type Scenario, ScenarioFileError } from '../../../cli/scenarios/scenario.js';
 import { EMBEDDED, type LocalStack, startLocalStack } from '../../../local/stack.js';
-import { cliHere } from './cli-here.js';
+import { childEnv, cliHere } from './cli-here.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const GUARD = pathToFileURL(
   fileURLToPath(new URL('./scenario-runner-loopback-guard.ts', import.meta.url)),
 ).href;
-
-/**
- * The environment of a child `guest-relay`: the developer's, without what would send it elsewhere (real
- * Genesys, a token for another stack).
- */
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', NODE_NO_WARNINGS: '1' };
-  for (const key of Object.keys(env)) {
-    if (key.startsWith('GENESYS_') || key === 'GUEST_RELAY_TOKEN') delete env[key];
-  }
-  return env;
-}
 
 /** `guest-relay` in a child process, from the clone's root; `guarded`: only loopback may be contacted. */
 function cli(
