@@ -208,14 +208,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     }
   }, bucketMs);
 
-  /** One scenario, start to end; the session is always ended. Returns false when it failed. */
-  const iteration = async (scenario: Scenario): Promise<boolean> => {
+  /**
+   * One scenario, start to end; the session is always ended. `cut`: the run stopped it before it could
+   * pass or fail (neither is counted).
+   */
+  const iteration = async (scenario: Scenario): Promise<'passed' | 'failed' | 'cut'> => {
     const conversation = new Conversation(options.target.url, options.target.token);
     live.add(conversation);
     if (stop.signal.aborted) conversation.interrupt(new StepFailure('the run stopped', INTERRUPTED));
     const probes: Probe[] = [];
     let lastSendAt = 0;
-    let ok = true;
     try {
       const connectStarted = Date.now();
       try {
@@ -239,8 +241,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
             durationMs: Date.now() - connectStarted,
             reason,
           });
+          return 'failed';
         }
-        return false;
+        return 'cut';
       }
       for (const [index, placed] of scenario.steps.entries()) {
         if (index > 0)
@@ -248,7 +251,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
             options.thinkMs.min + random() * (options.thinkMs.max - options.thinkMs.min),
             stop.signal,
           );
-        if (stop.signal.aborted) return false;
+        if (stop.signal.aborted) return 'cut';
         const key = stepKey(scenario, placed);
         const sends = SENDS.has(placed.step.kind);
         if (sends) await sleep(lastSendAt + MIN_SEND_GAP_MS - Date.now(), stop.signal);
@@ -279,15 +282,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
               continue;
             }
             // A step cut short by the run stopping is not a failure of the system under load.
-            if (reason !== INTERRUPTED && !stop.signal.aborted) {
-              steps.push({ key, endedAt: Date.now(), durationMs: Date.now() - stepStarted, reason });
-              ok = false;
-            }
-            return false;
+            if (reason === INTERRUPTED || stop.signal.aborted) return 'cut';
+            steps.push({ key, endedAt: Date.now(), durationMs: Date.now() - stepStarted, reason });
+            return 'failed';
           }
         }
       }
-      return ok;
+      return 'passed';
     } finally {
       timeReplies(conversation, probes, replies);
       if (await conversation.end(END_WITHIN_MS)) sessionsEnded++;
@@ -305,13 +306,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       for (let k = 0; iterationsPerGuest === undefined || k < iterationsPerGuest; k++) {
         if (enough.signal.aborted) return;
         const scenario = options.scenarios[(index + k) % options.scenarios.length] as Scenario;
+        const outcome = await iteration(scenario);
+        if (outcome === 'cut') return;
         iterations++;
-        const ok = await iteration(scenario);
-        if (stop.signal.aborted && !ok) {
-          iterations--; // cut short: neither passed nor failed
-          return;
-        }
-        if (ok) passed++;
+        if (outcome === 'passed') passed++;
         else failed++;
       }
     } finally {

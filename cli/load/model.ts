@@ -77,7 +77,7 @@ export interface LoadReport {
   readonly totals: {
     /** Guests started (at most `guests`). */
     readonly guests: number;
-    /** Scenario runs (iterations) started, passed and failed. */
+    /** Scenario runs (iterations) that ended, = passed + failed; a run cut short by a stop is neither. */
     readonly iterations: number;
     readonly passed: number;
     readonly failed: number;
