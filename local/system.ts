@@ -172,7 +172,10 @@ export interface System {
   readonly tables: TableNames;
   /** The embedded engine (its endpoint, request counts). */
   readonly dynamo: EmbeddedDynamo;
-  /** The DynamoDB client of this process's handlers and worker. */
+  /**
+   * The engine's DynamoDB client in this process: the worker's, and the handlers' unless `hooks.dynamodb`
+   * gives them one.
+   */
   readonly dynamodb: DynamoDBClient;
   /** What the handlers use (stores, gateways, policy). */
   readonly deps: RelayDeps;
