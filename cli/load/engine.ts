@@ -9,6 +9,8 @@
  * again, and counted; every session it starts is ended when the run stops, Ctrl+C included.
  */
 import { setMaxListeners } from 'node:events';
+import { sleep as abortableSleep } from '../../src/domain/backoff.js';
+import { systemClock } from '../../src/domain/clock.js';
 import { quantile } from '../../src/domain/quantile.js';
 import { Conversation, StepFailure } from '../scenarios/conversation.js';
 import { runStep, type Target } from '../scenarios/runner.js';
@@ -104,17 +106,9 @@ function percentiles(values: readonly number[]): Percentiles | undefined {
   };
 }
 
+/** Waits `ms`, or less when `signal` aborts (the caller looks at the signal next). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+  return abortableSleep(ms, { signal, clock: systemClock }).catch(() => undefined);
 }
 
 /** Runs the load; resolves with the report once every guest has stopped and every session has ended. */

@@ -9,6 +9,8 @@
  * every report: ms as integers, rates with one decimal, percentages with two; a figure that is not a
  * finite number prints as `-` (never `NaN`).
  */
+import type { Colors } from '../io.js';
+import { PLAIN } from '../io.js';
 import type {
   LoadReport,
   Percentiles,
@@ -18,19 +20,8 @@ import type {
   TimeBucket,
 } from './model.js';
 
-type Paint = (text: string) => string;
-
-/** The colours of the terminal table: `io.color` fits as it is (it has no yellow: plain then). */
-export interface ReportColors {
-  readonly bold: Paint;
-  readonly dim: Paint;
-  readonly red: Paint;
-  readonly green: Paint;
-  readonly yellow?: Paint;
-}
-
-const same: Paint = (text) => text;
-const PLAIN: ReportColors = { bold: same, dim: same, red: same, green: same, yellow: same };
+/** The colours of the terminal table: the CLI's own (`io.color`). */
+export type ReportColors = Pick<Colors, 'bold' | 'dim' | 'red' | 'green'>;
 
 // ---------------------------------------------------------------------------------------------------
 // Figures, formatted alike in every report
@@ -139,7 +130,7 @@ function topReasons(step: StepStats): string {
 
 interface Cell {
   readonly text: string;
-  readonly paint?: Paint;
+  readonly paint?: (text: string) => string;
 }
 
 type Align = 'left' | 'right';
@@ -184,7 +175,6 @@ function labelled(entries: readonly (readonly [string, string])[], indent = '  '
  */
 export function formatStepTable(report: LoadReport, color: ReportColors = PLAIN): string {
   const c = color;
-  const yellow = c.yellow ?? same;
   const out: string[] = [c.bold('Steps') + c.dim(' (time to the first reply, ms)')];
 
   if (report.steps.length === 0) {
@@ -234,17 +224,9 @@ export function formatStepTable(report: LoadReport, color: ReportColors = PLAIN)
         `${whole(t.steps)} (${t.failedSteps > 0 ? c.red(`${whole(t.failedSteps)} failed`) : '0 failed'})`,
       ],
       ['error rate', t.failedSteps > 0 ? c.red(errorRate) : errorRate],
-      [
-        'rate-limited',
-        t.rateLimited > 0
-          ? yellow(`${plural(t.rateLimited, 'send')} waited out`)
-          : `${plural(t.rateLimited, 'send')} waited out`,
-      ],
+      ['rate-limited', `${plural(t.rateLimited, 'send')} waited out`],
       ['sessions', `${whole(t.sessionsStarted)} started, ${whole(t.sessionsEnded)} ended`],
-      [
-        'stopped by',
-        `${report.stoppedBy === 'duration' || report.stoppedBy === 'iterations' ? report.stoppedBy : yellow(oneLine(report.stoppedBy))} after ${duration(report.durationMs)}`,
-      ],
+      ['stopped by', `${oneLine(report.stoppedBy)} after ${duration(report.durationMs)}`],
     ]),
   );
 

@@ -202,10 +202,9 @@ describe('formatStepTable', () => {
   });
 
   it('lays out the same text in colour as without', () => {
-    const coloured = formatStepTable(sampleReport(), { ...ANSI, yellow: (s) => `\u001b[33m${s}\u001b[39m` });
+    const coloured = formatStepTable(sampleReport(), ANSI);
     expect(coloured).not.toBe(table);
     expect(stripAnsi(coloured)).toBe(table);
-    expect(stripAnsi(formatStepTable(sampleReport(), ANSI))).toBe(table);
   });
 
   it('keeps escape codes and newlines from a scenario file out of the terminal', () => {
