@@ -9,7 +9,6 @@ import { EMBEDDED, type LocalStack, startLocalStack } from '../../../local/stack
 import { verifyAccessToken } from '../../../src/auth/index.js';
 import { secretFromString } from '../../../src/auth/secret.js';
 import { type ChildRun, runChild } from '../child-run.js';
-import { openSocket } from '../relay/harness.js';
 import { Guest, is, waitUntil } from '../worker/harness.js';
 
 const CLI = ['--import', 'tsx', 'cli/main.ts'];
@@ -70,7 +69,7 @@ describe('npm start', () => {
       expect(await html.text()).toContain('guest-relay');
       const config = (await (await fetch(new URL('config.json', page))).json()) as { wsUrl: string };
       expect(config.wsUrl).toBe(`${url.origin}${url.pathname}`);
-      const guest = new Guest(await openSocket(printed));
+      const guest = await Guest.open(printed);
       await guest.start();
       await guest.waitFor(is('connect', (e) => e.status === 'active'));
       const readyMs = Date.now() - started;

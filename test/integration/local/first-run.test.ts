@@ -121,7 +121,7 @@ describe('local mode: discovery, paths, ended sessions', () => {
   }, 30_000);
 
   it('exports the transcript of a session the guest ended, for the roles that may read it', async () => {
-    const guest = new Guest(await openSocket(`${stack.wsUrl}?token=${stack.token}`));
+    const guest = await Guest.open(`${stack.wsUrl}?token=${stack.token}`);
     try {
       const sessionId = await guest.start();
       await guest.waitFor(is('connect', (e) => e.status === 'active'));
@@ -131,7 +131,7 @@ describe('local mode: discovery, paths, ended sessions', () => {
       await guest.waitFor(is('sessionEnded'));
 
       // Resuming it is refused, as before; reading it is not.
-      const watcher = new Guest(await openSocket(`${stack.wsUrl}?token=${stack.agentToken}`));
+      const watcher = await Guest.open(`${stack.wsUrl}?token=${stack.agentToken}`);
       try {
         watcher.frame({ action: 'connect', sessionId });
         await watcher.waitFor(is('error', (e) => e.code === 'session_ended'));
@@ -219,7 +219,7 @@ describe('refused frames in the npm start terminal', () => {
     const stack = await startLocalStack({ ...EMBEDDED, logLevel: 'WARN' });
     let stopped = false;
     try {
-      const guest = new Guest(await openSocket(`${stack.wsUrl}?token=${stack.token}`));
+      const guest = await Guest.open(`${stack.wsUrl}?token=${stack.token}`);
       guest.frame({ action: 'send', text: 'before connect' });
       await guest.waitFor(is('error', (e) => e.code === 'not_connected'));
       guest.ws.send('not json');

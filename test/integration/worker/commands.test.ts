@@ -6,7 +6,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { openSocket } from '../relay/harness.js';
 import { Guest, is, type Of, type System, startSystem, waitUntil, withTimeout } from './harness.js';
 
 describe('worker: commands and refusals (one worker process)', () => {
@@ -131,8 +130,8 @@ describe('worker: commands and refusals (one worker process)', () => {
     const { guest, sessionId } = await active();
     // An agent console watching the same session (it may read it, never speak in it: docs/security.md).
     const consoleToken = await system.relay.token({ team: 'team-a', role: 'agent-console' });
-    const watcher = new Guest(
-      await openSocket(`${system.relay.publicApi.url}?token=${encodeURIComponent(consoleToken)}`),
+    const watcher = await Guest.open(
+      `${system.relay.publicApi.url}?token=${encodeURIComponent(consoleToken)}`,
     );
     try {
       watcher.frame({ action: 'connect', sessionId, clientMessageId: 'watch-1' });

@@ -11,7 +11,7 @@ import { COMMAND_QUEUE_DEFAULTS } from '../../../src/commands/queue.js';
 import { DEFAULT_DEPLOYMENT_ID, type GenesysEmulator } from '../../../src/genesys/emulator/index.js';
 import type { TeamPolicyDocument } from '../../../src/policy/team-policy.js';
 import type { TranscriptEntry } from '../../../src/store/transcript.js';
-import { Guest, openSocket } from '../../../support/frontend.js';
+import { Guest } from '../../../support/frontend.js';
 import { type Relay, startRelay } from '../relay/harness.js';
 
 export { DEFAULT_TIMING, FAST_TIMING as FAST, type Timing } from '../../../local/system.js';
@@ -70,7 +70,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     spawnWorker: (name, overrides = {}) => system.spawnWorker({ workerId: name, ...overrides }),
     async guest(team = 'team-a') {
       const token = await relay.token({ team });
-      const guest = new Guest(await openSocket(`${relay.publicApi.url}?token=${encodeURIComponent(token)}`));
+      const guest = await Guest.open(`${relay.publicApi.url}?token=${encodeURIComponent(token)}`);
       guests.push(guest);
       return guest;
     },
