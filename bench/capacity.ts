@@ -1,33 +1,8 @@
-/**
- * Worker capacity: how many idle upstream Genesys sessions one worker process holds, what each costs in
- * resident memory, and how much CPU the keep-alives take when nothing happens.
- *
- *   npx tsx bench/capacity.ts [--sessions 1000,5000] [--idle-seconds 20] [--final-idle-seconds 40]
- *
- * One `worker/main.ts` child process with the production timing, against the whole local system on
- * loopback (bench/support/fleet.ts; the Genesys emulator, with no bot, in a process of its own).
- * Sessions are started through the public API as a frontend starts them (the frontends then close; the
- * sessions stay, idle, each with its upstream socket). The fleet grows to each size in turn, and then
- * the worker process is watched, from outside (bench/support/proc.ts reads /proc), for an idle window:
- *   - CPU over the window, as % of one core. What runs then: per session an RFC 6455 ping every 15 s
- *     and an `echo` every 30 s; per worker a heartbeat every 2 s and a sweep every 3 s (pending work,
- *     unowned sessions, stale workers, its own sessions), which also checks each session for orphaned
- *     messages once a minute (one transcript read);
- *   - RSS (VmRSS), read every second; the figure is the median of the window's last 10 s. Memory per
- *     session = (RSS − RSS with 0 sessions) / sessions.
- * The largest size is watched longer (`finalIdleSeconds`): its CPU covers every periodic task, and V8
- * has had more time to give back the garbage of the bring-up; smaller sizes are read sooner, so theirs
- * include more of it. The worker runs with the heap ceiling it has in production (PRODUCTION_HEAP_MB in
- * bench/support/fleet.ts says why: without it, RSS on a big host is mostly uncollected garbage).
- * Run directly it prints the table and writes bench/results/capacity.json; `measureCapacity` is what
- * `npm run bench` calls. Everything is torn down at the end (the worker is SIGKILLed), also on failure.
- */
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { WorkerOverrides } from '../local/system.js';
 import { Fleet } from './support/fleet.js';
 import { cpuTimeMs, rssBytes } from './support/proc.js';
-import { type Figure, formatTable, writeResults } from './support/report.js';
+import { type Figure, formatTable, runWhenMain, writeResults } from './support/report.js';
 import { quantile, sleep } from './support/stats.js';
 
 export interface CapacityOptions {
@@ -191,12 +166,4 @@ async function main(): Promise<void> {
 }
 
 // Run directly (not imported by `npm run bench`).
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(import.meta.url, main);

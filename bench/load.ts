@@ -9,14 +9,13 @@
  *   npm run bench:load -- --guests 50 --ramp 10
  */
 import { readFile } from 'node:fs/promises';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runLoad } from '../cli/load/engine.js';
 import type { LoadReport } from '../cli/load/model.js';
 import { parseScenarioFile } from '../cli/scenarios/scenario.js';
 import { spawnChild } from './relay/child.js';
 import { cpuTimeMs, rssBytes } from './support/proc.js';
-import { type Figure, formatTable, writeResults } from './support/report.js';
+import { type Figure, formatTable, runWhenMain, writeResults } from './support/report.js';
 
 const SECTION = 'load';
 const SCENARIO_FILE = 'examples/load/menu-and-order.yaml';
@@ -164,12 +163,5 @@ async function main(): Promise<void> {
   console.log(`\nwritten to ${await writeResults('load', figures, { options })}`);
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+// Run directly (not imported by `npm run bench`).
+runWhenMain(import.meta.url, main);

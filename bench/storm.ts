@@ -16,14 +16,13 @@
  * `npm run bench` calls. Everything is torn down at the end (the worker is SIGKILLed), also on failure.
  */
 import { randomUUID } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { WorkerOverrides } from '../local/system.js';
 import type { GuestSocketObservation } from '../src/genesys/emulator/index.js';
 import type { Guest } from '../support/frontend.js';
 import { Fleet } from './support/fleet.js';
 import { cpuTimeMs } from './support/proc.js';
-import { type Figure, formatTable, writeResults } from './support/report.js';
+import { type Figure, formatTable, runWhenMain, writeResults } from './support/report.js';
 import { sleep } from './support/stats.js';
 
 export interface StormOptions {
@@ -338,12 +337,4 @@ async function main(): Promise<void> {
 }
 
 // Run directly (not imported by `npm run bench`).
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(import.meta.url, main);

@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export interface Figure {
   /** e.g. 'relay latency', 'worker capacity'. */
@@ -83,4 +83,19 @@ export async function writeResults(
   };
   await writeFile(path, `${JSON.stringify(body, null, 2)}\n`);
   return path;
+}
+
+/**
+ * Runs `main` when the module at `moduleUrl` (its `import.meta.url`) is the script node was started with,
+ * not when `npm run bench` imports it; exits 0, or 1 after printing the error.
+ */
+export function runWhenMain(moduleUrl: string, main: () => Promise<void>): void {
+  if (process.argv[1] === undefined || moduleUrl !== pathToFileURL(process.argv[1]).href) return;
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 }
